@@ -1,0 +1,40 @@
+# grd — see README.md. Every target builds what it needs from scratch.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SCENARIO    ?=
+OUT         ?=
+
+.PHONY: all build run test test-race bench lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o bin/grd ./cmd/grd
+
+# The main job: run the default built-in scenario, outputs in out/<name>/.
+run: build
+	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
+
+# What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-race:
+	$(GO) test -race -count=1 -short ./...
+
+# Package benchmarks plus the grd bench tables; see bench/RESULTS.md.
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	./bin/grd bench integrators --format table
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin out
