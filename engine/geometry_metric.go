@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// Kind selects the inverse of the metric g = I + εD, for P (`inverse`) or
+// for raising the Christoffel index (`christoffel`).
+type Kind int
+
+const (
+	// WeakField is the paper's first-order inverse: P = I − εD, and the
+	// Christoffel symbols of the second kind approximated by the first kind.
+	WeakField Kind = iota
+	// Exact uses (I + εD)⁻¹.
+	Exact
+)
+
+func (k Kind) String() string {
+	switch k {
+	case WeakField:
+		return "weak-field"
+	case Exact:
+		return "exact"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// ParseKind parses "weak-field" or "exact".
+func ParseKind(s string) (Kind, error) {
+	switch s {
+	case "weak-field":
+		return WeakField, nil
+	case "exact":
+		return Exact, nil
+	}
+	return 0, fmt.Errorf("engine: unknown metric inverse %q (valid: weak-field, exact)", s)
+}
+
+// Metric fixes the metric g = I + εD along a trajectory: the constant ε,
+// the inverse used for P, and the kind of Christoffel symbols.
+type Metric struct {
+	Epsilon     float64
+	Inverse     Kind
+	Christoffel Kind
+}
+
+// EpsilonSpec is the ε policy of DESIGN §1.
+type EpsilonSpec struct {
+	// Auto chooses ε = Safety/λ_max(D(w0)), or 0 if λ_max = 0.
+	Auto bool
+	// Safety is s ∈ (0, 1) for Auto; 0 means the default 0.5.
+	Safety float64
+	// Value is the user-given ε ≥ 0 when Auto is false; it must satisfy
+	// ε·λ_max(D(w0)) < 1.
+	Value float64
+}
+
+// DefaultSafety is the default safety factor s of the auto ε policy.
+const DefaultSafety = 0.5
+
+// ResolveEpsilon applies spec given λ_max = λ_max(D(w0)) ≥ 0 and returns ε.
+// It is an error if the safety factor is outside (0, 1), if a user-given ε
+// is negative or not finite, or if ε·λ_max ≥ 1; the message then names ε,
+// λ_max, their product and the largest valid ε (ε must stay below 1/λ_max).
+func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
+	if !(lambdaMax >= 0) || math.IsInf(lambdaMax, 0) {
+		return 0, fmt.Errorf("engine: λ_max(D(w0)) = %g, want a finite value ≥ 0", lambdaMax)
+	}
+	if spec.Auto {
+		s := spec.Safety
+		if s == 0 {
+			s = DefaultSafety
+		}
+		if !(s > 0 && s < 1) {
+			return 0, fmt.Errorf("engine: epsilon safety factor %g is outside (0, 1)", s)
+		}
+		if lambdaMax == 0 {
+			return 0, nil
+		}
+		return s / lambdaMax, nil
+	}
+	eps := spec.Value
+	if !(eps >= 0) || math.IsInf(eps, 0) {
+		return 0, fmt.Errorf("engine: epsilon %g is invalid, want a finite value ≥ 0 or auto", eps)
+	}
+	if p := eps * lambdaMax; p >= 1 {
+		return 0, fmt.Errorf("engine: epsilon %g with λ_max(D(w0)) = %g gives ε·λ_max = %g ≥ 1 (the weak-field inverse is invalid and g may be near-singular); use ε < %g = 1/λ_max, or epsilon: auto",
+			eps, lambdaMax, p, 1/lambdaMax)
+	}
+	return eps, nil
+}
+
+// Epsilon computes λ_max(D(w0)) with LambdaMax and applies spec to it,
+// returning ε and λ_max.
+//
+// A λ_max at the rounding level of the gradients is returned as 0, so that
+// identical per-sample gradients give ε = 0 under `auto` rather than a huge
+// ε from rounding noise: λ_max counts as 0 when
+// sqrt(λ_max) ≤ 64·ε_mach·sqrt((1/N) Σ_n ‖g_n‖²), i.e. when the spread of
+// the gradients is below 64 units in the last place of their size.
+func (g *Geometry) Epsilon(ctx context.Context, w0 []float64, spec EpsilonSpec) (eps, lambdaMax float64, err error) {
+	lambdaMax, err = g.LambdaMax(ctx, w0)
+	if err != nil {
+		return 0, lambdaMax, err
+	}
+	if lambdaMax > 0 {
+		tr, err := g.TraceDiffusion(ctx, w0) // leaves ∇f in g.tC
+		if err != nil {
+			return 0, lambdaMax, err
+		}
+		gn := floats.Norm(g.tC, 2)
+		m2 := tr + gn*gn
+		if lambdaMax <= roundingZero*roundingZero*m2 {
+			lambdaMax = 0
+		}
+	}
+	eps, err = ResolveEpsilon(spec, lambdaMax)
+	return eps, lambdaMax, err
+}
+
+// roundingZero is 64 ε_mach: gradient spreads below it relative to the
+// gradients' size are rounding noise.
+const roundingZero = 64 * 0x1p-52

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// LanczosResult reports a matrix-free λ_max(D) computation.
+type LanczosResult struct {
+	// Value is the top Ritz value θ_max, the estimate of λ_max(D).
+	Value float64
+	// Residual is ‖D y − θ_max y‖ for the top Ritz vector y (unit norm);
+	// it bounds |λ_max − θ_max| (D is symmetric).
+	Residual float64
+	// Iterations is the dimension of the Krylov space built
+	// (= the number of D·v products).
+	Iterations int
+}
+
+// lanczos holds the Krylov basis, reused across calls.
+type lanczos struct {
+	basis []float64 // k×d, row j = v_j
+	alpha []float64
+	beta  []float64
+}
+
+// lanczosSeed seeds the start vector: a fixed seed keeps λ_max, and with
+// it ε, reproducible run to run.
+const lanczosSeed = 0x5eed_1a4c_205
+
+// LambdaMax returns λ_max(D(w)) to relative accuracy Options.LanczosTol
+// (default 1e-10): the dense eigensolver when d ≤ Options.DenseMaxDim,
+// Lanczos otherwise.
+func (g *Geometry) LambdaMax(ctx context.Context, w []float64) (float64, error) {
+	if g.d <= g.opt.DenseMaxDim {
+		return g.LambdaMaxDense(ctx, w)
+	}
+	res, err := g.LambdaMaxLanczos(ctx, w)
+	return res.Value, err
+}
+
+// LambdaMaxDense returns the largest eigenvalue of the dense D(w) computed
+// by gonum's mat.EigenSym (values only). It costs O(N·d² + d³).
+func (g *Geometry) LambdaMaxDense(ctx context.Context, w []float64) (float64, error) {
+	var dm mat.SymDense
+	if err := g.Diffusion(ctx, &dm, w); err != nil {
+		return 0, err
+	}
+	var es mat.EigenSym
+	if !es.Factorize(&dm, false) {
+		return 0, fmt.Errorf("engine: dense eigensolver did not converge on the %d×%d diffusion matrix", g.d, g.d)
+	}
+	vals := es.Values(nil)
+	return max(vals[len(vals)-1], 0), nil
+}
+
+// LambdaMaxLanczos estimates λ_max(D(w)) matrix-free by the Lanczos
+// iteration with full reorthogonalisation (classical Gram–Schmidt applied
+// twice), from a seeded random start vector. Each iteration costs one D·v
+// (two passes) and O(k·d) for the reorthogonalisation; the k basis vectors
+// are kept (k·d memory). It stops when the top Ritz pair's residual
+// β_k|y_k| is at most Options.LanczosTol·θ_max, or when the Krylov space is
+// invariant (then θ_max is exact up to rounding). Not reaching the
+// tolerance within Options.LanczosMaxIter iterations is an error that
+// still returns the best estimate.
+//
+// λ_max is returned as 0 when D(w)v vanishes on the whole Krylov space
+// (all per-sample gradients equal).
+func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosResult, error) {
+	g.checkVec("w", w)
+	d := g.d
+	maxIter := min(g.opt.LanczosMaxIter, d, g.n+1)
+	lz := &g.lz
+	lz.alpha = lz.alpha[:0]
+	lz.beta = lz.beta[:0]
+
+	rng := rand.New(rand.NewPCG(lanczosSeed, uint64(d)))
+	lz.basis = grow(lz.basis, d)
+	v0 := lz.basis[:d]
+	for i := range v0 {
+		v0[i] = rng.NormFloat64()
+	}
+	floats.Scale(1/floats.Norm(v0, 2), v0)
+
+	wv := g.tA
+	var res LanczosResult
+	var tri mat.SymDense
+	var es mat.EigenSym
+	for j := 0; j < maxIter; j++ {
+		vj := lz.basis[j*d : (j+1)*d]
+		if err := g.diffusionVec(ctx, wv, w, vj); err != nil {
+			return res, err
+		}
+		a := floats.Dot(vj, wv)
+		lz.alpha = append(lz.alpha, a)
+		// Full reorthogonalisation against v_0..v_j, twice.
+		for pass := 0; pass < 2; pass++ {
+			for i := 0; i <= j; i++ {
+				vi := lz.basis[i*d : (i+1)*d]
+				floats.AddScaled(wv, -floats.Dot(vi, wv), vi)
+			}
+		}
+		b := floats.Norm(wv, 2)
+		k := j + 1
+
+		// Ritz values of the k×k tridiagonal T.
+		tri.Reset()
+		tri.ReuseAsSym(k)
+		for i := 0; i < k; i++ {
+			tri.SetSym(i, i, lz.alpha[i])
+			if i+1 < k {
+				tri.SetSym(i, i+1, lz.beta[i])
+			}
+		}
+		if !es.Factorize(&tri, true) {
+			return res, fmt.Errorf("engine: Lanczos: eigensolver failed on the %d×%d tridiagonal matrix", k, k)
+		}
+		vals := es.Values(nil)
+		var vecs mat.Dense
+		es.VectorsTo(&vecs)
+		theta := vals[k-1]
+		res = LanczosResult{Value: max(theta, 0), Residual: b * math.Abs(vecs.At(k-1, k-1)), Iterations: k}
+
+		scale := math.Max(math.Abs(theta), math.Abs(a))
+		invariant := b <= 1e-14*scale || b == 0
+		if res.Residual <= g.opt.LanczosTol*math.Abs(theta) || invariant {
+			return res, nil
+		}
+		if k == maxIter {
+			break
+		}
+		lz.beta = append(lz.beta, b)
+		lz.basis = growKeep(lz.basis, (k+1)*d)
+		floats.ScaleTo(lz.basis[k*d:(k+1)*d], 1/b, wv)
+	}
+	return res, fmt.Errorf("engine: Lanczos did not reach relative accuracy %g for λ_max(D) in %d iterations (θ_max = %g, residual %g); raise Options.LanczosMaxIter",
+		g.opt.LanczosTol, res.Iterations, res.Value, res.Residual)
+}
+
+// growKeep returns buf resized to n, keeping its contents.
+func growKeep(buf []float64, n int) []float64 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	nb := make([]float64, n, max(n, 2*cap(buf)))
+	copy(nb, buf)
+	return nb
+}
