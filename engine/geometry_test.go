@@ -109,7 +109,7 @@ func maxAbs(x []float64) float64 {
 // TestToyDerivatives checks the toy oracle itself against central finite
 // differences (gonum diff/fd): the gradient of f_n, H_n v as the
 // derivative of g_n along v, and ∇³f_n[u,u] as the derivative of H_n u
-// along u. Step 1e-5: error O(h²)·f''' ≈ 1e-10 plus rounding ≈ 1e-11, so
+// along u. Step 1e-5: error O(h²)·f”' ≈ 1e-10 plus rounding ≈ 1e-11, so
 // 1e-7 (relative) has a wide margin and still catches any wrong term.
 func TestToyDerivatives(t *testing.T) {
 	m := newToy(5, 4, 9, false)

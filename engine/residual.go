@@ -23,10 +23,10 @@ type Residuals struct {
 type rowsMode int
 
 const (
-	rowsGrads      rowsMode = iota // x_n = g_n, scalar Σ‖x_n − mean‖²
-	rowsHess                       // x_n = H_n u, scalar
-	rowsAccelMean                  // x_n = ∇³f_n[u,u] + H_n a, vector Σ x_n
-	rowsAccelSpread                // x_n as above, scalar
+	rowsGrads       rowsMode = iota // x_n = g_n, scalar Σ‖x_n − mean‖²
+	rowsHess                        // x_n = H_n u, scalar
+	rowsAccelMean                   // x_n = ∇³f_n[u,u] + H_n a, vector Σ x_n
+	rowsAccelSpread                 // x_n as above, scalar
 )
 
 // rowsJob evaluates per-sample vectors in row form on a chunk and reduces
