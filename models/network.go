@@ -742,15 +742,19 @@ func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []f
 	mc := bs * (3 / ((nc + bs - 1) / bs))
 	for j0 := 0; j0 < n; j0 += nc {
 		nj := min(nc, n-j0)
-		bj := b[j0:]
+		var bj []float64
 		if tB {
 			bj = b[j0*ldb:]
+		} else {
+			bj = b[j0:]
 		}
 		for i0 := 0; i0 < m; i0 += mc {
 			mi := min(mc, m-i0)
-			ai := a[i0*lda:]
+			var ai []float64
 			if tA {
 				ai = a[i0:]
+			} else {
+				ai = a[i0*lda:]
 			}
 			nnBLAS.Dgemm(ta, tb, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}

@@ -146,7 +146,7 @@ func nnCases(t *testing.T, acts []Activation) []nnCase {
 				t.Fatal(err)
 			}
 			cases = append(cases, nnCase{tl.Name(), tl, d, []int{3, 4, 3}, act, loss})
-			for _, widths := range [][]int{{3, 4, 5, 3}, {3, 5, 4, 2, 3}} {
+			for _, widths := range [][]int{{3, 3}, {3, 4, 5, 3}, {3, 5, 4, 2, 3}} {
 				m, err := NewMLP(d, widths, act, loss)
 				if err != nil {
 					t.Fatal(err)
