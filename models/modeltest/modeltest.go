@@ -223,7 +223,7 @@ func (c *checker) assert(category, what string, got, want []float64, tol Tol) {
 		return
 	}
 	_, r := Compare(got, want, tol)
-	if r > c.worst[category] || math.IsNaN(r) {
+	if old, ok := c.worst[category]; !ok || r > old {
 		c.worst[category] = r
 	}
 	if r > 1 {
