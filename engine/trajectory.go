@@ -1,0 +1,58 @@
+package engine
+
+// Flow names (DESIGN §1).
+const (
+	FlowGD  = "gd"
+	FlowNGD = "ngd"
+	FlowGRD = "grd"
+	FlowSGD = "sgd"
+	FlowSDE = "sde"
+)
+
+// Flow statuses recorded in a Trajectory.
+const (
+	StatusOK       = "ok"       // reached t1
+	StatusFailed   = "failed"   // stopped by a numerical fault; Err says why
+	StatusCanceled = "canceled" // stopped by its context
+)
+
+// Trajectory is one flow's record at the output times t_0 < … < t_{K−1}.
+//
+// Row k of every per-time slice belongs to T[k]. For the ensemble flows (sgd,
+// sde) W and Loss are means over the R runs and WStd, LossStd their
+// population standard deviations; for the deterministic flows the Std slices
+// are nil. Fields that do not apply to a flow are nil. When a flow stops early
+// (Status ≠ StatusOK) the slices hold the rows computed before the fault.
+type Trajectory struct {
+	Flow string    // FlowGD, FlowNGD, …
+	T    []float64 // output times
+
+	W        [][]float64 // weights (ensemble mean for sgd/sde)
+	Loss     []float64   // f(w(t)) (for sgd/sde: mean over runs of f(w_r(t)))
+	GradNorm []float64   // ‖∇f(w(t))‖ (gd, ngd, grd)
+
+	WStd    [][]float64 // sgd/sde: per-coordinate population std of w over runs
+	LossStd []float64   // sgd/sde: population std of f(w_r(t)) over runs
+
+	// grd only: velocity u = ẇ and the diagnostics of DESIGN §1 at each time.
+	U         [][]float64
+	NGDDefect []float64 // ‖u + P∇f(w)‖
+	R0        []float64 // sqrt(tr D)
+	R1        []float64 // sqrt(tr Cov_n(H_n u))
+	R2        []float64 // sqrt(tr Cov_n(a_n)), a_n = ∇³f_n[u,u] + H_n a
+
+	// EpsLambdaMax is ε·λ_max(D(w(t))) at each output time (ngd, grd; nil
+	// otherwise). Values ≥ 1 mean the weak-field inverse is no longer valid.
+	EpsLambdaMax []float64
+
+	// Integrator statistics (deterministic flows) or step counts (sgd, sde:
+	// Steps = steps per run, NFev = gradient evaluations over all runs).
+	NFev, Steps, Rejected int
+	Seconds               float64 // wall time of the flow
+
+	Status string // StatusOK, StatusFailed or StatusCanceled
+	Err    error  // why the flow stopped early; nil when Status is StatusOK
+}
+
+// Len is the number of output rows recorded.
+func (tr *Trajectory) Len() int { return len(tr.T) }
