@@ -1,0 +1,148 @@
+package scenarios
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+)
+
+// embedded holds the built-in scenarios and the data sets they use.
+//
+//go:embed builtin/*.yaml data/*.csv
+var embedded embed.FS
+
+// DefaultName is the built-in scenario `grd run` uses without an argument.
+const DefaultName = "two-layer-iris"
+
+// Info describes a built-in scenario.
+type Info struct {
+	Name        string // what Builtin and Open accept
+	Description string // one line
+}
+
+// builtins lists the built-in scenarios, the default first. Every file in
+// builtin/ has an entry and every entry a file (a test).
+var builtins = []Info{
+	{"two-layer-iris", "two-layer tanh network (h=8, d=67) on Iris, squared loss on one-hot labels: gd, ngd, grd, sgd"},
+	{"quadratic-2d", "8 generated 2-D quadratics (condition 10): loss contours with the gd, ngd, grd and sgd paths"},
+	{"logistic-cancer", "logistic regression with bias (d=31) on Breast Cancer Wisconsin, 0/1 target"},
+	{"mlp-wine", "three-layer tanh MLP [13, 10, 6, 3] on Wine: deeper contrast to two-layer"},
+	{"two-layer-digits", "two-layer tanh network (h=32, d=2410) on 1797 8×8 digits: a larger d and N"},
+}
+
+// Builtins lists the built-in scenarios, the default first.
+func Builtins() []Info { return append([]Info(nil), builtins...) }
+
+func builtinNames() []string {
+	names := make([]string, len(builtins))
+	for i, b := range builtins {
+		names[i] = b.Name
+	}
+	return names
+}
+
+// BuiltinYAML returns the text of a built-in scenario, comments included:
+// a starting point for a scenario of one's own.
+func BuiltinYAML(name string) ([]byte, error) {
+	if !contains(builtinNames(), name) {
+		return nil, &Error{Msg: fmt.Sprintf("no built-in scenario %q (built-ins: %s)", name, oneOf(builtinNames())), Err: ErrUnknownName}
+	}
+	b, err := embedded.ReadFile("builtin/" + name + ".yaml")
+	if err != nil {
+		panic("scenarios: built-in scenario " + name + " is listed but not embedded")
+	}
+	return b, nil
+}
+
+// Builtin returns the built-in scenario name, parsed, filled and
+// validated. Its data paths (data/<file>.csv) refer to the embedded data sets.
+func Builtin(name string) (*Scenario, error) {
+	b, err := BuiltinYAML(name)
+	if err != nil {
+		return nil, err
+	}
+	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: "."})
+}
+
+// Open resolves a command-line argument: an existing file is loaded as a
+// scenario (a file takes precedence over a built-in of the same name),
+// otherwise arg must be a built-in name. The error for neither lists the
+// built-in names.
+func Open(arg string) (*Scenario, error) {
+	fi, err := os.Stat(arg)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, &Error{File: arg, Msg: "is a directory, want a scenario file or a built-in name", Err: ErrNotFound}
+	case err == nil:
+		return Load(arg)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("scenarios: %w", err)
+	}
+	if contains(builtinNames(), arg) {
+		return Builtin(arg)
+	}
+	return nil, &Error{Msg: fmt.Sprintf("%q is neither a scenario file nor a built-in scenario (built-ins: %s)", arg, oneOf(builtinNames())), Err: ErrNotFound}
+}
+
+// DataSets lists the embedded data files as a scenario refers to them
+// (data/iris.csv, …).
+func DataSets() []string {
+	entries, err := embedded.ReadDir("data")
+	if err != nil {
+		panic("scenarios: embedded data directory missing")
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, "data/"+e.Name())
+	}
+	return out
+}
+
+// openFile opens a file a scenario refers to (data.csv, init.file) and
+// returns it with the name to use in messages. Relative paths resolve
+// against the scenario's directory; a relative data/<file>.csv that does not
+// exist there but is embedded is read from the embedded copy.
+func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, string, error) {
+	notFound := func(shown string, err error) error {
+		return s.errAt(key, fmt.Sprintf("cannot open %s: %v", shown, unwrapPath(err)), sentinel)
+	}
+	if s.src != nil && s.src.fsys != nil {
+		p := path.Clean(path.Join(s.src.dir, filepath.ToSlash(name)))
+		f, err := s.src.fsys.Open(p)
+		if err != nil {
+			return nil, "", notFound(name, err)
+		}
+		return f, name, nil
+	}
+	p := name
+	if s.src != nil && !filepath.IsAbs(name) {
+		p = filepath.Join(s.src.dir, name)
+	}
+	f, err := os.Open(p)
+	if err == nil {
+		return f, p, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
+		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
+			ef, eerr := embedded.Open(e)
+			if eerr == nil {
+				return ef, e + " (embedded)", nil
+			}
+		}
+	}
+	return nil, "", notFound(p, err)
+}
+
+// unwrapPath drops the "open NAME:" prefix of a *fs.PathError.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

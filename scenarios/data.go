@@ -1,0 +1,306 @@
+package scenarios
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/grd-engine/grd/models"
+)
+
+// maxClasses bounds the number of classes (max label + 1) a data file may
+// declare; it guards against a stray huge label allocating N×label bytes.
+const maxClasses = 1 << 16
+
+// Dataset is a loaded data section: the model-ready Data and a record of
+// what was done to the file's columns.
+type Dataset struct {
+	// Data holds X (N×In, standardised if asked), Y (N×Out) and, for
+	// classes, Labels.
+	Data *models.Data
+	// File is the file name used in messages.
+	File string
+	// Columns is the header row.
+	Columns []string
+	// Inputs and Targets name the columns of X and of the targets, in order.
+	Inputs, Targets []string
+	// Mean and Scale give, per input column, the standardisation applied:
+	// x ↦ (x − Mean)/Scale. Mean 0 and Scale 1 when not standardised;
+	// Scale 1 for a constant column (only centred).
+	Mean, Scale []float64
+	// Rows is the number of data rows in the file (N ≤ Rows with a limit).
+	Rows int
+
+	lines []int // file line of each sample
+}
+
+// ReadData reads a CSV table (a header row, then numbers only) from r and
+// prepares it as spec says: picks the target and input columns, keeps the
+// first spec.Limit rows, z-scores the inputs with the population standard
+// deviation (a constant column is only centred) unless spec.Standardize is
+// false, and turns class labels into one-hot targets when spec.Classes.
+// name is used in messages, which have the form name:line:column.
+// spec.CSV is not read (the caller opened the file).
+func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
+	fail := func(line, col int, msg string) error {
+		return &Error{File: name, Line: line, Column: col, Msg: msg, Err: ErrData}
+	}
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3) // a UTF-8 byte-order mark
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // ragged rows are reported here, with their position
+	cr.ReuseRecord = true
+	csvErr := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fail(pe.Line, pe.Column, "not valid CSV: "+pe.Err.Error())
+		}
+		return &Error{File: name, Msg: "reading: " + err.Error(), Err: ErrData}
+	}
+
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fail(0, 0, "empty file: want a header row of column names, then rows of numbers")
+	}
+	if err != nil {
+		return nil, csvErr(err)
+	}
+	header := make([]string, len(rec))
+	index := map[string]int{}
+	for i, h := range rec {
+		h = strings.TrimSpace(h)
+		line, col := cr.FieldPos(i)
+		if h == "" {
+			return nil, fail(line, col, fmt.Sprintf("header: column %d has no name", i+1))
+		}
+		if j, dup := index[h]; dup {
+			return nil, fail(line, col, fmt.Sprintf("header: column name %q repeats column %d", h, j+1))
+		}
+		index[h] = i
+		header[i] = h
+	}
+	ds := &Dataset{File: name, Columns: header}
+	targets, inputs, err := pickColumns(ds, index, spec)
+	if err != nil {
+		return nil, err
+	}
+
+	nIn := len(inputs)
+	var x, y []float64
+	var lines []int
+	vals := make([]float64, len(header))
+	rows := 0
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, csvErr(err)
+		}
+		rows++
+		if len(rec) != len(header) {
+			i := len(rec) - 1 // a short row: point at its last field
+			if len(rec) > len(header) {
+				i = len(header) // a long row: point at the first extra field
+			}
+			line, col := cr.FieldPos(max(i, 0))
+			return nil, fail(line, col, fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(header)))
+		}
+		for i, cell := range rec {
+			v, msg := parseCell(cell)
+			if msg == "" && spec.Classes && i == targets[0] {
+				msg = checkLabel(v)
+			}
+			if msg != "" {
+				line, col := cr.FieldPos(i)
+				return nil, fail(line, col, fmt.Sprintf("column %q: %s", header[i], msg))
+			}
+			vals[i] = v
+		}
+		if spec.Limit > 0 && rows > spec.Limit {
+			continue // checked, not used
+		}
+		line, _ := cr.FieldPos(0)
+		lines = append(lines, line)
+		for _, j := range inputs {
+			x = append(x, vals[j])
+		}
+		for _, j := range targets {
+			y = append(y, vals[j])
+		}
+	}
+	if rows == 0 {
+		return nil, fail(1, 0, "header only: no data rows")
+	}
+	n := len(lines)
+	ds.Rows = rows
+	ds.lines = lines
+	ds.Mean = make([]float64, nIn)
+	ds.Scale = make([]float64, nIn)
+	for j := range ds.Scale {
+		ds.Scale[j] = 1
+	}
+	if spec.StandardizeOn() {
+		standardize(x, n, nIn, ds.Mean, ds.Scale)
+	}
+	data := &models.Data{N: n, In: nIn, Out: len(targets), X: x, Y: y}
+	if spec.Classes {
+		k := 0
+		labels := make([]int, n)
+		for i, v := range y {
+			labels[i] = int(v)
+			k = max(k, labels[i]+1)
+		}
+		data.Out = k
+		data.Labels = labels
+		data.Y = make([]float64, n*k)
+		for i, l := range labels {
+			data.Y[i*k+l] = 1
+		}
+	}
+	ds.Data = data
+	if err := data.Validate(); err != nil {
+		panic(fmt.Sprintf("scenarios: internal error: ReadData produced invalid data: %v", err))
+	}
+	return ds, nil
+}
+
+// pickColumns resolves the target and input columns by name.
+func pickColumns(ds *Dataset, index map[string]int, spec DataSpec) (targets, inputs []int, err error) {
+	header := ds.Columns
+	missing := func(key, col string) error {
+		return &Error{File: ds.File, Line: 1, Key: key,
+			Msg: fmt.Sprintf("no column %q (columns: %s)", col, oneOf(header)), Err: ErrData}
+	}
+	isTarget := make([]bool, len(header))
+	if len(spec.Target) == 0 {
+		targets = []int{len(header) - 1}
+	}
+	for _, t := range spec.Target {
+		j, ok := index[t]
+		if !ok {
+			return nil, nil, missing("data.target", t)
+		}
+		targets = append(targets, j)
+	}
+	for _, j := range targets {
+		isTarget[j] = true
+	}
+	if spec.Inputs == nil {
+		for j := range header {
+			if !isTarget[j] {
+				inputs = append(inputs, j)
+			}
+		}
+	}
+	for _, in := range spec.Inputs {
+		j, ok := index[in]
+		if !ok {
+			return nil, nil, missing("data.inputs", in)
+		}
+		if isTarget[j] {
+			return nil, nil, &Error{File: ds.File, Line: 1, Key: "data.inputs",
+				Msg: fmt.Sprintf("column %q is a target; a column is either an input or a target", in), Err: ErrConflict}
+		}
+		inputs = append(inputs, j)
+	}
+	if len(inputs) == 0 {
+		return nil, nil, &Error{File: ds.File, Line: 1, Key: "data.inputs",
+			Msg: fmt.Sprintf("no input columns (columns: %s; targets: %s)", oneOf(header), oneOf(names(header, targets))), Err: ErrData}
+	}
+	ds.Inputs = names(header, inputs)
+	ds.Targets = names(header, targets)
+	return targets, inputs, nil
+}
+
+func names(header []string, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = header[j]
+	}
+	return out
+}
+
+// parseCell reads one number; msg is "" or what is wrong with the cell.
+func parseCell(cell string) (v float64, msg string) {
+	s := strings.TrimSpace(cell)
+	if s == "" {
+		return 0, "empty cell, want a number"
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Sprintf("cannot read %s as a number", strconv.Quote(clip(s)))
+	case math.IsNaN(v):
+		return 0, fmt.Sprintf("%s is not a number (NaN is not allowed)", strconv.Quote(clip(s)))
+	case math.IsInf(v, 0):
+		return 0, fmt.Sprintf("%s is infinite or out of range (want a finite number)", strconv.Quote(clip(s)))
+	}
+	return v, "" // a finite value; ErrRange here means an underflow to (sub)normal or zero
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// checkLabel checks a class label: an integer in 0..maxClasses−1.
+func checkLabel(v float64) string {
+	switch {
+	case v != math.Trunc(v):
+		return fmt.Sprintf("class label %g is not an integer (classes: true wants labels 0..K−1; use classes: false for regression)", v)
+	case v < 0:
+		return fmt.Sprintf("class label %g is negative (want 0..K−1)", v)
+	case v >= maxClasses:
+		return fmt.Sprintf("class label %g is too large (at most %d classes)", v, maxClasses)
+	}
+	return ""
+}
+
+// standardize z-scores the columns of the n×m row-major x in place with
+// the population standard deviation, recording mean and scale per column.
+// A constant column (all values equal) is only centred (scale 1).
+func standardize(x []float64, n, m int, mean, scale []float64) {
+	for j := range m {
+		first := x[j]
+		constant := true
+		sum := 0.0
+		for i := range n {
+			v := x[i*m+j]
+			sum += v
+			constant = constant && v == first
+		}
+		if constant {
+			mean[j], scale[j] = first, 1
+			for i := range n {
+				x[i*m+j] = 0
+			}
+			continue
+		}
+		mu := sum / float64(n)
+		ss := 0.0
+		for i := range n {
+			d := x[i*m+j] - mu
+			ss += d * d
+		}
+		sd := math.Sqrt(ss / float64(n))
+		if !(sd > 0) || math.IsInf(sd, 0) {
+			sd = 1 // a spread below the float resolution, or overflowing: centre only
+		}
+		mean[j], scale[j] = mu, sd
+		for i := range n {
+			x[i*m+j] = (x[i*m+j] - mu) / sd
+		}
+	}
+}

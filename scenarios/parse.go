@@ -1,0 +1,336 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// origin records where a scenario came from.
+type origin struct {
+	name  string         // file name for messages
+	fsys  fs.FS          // nil: the OS file system
+	dir   string         // directory relative paths resolve against
+	lines map[string]int // key path → line of the key
+}
+
+// Load reads, checks and fills the scenario file at path (YAML or JSON).
+// Relative paths inside it resolve against the file's directory.
+func Load(path string) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: reading scenario: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse decodes a scenario from data (YAML; JSON is valid YAML), strictly:
+// unknown keys, duplicate keys and values of the wrong type are errors that
+// name the key path and source:line. It then fills the defaults
+// (SetDefaults) and validates (Validate). source names the data in messages
+// and, when it is a file path, relative paths in the scenario resolve
+// against its directory ("" means the working directory).
+func Parse(data []byte, source string) (*Scenario, error) {
+	dir := "."
+	if source != "" {
+		dir = filepath.Dir(source)
+	}
+	return parse(data, &origin{name: source, dir: dir})
+}
+
+func parse(data []byte, o *origin) (*Scenario, error) {
+	o.lines = map[string]int{}
+	fail := func(line int, key, msg string, sentinel error) error {
+		return &Error{File: o.name, Line: line, Key: key, Msg: msg, Err: sentinel}
+	}
+
+	// 1. Well-formed YAML, exactly one document.
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fail(0, "", "empty scenario: want a mapping with at least name, model and time", ErrMissing)
+		}
+		line, msg := yamlLine(err)
+		return nil, fail(line, "", "malformed YAML: "+msg, ErrSyntax)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fail(extra.Line, "", "more than one YAML document: a scenario file holds exactly one", ErrSyntax)
+	} else if !errors.Is(err, io.EOF) {
+		line, msg := yamlLine(err)
+		return nil, fail(line, "", "malformed YAML: "+msg, ErrSyntax)
+	}
+
+	// 2. Keys and types, with lines, against the struct definitions.
+	w := walker{file: o.name, lines: o.lines}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if err := w.walk(doc, reflect.TypeFor[Scenario](), ""); err != nil {
+		return nil, err
+	}
+
+	// 3. The decode itself, strict as well (the walk has caught everything
+	// it would reject, so this is a second line of defence).
+	var s Scenario
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(&s); err != nil {
+		line, msg := yamlLine(err)
+		return nil, fail(line, "", msg, ErrType)
+	}
+	s.src = o
+
+	// 4. Explicit zeros where zero is not valid (a zero field would
+	// otherwise silently become its default).
+	if err := s.explicitZeros(); err != nil {
+		return nil, err
+	}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// yamlLine extracts the first line number and message from a yaml error.
+func yamlLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 0, strings.TrimSpace(msg)
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// walker checks a YAML node tree against the scenario's struct types:
+// every key must name a field (by its yaml tag), no key may repeat, and
+// every value must decode into its field's type. It records the line of
+// every key path.
+type walker struct {
+	file  string
+	lines map[string]int
+}
+
+func (w *walker) fail(n *yaml.Node, key, msg string, sentinel error) error {
+	return &Error{File: w.file, Line: n.Line, Key: key, Msg: msg, Err: sentinel}
+}
+
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil // absent value: the field keeps its zero value (its default)
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			_, msg := yamlLine(err)
+			return w.fail(n, path, msg, ErrType)
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return w.walk(n, t.Elem(), path)
+	case reflect.Struct:
+		return w.walkStruct(n, t, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return w.fail(n, path, "want a list "+elemWant(t.Elem())+", got "+describe(n), ErrType)
+		}
+		for i, e := range n.Content {
+			if err := w.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return w.fail(n, path, "want "+want(t)+", got "+describe(n), ErrType)
+	}
+	// The resolved tag must fit the kind exactly: yaml would otherwise
+	// truncate 2.5 into an int and read yes/no/on/off as booleans.
+	tag := n.ShortTag()
+	ok := true
+	switch t.Kind() {
+	case reflect.Bool:
+		ok = tag == "!!bool"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		ok = tag == "!!int"
+	case reflect.Float32, reflect.Float64:
+		ok = tag == "!!int" || tag == "!!float"
+	}
+	if !ok || n.Decode(reflect.New(t).Interface()) != nil {
+		return w.fail(n, path, "want "+want(t)+", got "+describe(n), ErrType)
+	}
+	return nil
+}
+
+func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string) error {
+	keys := yamlKeys(t)
+	if n.Kind != yaml.MappingNode {
+		what := "the scenario"
+		if path != "" {
+			what = path
+		}
+		return w.fail(n, path, fmt.Sprintf("%s must be a mapping with keys %s, got %s", what, oneOf(keys), describe(n)), ErrType)
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return w.fail(k, path, "keys must be plain names, got "+describe(k), ErrType)
+		}
+		name := k.Value
+		kp := name
+		if path != "" {
+			kp = path + "." + name
+		}
+		if prev, ok := seen[name]; ok {
+			return w.fail(k, kp, fmt.Sprintf("duplicate key (first given at line %d)", prev), ErrSyntax)
+		}
+		seen[name] = k.Line
+		f, ok := fieldByKey(t, name)
+		if !ok {
+			in := "at the top level"
+			if path != "" {
+				in = "in " + path
+			}
+			msg := fmt.Sprintf("unknown key %q (valid keys %s: %s)", name, in, oneOf(keys))
+			return w.fail(k, kp, msg, ErrUnknownKey)
+		}
+		w.lines[kp] = k.Line
+		if err := w.walk(v, f.Type, kp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlKeys lists a struct's YAML keys in field order.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); yamlName(f) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	tag := f.Tag.Get("yaml")
+	if tag == "-" {
+		return ""
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// want says in words what a scalar of type t looks like.
+func want(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Struct:
+		return "a mapping"
+	case reflect.Slice:
+		return "a list"
+	}
+	return t.String()
+}
+
+func elemWant(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "of numbers"
+	case reflect.Int, reflect.Int64:
+		return "of integers"
+	case reflect.String:
+		return "of names"
+	case reflect.Slice:
+		return "of lists"
+	case reflect.Struct:
+		return "of mappings"
+	}
+	return "of " + want(t)
+}
+
+// explicitZeros rejects keys given as 0 whose zero value would otherwise be
+// replaced by a default: an explicit `safety: 0` is an error, not 0.5.
+func (s *Scenario) explicitZeros() error {
+	checks := []struct {
+		key   string
+		zero  bool
+		valid string
+	}{
+		{"metric.safety", s.Metric.Safety == 0, "a number in (0,1); default 0.5"},
+		{"integrator.rtol", s.Integrator.Rtol == 0, "a number > 0; default 1e-8"},
+		{"integrator.atol", s.Integrator.Atol == 0, "a number > 0; default 1e-10"},
+		{"integrator.dt", s.Integrator.DT == 0, "a step > 0 (fixed-step methods only)"},
+		{"time.outputs", s.Time.Outputs == 0, "an integer ≥ 2; default 201"},
+		{"sgd.lr", s.SGD.LR == 0, "a step size > 0; default 0.05"},
+		{"sgd.batch", s.SGD.Batch == 0, "an integer ≥ 1; default 16"},
+		{"sgd.runs", s.SGD.Runs == 0, "an integer ≥ 1; default 32"},
+		{"sde.lr", s.SDE.LR == 0, "a step size > 0; default 0.05"},
+		{"sde.batch", s.SDE.Batch == 0, "an integer ≥ 1; default 16"},
+		{"sde.runs", s.SDE.Runs == 0, "an integer ≥ 1; default 32"},
+		{"sde.dt", s.SDE.DT == 0, "a step > 0; default 0.01"},
+		{"model.condition", s.Model.Condition == 0, "a condition number ≥ 1; default 1"},
+	}
+	for _, c := range checks {
+		if line, given := s.src.lines[c.key]; given && c.zero {
+			sentinel := ErrBadValue
+			if c.key == "integrator.rtol" || c.key == "integrator.atol" {
+				sentinel = ErrBadTolerance
+			} else if c.key == "time.outputs" {
+				sentinel = ErrBadTime
+			}
+			return &Error{File: s.src.name, Line: line, Key: c.key,
+				Msg: "0 is not valid: want " + c.valid + " (omit the key for the default)", Err: sentinel}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,407 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/grd-engine/grd/models"
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// errAt builds an *Error for key, citing the line of the key or, if the key
+// was not given, of its nearest given parent.
+func (s *Scenario) errAt(key, msg string, sentinel error) *Error {
+	e := &Error{Key: key, Msg: msg, Err: sentinel}
+	if s.src == nil {
+		return e
+	}
+	e.File = s.src.name
+	for k := key; k != ""; k = parentKey(k) {
+		if line, ok := s.src.lines[k]; ok {
+			e.Line = line
+			break
+		}
+	}
+	return e
+}
+
+func parentKey(k string) string {
+	i := strings.LastIndexAny(k, ".[")
+	if i < 0 {
+		return ""
+	}
+	return k[:i]
+}
+
+// Validate checks a scenario whose defaults are filled (SetDefaults) and
+// returns the first problem as an *Error wrapping a sentinel (ErrMissing,
+// ErrUnknownName, ErrBadTolerance, ErrBadTime, ErrBadValue, ErrConflict,
+// ErrShape). Checks that need the data (batch ≤ N, layers against the
+// columns, w0 length) happen in Build.
+func (s *Scenario) Validate() error {
+	checks := []func() error{s.validateName, s.validateModel, s.validateData, s.validateInit,
+		s.validateMetric, s.validateFlows, s.validateRuns, s.validateIntegrator, s.validateTime}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateName() error {
+	switch {
+	case s.Name == "":
+		return s.errAt("name", "missing: every scenario needs a name (it names the output directory out/<name>/)", ErrMissing)
+	case !nameRE.MatchString(s.Name) || s.Name == "." || s.Name == "..":
+		return s.errAt("name", fmt.Sprintf("%q is not a valid name: use letters, digits, '.', '_' and '-' only", s.Name), ErrBadValue)
+	}
+	return nil
+}
+
+func (s *Scenario) validateModel() error {
+	m := &s.Model
+	if m.Kind == "" {
+		return s.errAt("model.kind", "missing: want one of "+oneOf(kinds), ErrMissing)
+	}
+	if !contains(kinds, m.Kind) {
+		return s.errAt("model.kind", fmt.Sprintf("unknown model kind %q (valid: %s)", m.Kind, oneOf(kinds)), ErrUnknownName)
+	}
+	network := m.Kind == KindTwoLayer || m.Kind == KindMLP
+	linear := m.Kind == KindLinearRegression || m.Kind == KindLogistic
+	quad := m.Kind == KindQuadratic
+	// Keys that only some kinds take.
+	only := []struct {
+		key     string
+		given   bool
+		allowed bool
+		forWhat string
+	}{
+		{"model.hidden", m.Hidden != 0, m.Kind == KindTwoLayer, "two-layer (an mlp lists its widths in model.layers)"},
+		{"model.layers", m.Layers != nil, m.Kind == KindMLP, "mlp"},
+		{"model.activation", m.Activation != "", network, "two-layer and mlp"},
+		{"model.loss", m.Loss != "", network, "two-layer and mlp"},
+		{"model.bias", m.Bias, linear, "linear-regression and logistic (networks always have biases)"},
+		{"model.samples", m.Samples != nil, quad, "quadratic"},
+		{"model.dim", m.Dim != 0, quad, "quadratic"},
+		{"model.count", m.Count != 0, quad, "quadratic"},
+		{"model.condition", m.Condition != 0, quad, "quadratic"},
+	}
+	for _, o := range only {
+		if o.given && !o.allowed {
+			return s.errAt(o.key, fmt.Sprintf("not used by model kind %s: only for %s", m.Kind, o.forWhat), ErrConflict)
+		}
+	}
+	switch {
+	case quad && s.Data != nil:
+		return s.errAt("data", "a quadratic model takes no data section: give model.samples, or model.dim, model.count and model.condition", ErrConflict)
+	case !quad && s.Data == nil:
+		return s.errAt("data", fmt.Sprintf("missing: model kind %s needs a data section (data.csv)", m.Kind), ErrMissing)
+	}
+	switch m.Kind {
+	case KindQuadratic:
+		return s.validateQuadratic()
+	case KindTwoLayer:
+		if m.Hidden < 1 {
+			return s.errAt("model.hidden", fmt.Sprintf("want the hidden width ≥ 1, got %d", m.Hidden), ErrBadValue)
+		}
+	case KindMLP:
+		if len(m.Layers) < 2 {
+			return s.errAt("model.layers", fmt.Sprintf("want every width [inputs, hidden…, outputs] (at least 2 entries), got %v", m.Layers), ErrBadValue)
+		}
+		for i, w := range m.Layers {
+			if w < 1 {
+				return s.errAt(fmt.Sprintf("model.layers[%d]", i), fmt.Sprintf("want a width ≥ 1, got %d", w), ErrBadValue)
+			}
+		}
+	}
+	if network {
+		act, err := models.ParseActivation(m.Activation)
+		if err != nil {
+			return s.errAt("model.activation", fmt.Sprintf("unknown activation %q (valid: %s)", m.Activation, oneOf(activationNames())), ErrUnknownName)
+		}
+		loss, err := models.ParseLoss(m.Loss)
+		if err != nil {
+			return s.errAt("model.loss", fmt.Sprintf("unknown loss %q (valid: %s)", m.Loss, oneOf(lossNames())), ErrUnknownName)
+		}
+		if act == models.Relu {
+			for _, f := range []string{FlowNGD, FlowGRD} {
+				if s.HasFlow(f) {
+					return s.errAt("model.activation", fmt.Sprintf("relu has no second derivatives, so flow %s is not defined: use tanh, sigmoid or softplus, or run only gd, sgd and sde", f), ErrConflict)
+				}
+			}
+		}
+		if loss == models.CrossEntropy && !s.Data.Classes {
+			return s.errAt("model.loss", "cross-entropy needs class labels: set data.classes: true (or use loss: squared)", ErrConflict)
+		}
+	}
+	if linear && s.Data.Classes {
+		what := "a linear-regression fits one real target"
+		if m.Kind == KindLogistic {
+			what = "logistic takes one 0/1 target column"
+		}
+		return s.errAt("data.classes", what+": set classes: false", ErrConflict)
+	}
+	return nil
+}
+
+func (s *Scenario) validateQuadratic() error {
+	m := &s.Model
+	generated := m.Dim != 0 || m.Count != 0
+	switch {
+	case len(m.Samples) > 0 && generated:
+		return s.errAt("model.samples", "give either samples or dim/count/condition, not both", ErrConflict)
+	case len(m.Samples) == 0 && !generated:
+		return s.errAt("model", "a quadratic needs samples: [{A: [[..],..], c: [..]}, ..] or dim, count and condition to generate them", ErrMissing)
+	case generated:
+		if m.Dim < 1 {
+			return s.errAt("model.dim", fmt.Sprintf("want the dimension ≥ 1, got %d", m.Dim), ErrBadValue)
+		}
+		if m.Count < 1 {
+			return s.errAt("model.count", fmt.Sprintf("want the number of samples ≥ 1, got %d", m.Count), ErrBadValue)
+		}
+		if !(m.Condition >= 1) || !finite(m.Condition) {
+			return s.errAt("model.condition", fmt.Sprintf("want a finite condition number ≥ 1, got %g", m.Condition), ErrBadValue)
+		}
+		return nil
+	}
+	d := len(m.Samples[0].C)
+	for i, q := range m.Samples {
+		key := fmt.Sprintf("model.samples[%d]", i)
+		if len(q.C) == 0 {
+			return s.errAt(key+".c", "missing: want the centre c, a list of d numbers", ErrMissing)
+		}
+		if len(q.C) != d {
+			return s.errAt(key+".c", fmt.Sprintf("has %d entries but samples[0].c has %d: all samples share one dimension", len(q.C), d), ErrShape)
+		}
+		if len(q.A) != d {
+			return s.errAt(key+".A", fmt.Sprintf("has %d rows, want %d (a %d×%d matrix, one row per list)", len(q.A), d, d, d), ErrShape)
+		}
+		for r, row := range q.A {
+			if len(row) != d {
+				return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("has %d entries, want %d", len(row), d), ErrShape)
+			}
+		}
+		for r := range d {
+			for c := range d {
+				if !finite(q.A[r][c]) {
+					return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("entry %d is %g, want a finite number", c, q.A[r][c]), ErrBadValue)
+				}
+				if q.A[r][c] != q.A[c][r] {
+					return s.errAt(key+".A", fmt.Sprintf("not symmetric: A[%d][%d] = %g but A[%d][%d] = %g", r, c, q.A[r][c], c, r, q.A[c][r]), ErrBadValue)
+				}
+			}
+			if !finite(q.C[r]) {
+				return s.errAt(key+".c", fmt.Sprintf("entry %d is %g, want a finite number", r, q.C[r]), ErrBadValue)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateData() error {
+	d := s.Data
+	if d == nil {
+		return nil
+	}
+	if d.CSV == "" {
+		return s.errAt("data.csv", "missing: want the path of a CSV file (relative to the scenario file)", ErrMissing)
+	}
+	if d.Limit < 0 {
+		return s.errAt("data.limit", fmt.Sprintf("want the number of rows to use (0 = all), got %d", d.Limit), ErrBadValue)
+	}
+	if d.Classes && len(d.Target) > 1 {
+		return s.errAt("data.target", fmt.Sprintf("classes: true reads one label column, got %d target columns", len(d.Target)), ErrConflict)
+	}
+	seen := map[string]string{}
+	for i, t := range d.Target {
+		if t == "" {
+			return s.errAt("data.target", "empty column name", ErrBadValue)
+		}
+		if _, dup := seen[t]; dup {
+			return s.errAt("data.target", fmt.Sprintf("column %q listed twice", t), ErrBadValue)
+		}
+		seen[t] = fmt.Sprintf("data.target[%d]", i)
+	}
+	for i, in := range d.Inputs {
+		key := fmt.Sprintf("data.inputs[%d]", i)
+		if in == "" {
+			return s.errAt(key, "empty column name", ErrBadValue)
+		}
+		if prev, dup := seen[in]; dup {
+			if strings.HasPrefix(prev, "data.target") {
+				return s.errAt(key, fmt.Sprintf("column %q is the target; a column is either an input or a target", in), ErrConflict)
+			}
+			return s.errAt(key, fmt.Sprintf("column %q listed twice", in), ErrBadValue)
+		}
+		seen[in] = key
+	}
+	return nil
+}
+
+func (s *Scenario) validateInit() error {
+	in := &s.Init
+	n := 0
+	if in.Normal != nil {
+		n++
+	}
+	if in.W != nil {
+		n++
+	}
+	if in.File != "" {
+		n++
+	}
+	if n != 1 {
+		return s.errAt("init", "give exactly one of normal: σ, w: [..] or file: PATH", ErrConflict)
+	}
+	if in.Normal != nil && (!(*in.Normal >= 0) || !finite(*in.Normal)) {
+		return s.errAt("init.normal", fmt.Sprintf("want a standard deviation ≥ 0, got %g", *in.Normal), ErrBadValue)
+	}
+	for i, v := range in.W {
+		if !finite(v) {
+			return s.errAt("init.w", fmt.Sprintf("entry %d is %g, want a finite number", i, v), ErrBadValue)
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateMetric() error {
+	m := &s.Metric
+	if m.Epsilon.Fixed && (!(m.Epsilon.Value >= 0) || !finite(m.Epsilon.Value)) {
+		return s.errAt("metric.epsilon", fmt.Sprintf("want auto or a finite number ≥ 0, got %g", m.Epsilon.Value), ErrBadValue)
+	}
+	if !(m.Safety > 0 && m.Safety < 1) {
+		return s.errAt("metric.safety", fmt.Sprintf("want a number in (0,1), got %g", m.Safety), ErrBadValue)
+	}
+	if !contains(forms, m.Inverse) {
+		return s.errAt("metric.inverse", fmt.Sprintf("unknown inverse %q (valid: %s)", m.Inverse, oneOf(forms)), ErrUnknownName)
+	}
+	if !contains(forms, m.Christoffel) {
+		return s.errAt("metric.christoffel", fmt.Sprintf("unknown christoffel %q (valid: %s)", m.Christoffel, oneOf(forms)), ErrUnknownName)
+	}
+	return nil
+}
+
+func (s *Scenario) validateFlows() error {
+	if len(s.Flows) == 0 {
+		return s.errAt("flows", "empty: want a list of flows from "+oneOf(flowNames), ErrMissing)
+	}
+	for i, f := range s.Flows {
+		key := fmt.Sprintf("flows[%d]", i)
+		if !contains(flowNames, f) {
+			return s.errAt(key, fmt.Sprintf("unknown flow %q (valid: %s)", f, oneOf(flowNames)), ErrUnknownName)
+		}
+		if contains(s.Flows[:i], f) {
+			return s.errAt(key, fmt.Sprintf("flow %q listed twice", f), ErrBadValue)
+		}
+	}
+	if !contains(v0Names, s.GRD.V0) {
+		return s.errAt("grd.v0", fmt.Sprintf("unknown v0 %q (valid: %s)", s.GRD.V0, oneOf(v0Names)), ErrUnknownName)
+	}
+	return nil
+}
+
+func (s *Scenario) validateRuns() error {
+	type run struct {
+		sec       string
+		lr        float64
+		batch     int
+		runs      int
+		dt        float64
+		hasStepDT bool
+	}
+	for _, r := range []run{
+		{"sgd", s.SGD.LR, s.SGD.Batch, s.SGD.Runs, 0, false},
+		{"sde", s.SDE.LR, s.SDE.Batch, s.SDE.Runs, s.SDE.DT, true},
+	} {
+		if !(r.lr > 0) || !finite(r.lr) {
+			return s.errAt(r.sec+".lr", fmt.Sprintf("want a finite step size > 0, got %g", r.lr), ErrBadValue)
+		}
+		if r.batch < 1 {
+			return s.errAt(r.sec+".batch", fmt.Sprintf("want a batch size ≥ 1 (and ≤ the number of samples), got %d", r.batch), ErrBadValue)
+		}
+		if r.runs < 1 {
+			return s.errAt(r.sec+".runs", fmt.Sprintf("want the number of runs ≥ 1, got %d", r.runs), ErrBadValue)
+		}
+		if r.hasStepDT && (!(r.dt > 0) || !finite(r.dt)) {
+			return s.errAt(r.sec+".dt", fmt.Sprintf("want a finite Euler–Maruyama step > 0, got %g", r.dt), ErrBadValue)
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateIntegrator() error {
+	in := &s.Integrator
+	if !contains(methods, in.Method) {
+		return s.errAt("integrator.method", fmt.Sprintf("unknown method %q (valid: %s)", in.Method, oneOf(methods)), ErrUnknownName)
+	}
+	if !(in.Rtol > 0) || !finite(in.Rtol) {
+		return s.errAt("integrator.rtol", fmt.Sprintf("want a finite relative tolerance > 0, got %g", in.Rtol), ErrBadTolerance)
+	}
+	if !(in.Atol > 0) || !finite(in.Atol) {
+		return s.errAt("integrator.atol", fmt.Sprintf("want a finite absolute tolerance > 0, got %g", in.Atol), ErrBadTolerance)
+	}
+	if FixedStep(in.Method) {
+		if in.DT == 0 {
+			return s.errAt("integrator.dt", fmt.Sprintf("missing: fixed-step method %s needs a step dt > 0 (or use an adaptive method: bs3, dopri5, tsit5, dop853)", in.Method), ErrConflict)
+		}
+		if !(in.DT > 0) || !finite(in.DT) {
+			return s.errAt("integrator.dt", fmt.Sprintf("want a finite step > 0, got %g", in.DT), ErrBadValue)
+		}
+	} else if in.DT != 0 {
+		return s.errAt("integrator.dt", fmt.Sprintf("adaptive method %s chooses its own steps (rtol, atol): drop dt, or use a fixed-step method (euler, heun, rk4)", in.Method), ErrConflict)
+	}
+	return nil
+}
+
+func (s *Scenario) validateTime() error {
+	t := &s.Time
+	if !finite(t.T0) {
+		return s.errAt("time.t0", fmt.Sprintf("want a finite start time, got %g", t.T0), ErrBadTime)
+	}
+	if !finite(t.T1) {
+		return s.errAt("time.t1", fmt.Sprintf("want a finite end time, got %g", t.T1), ErrBadTime)
+	}
+	if !(t.T1 > t.T0) {
+		if _, given := s.lines()["time.t1"]; !given {
+			return s.errAt("time.t1", fmt.Sprintf("missing: want the end time > t0 = %g", t.T0), ErrBadTime)
+		}
+		return s.errAt("time.t1", fmt.Sprintf("t1 = %g must be greater than t0 = %g", t.T1, t.T0), ErrBadTime)
+	}
+	if t.Outputs < 2 || t.Outputs > maxOutputs {
+		return s.errAt("time.outputs", fmt.Sprintf("want between 2 and %d output times (both ends included), got %d", maxOutputs, t.Outputs), ErrBadTime)
+	}
+	return nil
+}
+
+func (s *Scenario) lines() map[string]int {
+	if s.src == nil {
+		return nil
+	}
+	return s.src.lines
+}
+
+// activationNames lists the activations models knows, from models itself.
+func activationNames() []string {
+	var names []string
+	for i := models.Activation(0); ; i++ {
+		n := i.String()
+		if strings.HasPrefix(n, "Activation(") {
+			return names
+		}
+		names = append(names, n)
+	}
+}
+
+func lossNames() []string {
+	var names []string
+	for i := models.Loss(0); ; i++ {
+		n := i.String()
+		if strings.HasPrefix(n, "Loss(") {
+			return names
+		}
+		names = append(names, n)
+	}
+}
