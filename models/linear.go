@@ -179,42 +179,18 @@ func (e *glmEval) rowsScaled(dst, a []float64, lo, hi int) {
 	}
 }
 
-// logisticDerivs returns φ and its first three derivatives in s of
-// φ(s, y) = softplus(s) − y s for y ∈ {0, 1}, accurate to a few ulps for
-// every s: with e = e^(−|s|) and m = expm1(−|s|) = e − 1,
+// The logistic link φ(s, y) = softplus(s) − y s, y ∈ {0, 1}, and its
+// derivatives are evaluated to a few ulps for every s from e = e^(−|s|)
+// (which never overflows):
 //
-//	σ(|s|) = 1/(1+e), σ(−|s|) = e/(1+e),  φ'' = σ(s)σ(−s) = e/(1+e)²,
-//	φ''' = φ''(σ(−s) − σ(s)) = −φ'' sign(s) (1−e)/(1+e) = φ'' sign(s) m/(1+e),
+//	σ(|s|) = 1/(1+e),  σ(−|s|) = e/(1+e),  softplus(±|s|) = max(±|s|, 0) + log1p(e),
+//	φ'' = σ(s)σ(−s) = e/(1+e)²,
+//	φ''' = φ''(σ(−s) − σ(s)) = −sign(s) φ'' (1−e)/(1+e),
 //
-// and for y = 1 the identities softplus(s) − s = softplus(−s) and
-// σ(s) − 1 = −σ(−s) avoid cancellation.
-func logisticDerivs(s, y float64) (f, d1, d2, d3 float64) {
-	as := math.Abs(s)
-	e := math.Exp(-as)
-	m := math.Expm1(-as) // e − 1 without cancellation near s = 0
-	den := 1 + e
-	sigPos := 1 / den // σ(|s|)
-	sigNeg := e / den // σ(−|s|)
-	sp := math.Log1p(e)
-	// σ(s), σ(−s) and softplus(±s) by the sign of s.
-	sig, sigm := sigPos, sigNeg
-	spPos, spNeg := as+sp, sp // softplus(s), softplus(−s)
-	if s < 0 {
-		sig, sigm = sigNeg, sigPos
-		spPos, spNeg = sp, as+sp
-	}
-	if y == 1 {
-		f, d1 = spNeg, -sigm
-	} else {
-		f, d1 = spPos, sig
-	}
-	d2 = sigPos * sigNeg
-	d3 = d2 * m / den
-	if s < 0 {
-		d3 = -d3
-	}
-	return f, d1, d2, d3
-}
+// with 1 − e = −expm1(−|s|) to keep its relative accuracy near s = 0. For
+// y = 1 the identities softplus(s) − s = softplus(−s) and σ(s) − 1 = −σ(−s)
+// avoid cancellation. Only the requested quantities are computed, so a
+// gradient pass costs one exp per sample.
 
 // derivs sets, for the chunk samples with predictions s, the loss (if
 // loss ≠ nil) and the derivatives of φ up to order k into d1, d2, d3 (nil
@@ -240,18 +216,44 @@ func (e *glmEval) derivs(loss, d1, d2, d3, s []float64, lo int) {
 		}
 	case glmLogistic:
 		for i, si := range s {
-			f, a1, a2, a3 := logisticDerivs(si, y[i])
+			as := math.Abs(si)
+			e := math.Exp(-as)
+			den := 1 + e
+			sigPos := 1 / den    // σ(|s|)
+			sigNeg := e * sigPos // σ(−|s|)
+			// yPos: the target agrees with the sign of s (s ≥ 0 and y = 1, or
+			// s < 0 and y = 0): then |φ'| = σ(−|s|) and φ = softplus(−|s|).
+			yPos := (si >= 0) == (y[i] == 1)
 			if loss != nil {
+				f := math.Log1p(e)
+				if !yPos {
+					f += as
+				}
 				loss[i] = f
 			}
 			if d1 != nil {
-				d1[i] = a1
+				// φ' = σ(s) − y.
+				g := sigNeg
+				if !yPos {
+					g = sigPos
+				}
+				if y[i] == 1 {
+					g = -g
+				}
+				d1[i] = g
 			}
-			if d2 != nil {
-				d2[i] = a2
-			}
-			if d3 != nil {
-				d3[i] = a3
+			if d2 != nil || d3 != nil {
+				h := sigPos * sigNeg
+				if d3 != nil {
+					t := h * math.Expm1(-as) / den // −φ''·(1−e)/(1+e)
+					if si < 0 {
+						t = -t
+					}
+					d3[i] = t
+				}
+				if d2 != nil {
+					d2[i] = h
+				}
 			}
 		}
 	}
