@@ -3,4 +3,93 @@
 //
 // It knows nothing of losses or geometry: a problem is a right-hand side on
 // []float64 state.
+//
+// # Methods
+//
+// A method is data — a Butcher tableau with its error weights and its
+// continuous extension (Tableau) — run by one generic kernel:
+//
+//	k_i = F(t + c_i h, y + h Σ_{j<i} a_ij k_j),   i = 1…s
+//	y1  = y + h Σ_i b_i k_i
+//	err = h Σ_i e_i k_i                     (e = b − b̂, the embedded pair)
+//
+// Built-in methods (MethodByName, Methods):
+//
+//	euler   order 1, fixed step
+//	heun    order 2, fixed step (explicit trapezoid)
+//	rk4     order 4, fixed step (classical)
+//	bs3     Bogacki–Shampine 3(2), FSAL, cubic Hermite dense output (order 3)
+//	dopri5  Dormand–Prince 5(4), FSAL, Shampine's dense output (order 4)
+//	tsit5   Tsitouras 5(4) (2011), FSAL, Tsitouras' interpolant (order 4)
+//	dop853  Hairer's DOP853 8(5,3), dense output of order 7 (3 extra stages)
+//
+// FSAL methods reuse their last stage F(t+h, y1) as the first stage of the
+// next step; DOP853 evaluates F(t+h, y1) once per accepted step (12
+// evaluations per accepted step, 11 per rejected one). Its error measure
+// combines the 5th- and 3rd-order estimates as in Hairer's code:
+//
+//	err = ‖e5‖² / sqrt(‖e5‖² + 0.01‖e3‖²)
+//
+// Fixed-step methods interpolate with the cubic Hermite polynomial through
+// (y0, F(t0, y0), y1, F(t1, y1)), whose local error is O(h^min(4, p+1)).
+// NewMethod runs a user tableau.
+//
+// # Error control
+//
+// With sc_i = ATol + RTol·max(|y0_i|, |y1_i|) the error measure is the RMS
+// norm (ErrorNorm)
+//
+//	‖err‖ = sqrt( (1/m) Σ_i (err_i / sc_i)² )
+//
+// and a step is accepted when ‖err‖ ≤ 1. The PI controller (Controller)
+// proposes
+//
+//	h_new = h · clamp(Safety · ‖err_n‖^(−β1) · ‖err_{n−1}‖^(β2), FacMin, FacMax)
+//
+// with defaults Safety 0.9, FacMin 0.2, FacMax 10, β1 = 0.7/q, β2 = 0.4/q,
+// q the error exponent (3 for bs3, 5 for dopri5 and tsit5, 8 for dop853).
+// A rejection shrinks h by Safety·‖err‖^(−1/q) (at least FacMin), and the
+// step after a rejection may not grow. The first step comes from Hairer &
+// Wanner's algorithm (one extra evaluation) unless Settings.H0 is given.
+//
+// # The driver
+//
+// Solve owns everything that is not the method: end clipping (a step that
+// would end within 1% of a step of T1 is stretched or shortened to end
+// exactly on T1; time is never accumulated past it), output at requested
+// times from the dense output (steps are never shortened for outputs),
+// events, statistics, limits and cancellation. With Settings.Dt an
+// adaptive method takes fixed steps (for convergence studies). Fixed steps
+// end at T0 + n·Dt, the last one exactly at T1.
+//
+// Settings defaults (a nil *Settings or a zero field):
+//
+//	RTol 1e-6, ATol 1e-9, H0 automatic, MaxStep |T1−T0|, MinStep 0
+//	(the run still stops when |h| < 16ε|t|), MaxSteps 100000 attempts,
+//	Dt none (required for fixed-step methods), Controller NewController(q),
+//	EventTol 1e-12.
+//
+// Events (Event) are zero crossings of g(t, y), detected by a sign change
+// between the ends of an accepted step and located on the dense output by
+// Illinois regula falsi with a bisection safeguard to EventTol in t;
+// terminal events end the run at the crossing.
+//
+// Steps taking NaN or Inf values are rejected and retried with a smaller
+// step; 10 in a row, or a step shrinking to underflow because of them, end
+// the run with status NonFinite. The context is checked at every accepted
+// step boundary; a cancelled run returns its partial Result with status
+// Cancelled and an error wrapping ctx.Err(). Every failure returns the
+// partial Result and an error naming the method, t and the step size.
+//
+// A Recorder sees every accepted step (StepInfo, with access to the dense
+// output); Printer writes one line per step to an io.Writer.
+//
+// After setup, stepping allocates nothing: stage vectors and scratch are
+// sized once per Solve (a test counts allocations for short and long runs).
+//
+// # Panics
+//
+// Solve panics when given the zero Method; ErrorNorm panics on slices of
+// different lengths; StepInfo.Interpolate panics for a t outside the step
+// or a dst of the wrong length. Everything else is reported as an error.
 package integrators

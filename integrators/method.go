@@ -1,0 +1,93 @@
+package integrators
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Method is an explicit Runge–Kutta method: a validated Tableau run by the
+// package's generic kernel and driver. The zero Method is invalid; obtain
+// one from MethodByName or NewMethod. Methods are immutable values, safe
+// for concurrent use.
+type Method struct {
+	tab *Tableau
+}
+
+// methodNames lists the built-in methods in order of increasing cost.
+var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
+
+// Methods returns the names of the built-in methods: the fixed-step
+// "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
+// "dop853".
+func Methods() []string {
+	out := make([]string, len(methodNames))
+	copy(out, methodNames[:])
+	return out
+}
+
+// MethodByName returns the built-in method with the given name (see
+// Methods); names are case-insensitive.
+func MethodByName(name string) (Method, error) {
+	var tb *Tableau
+	switch strings.ToLower(name) {
+	case "euler":
+		tb = tableauEuler()
+	case "heun":
+		tb = tableauHeun()
+	case "rk4":
+		tb = tableauRK4()
+	case "bs3":
+		tb = tableauBS3()
+	case "dopri5":
+		tb = tableauDopri5()
+	case "tsit5":
+		tb = tableauTsit5()
+	case "dop853":
+		tb = tableauDop853()
+	default:
+		return Method{}, fmt.Errorf("integrators: unknown method %q (valid: %s)", name, strings.Join(methodNames[:], ", "))
+	}
+	return Method{tab: tb}, nil
+}
+
+// NewMethod validates tb (see Tableau.Validate, with tolerance 1e-12) and
+// returns a Method running it. A nil tb.Dense is replaced by the cubic
+// Hermite interpolant. The tableau must not be modified afterwards.
+func NewMethod(tb Tableau) (Method, error) {
+	if tb.Dense == nil && len(tb.ExtraC) == 0 && len(tb.B) > 0 {
+		tb.Dense = hermiteDense(tb.B, tb.slots())
+		tb.DenseOrder = min(3, tb.Order)
+	}
+	if tb.Adaptive() && tb.ErrOrder <= 0 {
+		return Method{}, fmt.Errorf("integrators: tableau %q has error weights but ErrOrder=%d", tb.Name, tb.ErrOrder)
+	}
+	if err := tb.Validate(1e-12); err != nil {
+		return Method{}, err
+	}
+	return Method{tab: &tb}, nil
+}
+
+// Name returns the method's name.
+func (m Method) Name() string { return m.tab.Name }
+
+// Order returns the order of the propagated solution.
+func (m Method) Order() int { return m.tab.Order }
+
+// DenseOrder returns the order of the method's continuous extension.
+func (m Method) DenseOrder() int { return m.tab.DenseOrder }
+
+// Adaptive reports whether the method has an embedded error estimate and
+// therefore step-size control.
+func (m Method) Adaptive() bool { return m.tab.Adaptive() }
+
+// Tableau returns the method's tableau. Its slices are shared: do not
+// modify them.
+func (m Method) Tableau() Tableau { return *m.tab }
+
+// String returns the method's name.
+func (m Method) String() string {
+	if m.tab == nil {
+		return "<invalid method>"
+	}
+	return m.tab.Name
+}

@@ -1,0 +1,65 @@
+package integrators
+
+import "errors"
+
+// Status says how a Solve ended.
+type Status int
+
+const (
+	// Success: the integration reached T1.
+	Success Status = iota
+	// EventTerminated: a terminal event stopped the integration before T1.
+	EventTerminated
+	// MaxStepsReached: Settings.MaxSteps step attempts were made.
+	MaxStepsReached
+	// StepUnderflow: the step-size controller asked for a step below the
+	// minimum step (Settings.MinStep or 16 ulp of t).
+	StepUnderflow
+	// NonFinite: the right-hand side or the state became NaN or infinite.
+	NonFinite
+	// Cancelled: the context was cancelled.
+	Cancelled
+	// Stopped: the Recorder returned an error.
+	Stopped
+)
+
+// Sentinel errors matching the failure statuses; Solve's errors wrap them.
+var (
+	ErrMaxSteps      = errors.New("maximum number of steps reached")
+	ErrStepUnderflow = errors.New("step size underflow")
+	ErrNonFinite     = errors.New("non-finite value (NaN or Inf)")
+	ErrCancelled     = errors.New("cancelled")
+	ErrStopped       = errors.New("stopped by recorder")
+	// ErrInvalid is wrapped by errors about invalid problems and settings.
+	ErrInvalid = errors.New("invalid input")
+)
+
+var statusNames = [...]string{"success", "event", "max-steps", "step-underflow", "non-finite", "cancelled", "stopped"}
+
+// String returns a short lower-case name of s.
+func (s Status) String() string {
+	if s >= 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// Err returns nil for Success and EventTerminated and the matching sentinel
+// error otherwise.
+func (s Status) Err() error {
+	switch s {
+	case Success, EventTerminated:
+		return nil
+	case MaxStepsReached:
+		return ErrMaxSteps
+	case StepUnderflow:
+		return ErrStepUnderflow
+	case NonFinite:
+		return ErrNonFinite
+	case Cancelled:
+		return ErrCancelled
+	case Stopped:
+		return ErrStopped
+	}
+	return errors.New("integrators: unknown status")
+}
