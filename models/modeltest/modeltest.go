@@ -45,10 +45,11 @@
 // direction. A finite-difference comparison of an analytic vector a with its
 // estimate passes when, componentwise,
 //
-//	|a_i − fd_i| ≤ FDTol · (|a_i| + 2‖a‖∞ + ‖dir‖∞ · ‖F‖∞ / max(1, ‖w‖∞)),
+//	|a_i − fd_i| ≤ FDTol · (max(|a_i|, |fd_i|) + 2‖a‖∞ + ‖dir‖∞ · F / max(1, ‖w‖∞)),
 //
-// where the last term is the rounding scale of the differenced function F
-// (f_n, g_n, s_n or H_n u). The default FDTol = 1e-6 leaves four to five
+// where F is the rounding scale of the differenced function: ‖g_n‖∞, |s_n|
+// or ‖H_n u‖∞, and |f_n| + max(1, ‖w‖∞)·‖g_n‖∞ for the loss (whose linear
+// part may cancel). The default FDTol = 1e-6 leaves four to five
 // orders of magnitude of headroom over the expected error of a correct model,
 // yet a wrong derivative (a missing term, factor or sign) gives relative
 // errors of order one and fails.
