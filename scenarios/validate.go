@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -169,33 +170,49 @@ func (s *Scenario) validateQuadratic() error {
 	}
 	d := len(m.Samples[0].C)
 	for i, q := range m.Samples {
-		key := fmt.Sprintf("model.samples[%d]", i)
-		if len(q.C) == 0 {
-			return s.errAt(key+".c", "missing: want the centre c, a list of d numbers", ErrMissing)
+		if err := s.validateSample(i, q, d); err != nil {
+			return err
 		}
-		if len(q.C) != d {
-			return s.errAt(key+".c", fmt.Sprintf("has %d entries but samples[0].c has %d: all samples share one dimension", len(q.C), d), ErrShape)
+	}
+	return nil
+}
+
+// validateSample checks one inline quadratic sample: shapes, finite
+// entries, and A symmetric up to a relative 1e-10 of its largest entry (the
+// tolerance models.NewQuadratic allows before symmetrising exactly).
+func (s *Scenario) validateSample(i int, q QuadSpec, d int) error {
+	key := fmt.Sprintf("model.samples[%d]", i)
+	if len(q.C) == 0 {
+		return s.errAt(key+".c", "missing: want the centre c, a list of d numbers", ErrMissing)
+	}
+	if len(q.C) != d {
+		return s.errAt(key+".c", fmt.Sprintf("has %d entries but samples[0].c has %d: all samples share one dimension", len(q.C), d), ErrShape)
+	}
+	if len(q.A) != d {
+		return s.errAt(key+".A", fmt.Sprintf("has %d rows, want %d (a %d×%d matrix, one row per list)", len(q.A), d, d, d), ErrShape)
+	}
+	for r, row := range q.A {
+		if len(row) != d {
+			return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("has %d entries, want %d", len(row), d), ErrShape)
 		}
-		if len(q.A) != d {
-			return s.errAt(key+".A", fmt.Sprintf("has %d rows, want %d (a %d×%d matrix, one row per list)", len(q.A), d, d, d), ErrShape)
+	}
+	big := 0.0
+	for r := range d {
+		for c := range d {
+			if !finite(q.A[r][c]) {
+				return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("entry %d is %g, want a finite number", c, q.A[r][c]), ErrBadValue)
+			}
+			big = max(big, math.Abs(q.A[r][c]))
 		}
-		for r, row := range q.A {
-			if len(row) != d {
-				return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("has %d entries, want %d", len(row), d), ErrShape)
+	}
+	for r := range d {
+		for c := range d {
+			if math.Abs(q.A[r][c]-q.A[c][r]) > 1e-10*big {
+				return s.errAt(key+".A", fmt.Sprintf("not symmetric: A[%d][%d] = %g but A[%d][%d] = %g", r, c, q.A[r][c], c, r, q.A[c][r]), ErrBadValue)
 			}
 		}
-		for r := range d {
-			for c := range d {
-				if !finite(q.A[r][c]) {
-					return s.errAt(fmt.Sprintf("%s.A[%d]", key, r), fmt.Sprintf("entry %d is %g, want a finite number", c, q.A[r][c]), ErrBadValue)
-				}
-				if q.A[r][c] != q.A[c][r] {
-					return s.errAt(key+".A", fmt.Sprintf("not symmetric: A[%d][%d] = %g but A[%d][%d] = %g", r, c, q.A[r][c], c, r, q.A[c][r]), ErrBadValue)
-				}
-			}
-			if !finite(q.C[r]) {
-				return s.errAt(key+".c", fmt.Sprintf("entry %d is %g, want a finite number", r, q.C[r]), ErrBadValue)
-			}
+		if !finite(q.C[r]) {
+			return s.errAt(key+".c", fmt.Sprintf("entry %d is %g, want a finite number", r, q.C[r]), ErrBadValue)
 		}
 	}
 	return nil

@@ -1,0 +1,164 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grd-engine/grd/models"
+)
+
+// Built is everything the engine needs to run a scenario.
+type Built struct {
+	// Scenario is the (filled, validated) scenario it was built from.
+	Scenario *Scenario
+	// Model is the model of the scenario's kind over its data or samples.
+	Model models.Model
+	// W0 is the initial point, len Model.Dim().
+	W0 []float64
+	// Data is the model-ready data set (nil for a quadratic).
+	Data *models.Data
+	// Dataset records how Data was read (nil for a quadratic).
+	Dataset *Dataset
+	// Quad holds the quadratic samples, inline or generated (nil for other
+	// kinds): what the loss-contour plot of a 2-D quadratic evaluates.
+	Quad []models.QuadSample
+}
+
+// Build validates s, loads its data, constructs its model and its initial
+// point, and checks what needs the data: sgd/sde batch ≤ N (for the flows
+// that run), mlp layers against the data's input and output sizes, logistic
+// 0/1 targets, one target column for the linear models, the length of init.w
+// or init.file against d.
+//
+// Generated quadratics come from models.GenerateQuadratics with
+// NewSource(seed, StreamQuadratic).
+func (s *Scenario) Build() (*Built, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	b := &Built{Scenario: s}
+	ds, err := s.LoadData()
+	if err != nil {
+		return nil, err
+	}
+	if ds != nil {
+		b.Dataset, b.Data = ds, ds.Data
+	}
+	m := &s.Model
+	modelErr := func(err error) error {
+		return s.errAt("model", strings.TrimPrefix(err.Error(), "models: "), ErrBadValue)
+	}
+	switch m.Kind {
+	case KindQuadratic:
+		if len(m.Samples) > 0 {
+			b.Quad = make([]models.QuadSample, len(m.Samples))
+			for i, q := range m.Samples {
+				d := len(q.C)
+				a := make([]float64, 0, d*d)
+				for _, row := range q.A {
+					a = append(a, row...)
+				}
+				b.Quad[i] = models.QuadSample{A: a, C: append([]float64(nil), q.C...)}
+			}
+		} else {
+			b.Quad = models.GenerateQuadratics(m.Dim, m.Count, m.Condition, NewSource(s.Seed, StreamQuadratic))
+		}
+		q, err := models.NewQuadratic(b.Quad)
+		if err != nil {
+			return nil, modelErr(err)
+		}
+		b.Model = q
+	case KindLinearRegression, KindLogistic:
+		if err := s.checkLinearTargets(ds); err != nil {
+			return nil, err
+		}
+		if m.Kind == KindLogistic {
+			b.Model, err = models.NewLogistic(b.Data, m.Bias)
+		} else {
+			b.Model, err = models.NewLinearRegression(b.Data, m.Bias)
+		}
+		if err != nil {
+			return nil, modelErr(err)
+		}
+	case KindTwoLayer, KindMLP:
+		act, err := models.ParseActivation(m.Activation)
+		if err != nil {
+			return nil, modelErr(err) // unreachable after Validate
+		}
+		loss, err := models.ParseLoss(m.Loss)
+		if err != nil {
+			return nil, modelErr(err)
+		}
+		if m.Kind == KindTwoLayer {
+			b.Model, err = models.NewTwoLayer(b.Data, m.Hidden, act, loss)
+		} else {
+			if err := s.checkLayers(ds); err != nil {
+				return nil, err
+			}
+			b.Model, err = models.NewMLP(b.Data, m.Layers, act, loss)
+		}
+		if err != nil {
+			return nil, modelErr(err)
+		}
+	default:
+		panic("scenarios: Build: unhandled model kind " + m.Kind) // Validate lists the kinds
+	}
+	n := b.Model.Len()
+	for _, r := range []struct {
+		flow  string
+		batch int
+	}{{FlowSGD, s.SGD.Batch}, {FlowSDE, s.SDE.Batch}} {
+		if s.HasFlow(r.flow) && r.batch > n {
+			return nil, s.errAt(r.flow+".batch", fmt.Sprintf("batch %d is larger than the number of samples N = %d: want 1..%d", r.batch, n, n), ErrShape)
+		}
+	}
+	if b.W0, err = s.InitialWeights(b.Model.Dim()); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkLinearTargets: linear-regression and logistic fit one target column;
+// logistic's must hold only 0 and 1.
+func (s *Scenario) checkLinearTargets(ds *Dataset) error {
+	if ds.Data.Out != 1 {
+		return s.errAt("data.target", fmt.Sprintf("%s fits one target column, got %d (%s)", s.Model.Kind, ds.Data.Out, oneOf(ds.Targets)), ErrShape)
+	}
+	if s.Model.Kind != KindLogistic {
+		return nil
+	}
+	for i, y := range ds.Data.Y {
+		if y != 0 && y != 1 {
+			return &Error{File: ds.File, Line: ds.lines[i], Key: "data.target",
+				Msg: fmt.Sprintf("logistic needs 0/1 targets, column %q is %g here (use a two-layer network with classes: true for more classes)", ds.Targets[0], y), Err: ErrData}
+		}
+	}
+	return nil
+}
+
+// checkLayers: an mlp's first width is the number of inputs, its last the
+// number of outputs.
+func (s *Scenario) checkLayers(ds *Dataset) error {
+	l := s.Model.Layers
+	d := ds.Data
+	if l[0] != d.In {
+		return s.errAt("model.layers", fmt.Sprintf("layers[0] = %d but the data have %d input columns (%s): want layers [%d, …, %d]",
+			l[0], d.In, clipList(ds.Inputs), d.In, d.Out), ErrShape)
+	}
+	if o := l[len(l)-1]; o != d.Out {
+		what := fmt.Sprintf("%d target columns", d.Out)
+		if d.Labels != nil {
+			what = fmt.Sprintf("%d classes", d.Out)
+		}
+		return s.errAt("model.layers", fmt.Sprintf("the last width is %d but the data have %s: want layers [%d, …, %d]", o, what, d.In, d.Out), ErrShape)
+	}
+	return nil
+}
+
+// clipList joins names, eliding the middle of a long list.
+func clipList(names []string) string {
+	if len(names) <= 6 {
+		return oneOf(names)
+	}
+	return oneOf(names[:3]) + ", …, " + oneOf(names[len(names)-2:])
+}
