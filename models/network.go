@@ -137,6 +137,7 @@ type nnEval struct {
 	g   []float64   // [ḡ; ḡ̇; ḡ̈], 3·max·max_l<L n_l
 	gr  []float64   // ℓ' of one sample, n_L
 	p   []float64   // softmax of one sample, n_L
+	wt  []float64   // a transposed weight matrix, see mulWT
 }
 
 func (net *nnNet) newEval(maxChunk int) *nnEval {
@@ -156,8 +157,11 @@ func (net *nnNet) newEval(maxChunk int) *nnEval {
 		gr:  make([]float64, net.widths[L]),
 		p:   make([]float64, net.widths[L]),
 	}
-	hmax := 0
+	hmax, wtLen := 0, 0
 	for l := 1; l <= L; l++ {
+		if net.widths[l] > net.widths[l-1] {
+			wtLen = max(wtLen, net.widths[l]*net.widths[l-1])
+		}
 		m := maxChunk * net.widths[l]
 		e.s[l] = make([]float64, 3*m)
 		e.del[l] = make([]float64, 3*m)
@@ -172,6 +176,7 @@ func (net *nnNet) newEval(maxChunk int) *nnEval {
 		}
 	}
 	e.g = make([]float64, 3*maxChunk*hmax)
+	e.wt = make([]float64, wtLen)
 	return e
 }
 
@@ -306,10 +311,10 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 		db := dst[net.bOff[l] : net.bOff[l]+nout]
 		if l == 1 {
 			// ȧ_0 = 0: only Pᵀ X.
-			nnGemm(true, false, nout, nin, B, 1, D[:m], nout, x, nin, 1, dW, nin)
+			e.addDTA(B, nout, nin, D[:m], x, dW)
 		} else {
 			// [P; Q]ᵀ [a; ȧ] = Pᵀ a + Qᵀ ȧ in one product.
-			nnGemm(true, false, nout, nin, k*B, 1, D[:k*m], nout, e.s[l-1][:k*B*nin], nin, 1, dW, nin)
+			e.addDTA(k*B, nout, nin, D[:k*m], e.s[l-1][:k*B*nin], dW)
 		}
 		nnColSum(db, D[:m], B, nout)
 		if l == 1 {
@@ -400,20 +405,20 @@ func (e *nnEval) forward(w, v []float64, lo, hi, nd, nt int) {
 			clear(S[2*m : 3*m])
 		}
 		if l == 1 {
-			nnGemm(false, true, B, nout, nin, 1, x, nin, W, nin, 1, z, nout)
+			e.mulWT(B, nout, nin, 1, x, W, z)
 			if nt > 0 {
-				nnGemm(false, true, B, nout, nin, 1, x, nin, V, nin, 1, S[m:2*m], nout)
+				e.mulWT(B, nout, nin, 1, x, V, S[m:2*m])
 			}
 		} else {
 			P := e.s[l-1]
 			mi := B * nin
 			k := nt + 1
-			nnGemm(false, true, k*B, nout, nin, 1, P[:k*mi], nin, W, nin, 1, S[:k*m], nout)
+			e.mulWT(k*B, nout, nin, 1, P[:k*mi], W, S[:k*m])
 			if nt > 0 {
-				nnGemm(false, true, B, nout, nin, 1, P[:mi], nin, V, nin, 1, S[m:2*m], nout)
+				e.mulWT(B, nout, nin, 1, P[:mi], V, S[m:2*m])
 			}
 			if nt > 1 {
-				nnGemm(false, true, B, nout, nin, 2, P[mi:2*mi], nin, V, nin, 1, S[2*m:3*m], nout)
+				e.mulWT(B, nout, nin, 2, P[mi:2*mi], V, S[2*m:3*m])
 			}
 		}
 		if l == L {
@@ -686,6 +691,45 @@ func (e *nnEval) rows(dst, w, v []float64, lo, hi, r int) {
 		for j, g := range g2 {
 			u := zd[j]
 			p2[j] = s1[j]*g + 2*s2[j]*u*g1[j] + (s3[j]*u*u+s2[j]*zdd[j])*g0[j]
+		}
+	}
+}
+
+// mulWT adds α A Wᵀ to C for A rows×nin, W nout×nin and C rows×nout (all
+// row-major). gonum's A·Bᵀ kernel takes one dot product of length nin per
+// entry of C; for a layer wider than its input it is faster to transpose W
+// once (nin·nout copies, small next to rows·nin·nout multiply-adds) and use
+// the A·B kernel, which runs axpys of length nout.
+func (e *nnEval) mulWT(rows, nout, nin int, alpha float64, A, W, C []float64) {
+	if nout <= nin {
+		nnGemm(false, true, rows, nout, nin, alpha, A, nin, W, nin, 1, C, nout)
+		return
+	}
+	wt := e.wt[:nin*nout]
+	for j := 0; j < nout; j++ {
+		wj := W[j*nin : (j+1)*nin]
+		for k, x := range wj {
+			wt[k*nout+j] = x
+		}
+	}
+	nnGemm(false, false, rows, nout, nin, alpha, A, nin, wt, nout, 1, C, nout)
+}
+
+// addDTA adds Dᵀ A to dW for D rows×nout, A rows×nin and dW nout×nin. As
+// in mulWT, a layer wider than its input is better served by computing
+// (Dᵀ A)ᵀ = Aᵀ D, whose kernel runs axpys of length nout, into scratch and
+// adding its transpose.
+func (e *nnEval) addDTA(rows, nout, nin int, D, A, dW []float64) {
+	if nout <= nin {
+		nnGemm(true, false, nout, nin, rows, 1, D, nout, A, nin, 1, dW, nin)
+		return
+	}
+	wt := e.wt[:nin*nout]
+	nnGemm(true, false, nin, nout, rows, 1, A, nin, D, nout, 0, wt, nout)
+	for j := 0; j < nout; j++ {
+		dj := dW[j*nin : (j+1)*nin]
+		for k := range dj {
+			dj[k] += wt[k*nout+j]
 		}
 	}
 }
