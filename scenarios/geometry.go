@@ -1,0 +1,182 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/grd-engine/grd/engine"
+	"gonum.org/v1/gonum/mat"
+)
+
+// GeometryDenseMaxDim is the largest d for which GeometryAt fills the dense
+// diffusion matrix (DESIGN §5: `diffusion` only when d ≤ 512).
+const GeometryDenseMaxDim = 512
+
+// GeometryReport is the diffusion geometry of a scenario's model at one
+// point w along one direction v: what `grd geometry` prints (DESIGN §5).
+// The JSON keys are part of the user-facing contract.
+type GeometryReport struct {
+	// Dim is d, the number of weights; Samples is N.
+	Dim     int `json:"dim"`
+	Samples int `json:"samples"`
+	// Loss is f(w) and Grad = ∇f(w).
+	Loss float64   `json:"loss"`
+	Grad []float64 `json:"grad"`
+	// LambdaMax is λ_max(D(w)) at the evaluation point w (0 when the spread
+	// of the per-sample gradients is at rounding level, as for ε).
+	LambdaMax float64 `json:"lambda_max"`
+	// Epsilon is the scenario's ε, fixed from its w0 by its metric policy
+	// (auto: safety/λ_max(D(w0)), or the given number), whatever w is.
+	Epsilon float64 `json:"epsilon"`
+	// Diffusion is the dense D(w) as d rows of d values, nil when
+	// d > GeometryDenseMaxDim.
+	Diffusion [][]float64 `json:"diffusion,omitempty"`
+	// NGDVelocity is −P(w)∇f(w) with P of the scenario's inverse.
+	NGDVelocity []float64 `json:"ngd_velocity"`
+	// V is the direction: the one given, or NGDVelocity.
+	V []float64 `json:"v"`
+	// HVP is H(w)v.
+	HVP []float64 `json:"hvp"`
+	// ChristoffelVV is Γ(v,v) of the scenario's christoffel kind.
+	ChristoffelVV []float64 `json:"christoffel_vv"`
+	// GRDAccel is the GRD acceleration −H v − Γ(v,v) for velocity v.
+	GRDAccel []float64 `json:"grd_accel"`
+	// R0, R1, R2 are the (8) residuals of DESIGN §1 with u = v.
+	R0 float64 `json:"r0"`
+	R1 float64 `json:"r1"`
+	R2 float64 `json:"r2"`
+}
+
+// GeometryAt evaluates the geometry of the built scenario b at w along v
+// (DESIGN §5, `grd geometry`). A nil w means b.W0 and a nil v the NGD
+// velocity −P(w)∇f(w). ε comes from the scenario's metric policy at b.W0,
+// so it is the ε a run of the scenario would use; a fixed ε with
+// ε·λ_max(D(w0)) ≥ 1 is an error. opts configures the engine (nil means
+// defaults; results do not depend on the worker count).
+//
+// Every reported number must be finite (the report is meant for JSON):
+// a NaN or infinite value is an error naming the quantity.
+//
+// It panics if w or v is non-nil with a length other than d.
+func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
+	s := b.Scenario
+	d, n := b.Model.Dim(), b.Model.Len()
+	if w == nil {
+		w = b.W0
+	}
+	if len(w) != d {
+		panic(fmt.Sprintf("scenarios: GeometryAt: len(w) = %d, want d = %d", len(w), d))
+	}
+	if v != nil && len(v) != d {
+		panic(fmt.Sprintf("scenarios: GeometryAt: len(v) = %d, want d = %d", len(v), d))
+	}
+	inv, err := engine.ParseKind(s.Metric.Inverse)
+	if err != nil {
+		return nil, s.errAt("metric.inverse", err.Error(), ErrUnknownName)
+	}
+	chr, err := engine.ParseKind(s.Metric.Christoffel)
+	if err != nil {
+		return nil, s.errAt("metric.christoffel", err.Error(), ErrUnknownName)
+	}
+	g := engine.New(b.Model, opts)
+	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
+	eps, _, err := g.Epsilon(ctx, b.W0, spec)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, s.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+	}
+	met := engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr}
+
+	r := &GeometryReport{
+		Dim: d, Samples: n, Epsilon: eps,
+		Grad:          make([]float64, d),
+		NGDVelocity:   make([]float64, d),
+		HVP:           make([]float64, d),
+		ChristoffelVV: make([]float64, d),
+		GRDAccel:      make([]float64, d),
+	}
+	if r.Loss, err = g.LossGrad(ctx, r.Grad, w); err != nil {
+		return nil, err
+	}
+	// λ_max at w with the same rounding-level rule as ε at w0 (the auto
+	// policy cannot fail; only its λ_max is kept).
+	if _, r.LambdaMax, err = g.Epsilon(ctx, w, engine.EpsilonSpec{Auto: true}); err != nil {
+		return nil, err
+	}
+	if d <= GeometryDenseMaxDim {
+		var dm mat.SymDense
+		if err := g.Diffusion(ctx, &dm, w); err != nil {
+			return nil, err
+		}
+		r.Diffusion = make([][]float64, d)
+		for i := range r.Diffusion {
+			row := make([]float64, d)
+			for j := range row {
+				row[j] = dm.At(i, j)
+			}
+			r.Diffusion[i] = row
+		}
+	}
+	if err := g.NGDVelocity(ctx, r.NGDVelocity, w, met); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		v = r.NGDVelocity
+	}
+	r.V = append([]float64(nil), v...)
+	if err := g.HessVec(ctx, r.HVP, w, r.V); err != nil {
+		return nil, err
+	}
+	if err := g.Christoffel(ctx, r.ChristoffelVV, w, r.V, met.Christoffel, eps); err != nil {
+		return nil, err
+	}
+	if err := g.Acceleration(ctx, r.GRDAccel, w, r.V, met); err != nil {
+		return nil, err
+	}
+	res, err := g.Residuals(ctx, w, r.V, met)
+	if err != nil {
+		return nil, err
+	}
+	r.R0, r.R1, r.R2 = res.R0, res.R1, res.R2
+	if err := r.checkFinite(); err != nil {
+		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
+	}
+	return r, nil
+}
+
+// checkFinite reports the first NaN or infinite number in r.
+func (r *GeometryReport) checkFinite() error {
+	bad := func(name string, x float64) error {
+		return fmt.Errorf("geometry: %s is %v at the evaluation point (want finite values: is w too large for the model?)", name, x)
+	}
+	for _, q := range []struct {
+		name string
+		x    float64
+	}{{"loss", r.Loss}, {"lambda_max", r.LambdaMax}, {"epsilon", r.Epsilon}, {"r0", r.R0}, {"r1", r.R1}, {"r2", r.R2}} {
+		if math.IsNaN(q.x) || math.IsInf(q.x, 0) {
+			return bad(q.name, q.x)
+		}
+	}
+	for _, q := range []struct {
+		name string
+		x    []float64
+	}{{"grad", r.Grad}, {"ngd_velocity", r.NGDVelocity}, {"v", r.V}, {"hvp", r.HVP}, {"christoffel_vv", r.ChristoffelVV}, {"grd_accel", r.GRDAccel}} {
+		for i, x := range q.x {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad(fmt.Sprintf("%s[%d]", q.name, i), x)
+			}
+		}
+	}
+	for i, row := range r.Diffusion {
+		for j, x := range row {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad(fmt.Sprintf("diffusion[%d][%d]", i, j), x)
+			}
+		}
+	}
+	return nil
+}
