@@ -63,7 +63,8 @@ type GeometryReport struct {
 func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
 	s := b.Scenario
 	d, n := b.Model.Dim(), b.Model.Len()
-	if w == nil {
+	atW0 := w == nil
+	if atW0 {
 		w = b.W0
 	}
 	if len(w) != d {
@@ -81,12 +82,15 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 		return nil, s.errAt("metric.christoffel", err.Error(), ErrUnknownName)
 	}
 	g := engine.New(b.Model, opts)
-	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
-	eps, _, err := g.Epsilon(ctx, b.W0, spec)
+	// λ_max(D(w0)) by the engine's ε rule (a spread at rounding level counts
+	// as 0), then the scenario's policy, whose errors cite metric.epsilon.
+	_, lam0, err := g.Epsilon(ctx, b.W0, engine.EpsilonSpec{Auto: true})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
+		return nil, err
+	}
+	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
+	eps, err := engine.ResolveEpsilon(spec, lam0)
+	if err != nil {
 		return nil, s.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
 	}
 	met := engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr}
@@ -104,8 +108,11 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	}
 	// λ_max at w with the same rounding-level rule as ε at w0 (the auto
 	// policy cannot fail; only its λ_max is kept).
-	if _, r.LambdaMax, err = g.Epsilon(ctx, w, engine.EpsilonSpec{Auto: true}); err != nil {
-		return nil, err
+	r.LambdaMax = lam0
+	if !atW0 {
+		if _, r.LambdaMax, err = g.Epsilon(ctx, w, engine.EpsilonSpec{Auto: true}); err != nil {
+			return nil, err
+		}
 	}
 	if d <= GeometryDenseMaxDim {
 		var dm mat.SymDense

@@ -216,6 +216,9 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string) error {
 				in = "in " + path
 			}
 			msg := fmt.Sprintf("unknown key %q (valid keys %s: %s)", name, in, oneOf(keys))
+			if near := nearest(name, keys); near != "" {
+				msg = fmt.Sprintf("unknown key %q, did you mean %q? (valid keys %s: %s)", name, near, in, oneOf(keys))
+			}
 			return w.fail(k, kp, msg, ErrUnknownKey)
 		}
 		w.lines[kp] = k.Line
@@ -333,4 +336,41 @@ func (s *Scenario) explicitZeros() error {
 		}
 	}
 	return nil
+}
+
+// nearest returns the candidate within edit distance 2 of s and less than
+// half its length (the closest, the first on ties), or "" if there is none:
+// "saftey" suggests "safety", a one-letter key suggests nothing.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD && 2*d < len(s) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64 // not a typo of a key
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
