@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/grd-engine/grd/models"
 )
 
 // ChristoffelFirst sets dst = Γ(v,v) with the symbols of the first kind,
@@ -16,6 +18,9 @@ func (g *Geometry) ChristoffelFirst(ctx context.Context, dst, w, v []float64, ep
 	g.checkVec("dst", dst)
 	g.checkVec("w", w)
 	g.checkVec("v", v)
+	if err := models.RequireOrder(g.m, 2, "the Christoffel contraction"); err != nil {
+		return err
+	}
 	return g.christoffelFirst(ctx, dst, w, v, eps, nil)
 }
 
@@ -44,6 +49,9 @@ func (g *Geometry) Christoffel(ctx context.Context, dst, w, v []float64, k Kind,
 	g.checkVec("dst", dst)
 	g.checkVec("w", w)
 	g.checkVec("v", v)
+	if err := models.RequireOrder(g.m, 2, "the Christoffel contraction"); err != nil {
+		return err
+	}
 	return g.christoffel(ctx, dst, w, v, k, eps)
 }
 
@@ -69,6 +77,9 @@ func (g *Geometry) Acceleration(ctx context.Context, dst, w, u []float64, met Me
 	g.checkVec("dst", dst)
 	g.checkVec("w", w)
 	g.checkVec("u", u)
+	if err := models.RequireOrder(g.m, 2, "the GRD acceleration"); err != nil {
+		return err
+	}
 	return g.acceleration(ctx, dst, w, u, met)
 }
 
@@ -146,6 +157,9 @@ func (g *Geometry) ChristoffelTensor(ctx context.Context, dst, w []float64, eps 
 		panic(fmt.Sprintf("engine: len(dst) = %d, want d³ = %d", len(dst), d*d*d))
 	}
 	g.checkVec("w", w)
+	if err := models.RequireOrder(g.m, 2, "the Christoffel tensor"); err != nil {
+		return err
+	}
 	mean := g.tE
 	if err := g.accumulate(ctx, mean, w, nil, g.invN, nil); err != nil {
 		return err

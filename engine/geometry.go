@@ -341,5 +341,8 @@ func (g *Geometry) HessVec(ctx context.Context, dst, w, v []float64) error {
 	g.checkVec("dst", dst)
 	g.checkVec("w", w)
 	g.checkVec("v", v)
+	if err := models.RequireOrder(g.m, 2, "a Hessian-vector product"); err != nil {
+		return err
+	}
 	return g.accumulate(ctx, dst, w, v, nil, g.invN)
 }

@@ -739,6 +739,39 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// TestRequireOrder checks that Hessian-based operations refuse a relu
+// network (MaxOrder 1) with an error, while first-order ones work.
+func TestRequireOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	m, err := models.NewTwoLayer(testData(rng, 5, 2, 2), 3, models.Relu, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	g := New(m, nil)
+	w, u := randVec(rng, d, 0.5), randVec(rng, d, 1)
+	dst := make([]float64, d)
+	if err := g.DiffusionVec(ctx, dst, w, u); err != nil {
+		t.Errorf("D·v on relu: %v", err)
+	}
+	if err := g.NGDVelocity(ctx, dst, w, Metric{Epsilon: 0.1}); err != nil {
+		t.Errorf("NGD velocity on relu: %v", err)
+	}
+	errs := map[string]error{
+		"HessVec":           g.HessVec(ctx, dst, w, u),
+		"ChristoffelFirst":  g.ChristoffelFirst(ctx, dst, w, u, 0.1),
+		"Christoffel":       g.Christoffel(ctx, dst, w, u, Exact, 0.1),
+		"Acceleration":      g.Acceleration(ctx, dst, w, u, Metric{Epsilon: 0.1}),
+		"ChristoffelTensor": g.ChristoffelTensor(ctx, make([]float64, d*d*d), w, 0.1),
+	}
+	_, errs["Residuals"] = g.Residuals(ctx, w, u, Metric{Epsilon: 0.1})
+	for name, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "needs derivatives of order") {
+			t.Errorf("%s on relu: err = %v, want an order error", name, err)
+		}
+	}
+}
+
 // TestShapePanics checks that wrong lengths panic with an engine message.
 func TestShapePanics(t *testing.T) {
 	g := New(newToy(3, 4, 1, false), nil)

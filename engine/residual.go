@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"github.com/grd-engine/grd/models"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -104,6 +105,9 @@ func (g *Geometry) Residuals(ctx context.Context, w, u []float64, met Metric) (R
 	g.checkVec("w", w)
 	g.checkVec("u", u)
 	var res Residuals
+	if err := models.RequireOrder(g.m, 3, "the (8) residuals"); err != nil {
+		return res, err
+	}
 	var err error
 	grad, hu, a, abar := g.tC, g.tD, g.tA, g.tB
 
