@@ -106,6 +106,11 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	if r.Loss, err = g.LossGrad(ctx, r.Grad, w); err != nil {
 		return nil, err
 	}
+	// Everything else derives from the gradients: stop at the first
+	// non-finite value with a message naming it.
+	if err := r.checkFinite(); err != nil {
+		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
+	}
 	// λ_max at w with the same rounding-level rule as ε at w0 (the auto
 	// policy cannot fail; only its λ_max is kept).
 	r.LambdaMax = lam0
