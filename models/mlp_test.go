@@ -57,3 +57,27 @@ func TestMLPAccessors(t *testing.T) {
 		t.Errorf("got Dim %d Len %d MaxOrder %d Layers %v %v %v %q", m.Dim(), m.Len(), m.MaxOrder(), m.Layers(), m.Activation(), m.Loss(), m.Name())
 	}
 }
+
+// TestNetworkEmptyChunk checks that every operation accepts an empty chunk
+// and leaves its outputs alone.
+func TestNetworkEmptyChunk(t *testing.T) {
+	d := nnTestData(4, 4, 2, 2, true)
+	m, err := NewMLP(d, []int{2, 3, 2}, Tanh, CrossEntropy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := nnTestVec(1, m.Dim(), 1)
+	dst := nnTestVec(2, m.Dim(), 1)
+	keep := slices.Clone(dst)
+	ev := m.NewEvaluator(2)
+	none := []float64{}
+	ev.Losses(none, w, 2, 2)
+	ev.Directional(none, none, none, w, w, 2, 2)
+	ev.Accumulate(dst, none, none, w, w, 2, 2)
+	ev.Grads(none, w, 4, 4)
+	ev.HessVecs(none, w, w, 0, 0)
+	ev.ThirdVecs(none, w, w, 0, 0)
+	if !slices.Equal(dst, keep) {
+		t.Errorf("Accumulate over an empty chunk changed dst")
+	}
+}
