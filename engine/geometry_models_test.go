@@ -32,6 +32,19 @@ func builtinModels(t testing.TB, rng *rand.Rand) []models.Model {
 		}
 		ms = append(ms, m)
 	}
+	must(models.NewQuadratic(models.GenerateQuadratics(4, 9, 10, rand.NewPCG(7, 7))))
+	reg := testData(rng, 12, 3, 1)
+	for i := range reg.Y {
+		reg.Y[i] = rng.NormFloat64() // regression targets
+	}
+	reg.Labels = nil
+	must(models.NewLinearRegression(reg, true))
+	logi := testData(rng, 15, 3, 1)
+	for i := range logi.Y {
+		logi.Y[i] = float64(rng.IntN(2)) // 0/1 targets
+	}
+	logi.Labels = nil
+	must(models.NewLogistic(logi, true))
 	must(models.NewTwoLayer(testData(rng, 13, 3, 2), 4, models.Tanh, models.Squared))
 	must(models.NewMLP(testData(rng, 11, 2, 3), []int{2, 3, 3, 3}, models.Softplus, models.CrossEntropy))
 	must(models.NewTwoLayer(testData(rng, 3, 3, 2), 5, models.Sigmoid, models.CrossEntropy))

@@ -446,6 +446,12 @@ func TestPrecondition(t *testing.T) {
 func TestNGDEqualsGDWhenDZero(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	ms := []models.Model{newToy(6, 4, 21, true), newToy(1, 4, 22, false)}
+	same := models.GenerateQuadratics(4, 1, 5, rand.NewPCG(9, 9))
+	q, err := models.NewQuadratic([]models.QuadSample{same[0], same[0], same[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = append(ms, q)
 	for _, m := range ms {
 		w := randVec(rng, 4, 0.5)
 		for _, s := range []Solver{SolverCG, SolverWoodbury} {
