@@ -62,6 +62,9 @@ func parse(data []byte, o *origin) (*Scenario, error) {
 			return nil, fail(0, "", "empty scenario: want a mapping with at least name, model and time", ErrMissing)
 		}
 		line, msg := yamlLine(err)
+		if strings.Contains(msg, "cannot start any token") && lineHasTab(data, line) {
+			msg += " (a tab: YAML indents with spaces only)"
+		}
 		return nil, fail(line, "", "malformed YAML: "+msg, ErrSyntax)
 	}
 	var extra yaml.Node
@@ -373,4 +376,10 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// lineHasTab reports whether the 1-based line of data holds a tab.
+func lineHasTab(data []byte, line int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	return line >= 1 && line <= len(lines) && bytes.IndexByte(lines[line-1], '\t') >= 0
 }

@@ -35,7 +35,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{"scenarios: test.yaml:", "malformed YAML"}},
 		{"bad indentation", "name: q\n  model: x\n", ErrSyntax,
 			[]string{"test.yaml:2:", "malformed YAML"}},
-		{"tab", "name: q\nmodel:\n\tkind: quadratic\n", ErrSyntax, []string{"test.yaml:3:", "malformed YAML"}},
+		{"tab", "name: q\nmodel:\n\tkind: quadratic\n", ErrSyntax, []string{"test.yaml:3: malformed YAML:", "(a tab: YAML indents with spaces only)"}},
 		{"empty", "", ErrMissing, []string{"test.yaml: empty scenario"}},
 		{"comments only", "# nothing\n", ErrMissing, []string{"empty scenario"}},
 		{"two documents", quadBase + "---\nname: r\n", ErrSyntax, []string{"test.yaml:4:", "more than one YAML document"}},
