@@ -60,6 +60,18 @@ import (
 // buffer, so the forward products of all orders are one GEMM with 3B rows,
 // and the reverse sweep keeps [δ; δ̇; δ̈] (or [P; Q]) stacked likewise. All
 // buffers are sized once for maxChunk rows.
+//
+// Cost per sample in multiply-adds for a two-layer network (n inputs, h
+// hidden, o outputs), all in GEMMs except O(h) activation work:
+//
+//	Losses                       nh +  ho
+//	Accumulate, e = nil (∇f)    2nh + 3ho
+//	Directional, s only         2nh + 3ho
+//	Directional, s and q        2nh + 5ho
+//	Accumulate, c and e         3nh + 8ho
+//
+// so for o ≪ n the Directional and fused Accumulate sweeps cost about 1 and
+// 1.5 gradient passes.
 
 // nnNet is an immutable feed-forward network over a data set.
 type nnNet struct {
