@@ -336,6 +336,25 @@ func (g *Geometry) LossGrad(ctx context.Context, dst, w []float64) (float64, err
 	return sumOf(g.loss) / float64(g.n), nil
 }
 
+// WeightedSum sets dst = Σ_n c_n g_n + e_n H_n v over all samples, on the
+// deterministic pool (one pass): e.g. a minibatch gradient (c_n = 1/|B| on
+// the batch, 0 elsewhere) or the SDE noise (1/√N) Σ_n (ξ_n − ξ̄) g_n.
+// c or e (then also v) may be nil; c and e have length N.
+func (g *Geometry) WeightedSum(ctx context.Context, dst, w, v, c, e []float64) error {
+	g.checkVec("dst", dst)
+	g.checkVec("w", w)
+	if c != nil && len(c) != g.n || e != nil && len(e) != g.n {
+		panic(fmt.Sprintf("engine: WeightedSum: len(c) = %d, len(e) = %d, want N = %d (or nil)", len(c), len(e), g.n))
+	}
+	if e != nil {
+		g.checkVec("v", v)
+		if err := models.RequireOrder(g.m, 2, "a weighted Hessian-vector sum"); err != nil {
+			return err
+		}
+	}
+	return g.accumulate(ctx, dst, w, v, c, e)
+}
+
 // HessVec sets dst = H(w) v, the Hessian of the mean loss times v.
 func (g *Geometry) HessVec(ctx context.Context, dst, w, v []float64) error {
 	g.checkVec("dst", dst)

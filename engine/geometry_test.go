@@ -190,6 +190,18 @@ func TestLossGradHessVec(t *testing.T) {
 			if e := relErr(row, hwant, 1e-300); e > 1e-13 {
 				t.Errorf("HessVec rel. error %.2g", e)
 			}
+			// WeightedSum with c_n = 1/N, e_n = 1/N is ∇f + Hu.
+			cw := make([]float64, n)
+			for i := range cw {
+				cw[i] = 1 / float64(n)
+			}
+			if err := g.WeightedSum(ctx, row, w, u, cw, cw); err != nil {
+				t.Fatal(err)
+			}
+			floats.Add(gwant, hwant)
+			if e := relErr(row, gwant, 1e-300); e > 1e-13 {
+				t.Errorf("WeightedSum rel. error %.2g", e)
+			}
 		})
 	}
 }
