@@ -39,6 +39,8 @@ func TestInvalidInput(t *testing.T) {
 		{"time outside", good, dp, []float64{0.5, 2}, nil, "outside"},
 		{"time before t0", good, dp, []float64{-0.1}, nil, "outside"},
 		{"times unordered", good, dp, []float64{0.5, 0.2}, nil, "not ordered"},
+		{"controller without Q", good, dp, nil, &Settings{Controller: &Controller{Safety: 0.9, FacMin: 0.2, FacMax: 5, Beta1: 0.2}}, "Controller"},
+		{"controller growth ≤ 1", good, dp, nil, &Settings{Controller: &Controller{Safety: 0.9, FacMin: 0.2, FacMax: 1, Beta1: 0.2, Q: 5}}, "Controller"},
 		{"event without G", good, dp, nil, &Settings{Events: []Event{{}}}, "G is nil"},
 		{"event direction", good, dp, nil, &Settings{Events: []Event{{G: g, Direction: 2}}}, "Direction"},
 	}

@@ -207,6 +207,13 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	if set.MinStep > set.MaxStep {
 		return nil, invalid("%s: Settings.MinStep = %g exceeds MaxStep = %g", name, set.MinStep, set.MaxStep)
 	}
+	if c := set.Controller; c != nil {
+		if !(c.Safety > 0 && c.Safety <= 1) || !(c.FacMin > 0 && c.FacMin < 1) || !(c.FacMax > 1) ||
+			!(c.Q > 0) || !(c.Beta1 > 0) || !(c.Beta2 >= 0) || math.IsInf(c.FacMax, 0) {
+			return nil, invalid("%s: Settings.Controller %+v: want 0 < Safety ≤ 1, 0 < FacMin < 1 < FacMax < ∞, Q > 0, Beta1 > 0, Beta2 ≥ 0",
+				name, *c)
+		}
+	}
 	fixed := !m.tab.Adaptive() || set.Dt > 0
 	if fixed && set.Dt == 0 {
 		return nil, invalid("%s is a fixed-step method: Settings.Dt must be > 0", name)
