@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // Benchmarks at the DESIGN performance point: two-layer tanh, N = 10000,
 // n = 64, h = 128, o = 10, chunks of 256, one goroutine. One op = one sweep
@@ -84,4 +87,44 @@ func BenchmarkTwoLayerDirectionalS(b *testing.B) {
 func BenchmarkTwoLayerAccumulateHv(b *testing.B) {
 	nb := nnNewBench(b, Squared)
 	nb.run(b, func(lo, hi int) { nb.ev.Accumulate(nb.dst, nb.c[lo:hi], nb.e[lo:hi], nb.w, nb.v, lo, hi) })
+}
+
+// BenchmarkTwoLayerRatios times the passes above alternately, round after
+// round, and reports each one's best time as a multiple of the best gradient
+// pass. Interleaving and taking minima makes the ratios robust to load from
+// other processes, which inflates the separate benchmarks unevenly. One op is
+// nnRatioRounds rounds of all five passes.
+func BenchmarkTwoLayerRatios(b *testing.B) {
+	const nnRatioRounds = 7
+	nb := nnNewBench(b, Squared)
+	ops := []struct {
+		unit string
+		f    func(lo, hi int)
+	}{
+		{"grad-ms", func(lo, hi int) { nb.ev.Accumulate(nb.dst, nb.c[lo:hi], nil, nb.w, nil, lo, hi) }},
+		{"losses/grad", func(lo, hi int) { nb.ev.Losses(nb.s[lo:hi], nb.w, lo, hi) }},
+		{"dir-s/grad", func(lo, hi int) { nb.ev.Directional(nil, nb.s[lo:hi], nil, nb.w, nb.v, lo, hi) }},
+		{"dir-sq/grad", func(lo, hi int) { nb.ev.Directional(nil, nb.s[lo:hi], nb.q[lo:hi], nb.w, nb.v, lo, hi) }},
+		{"acc-hv/grad", func(lo, hi int) { nb.ev.Accumulate(nb.dst, nb.c[lo:hi], nb.e[lo:hi], nb.w, nb.v, lo, hi) }},
+	}
+	best := make([]time.Duration, len(ops))
+	b.ResetTimer()
+	for range b.N {
+		for r := 0; r < nnRatioRounds; r++ {
+			for i, op := range ops {
+				t0 := time.Now()
+				for lo := 0; lo < nb.n; lo += nb.b {
+					op.f(lo, min(lo+nb.b, nb.n))
+				}
+				if d := time.Since(t0); best[i] == 0 || d < best[i] {
+					best[i] = d
+				}
+			}
+		}
+	}
+	g := best[0].Seconds()
+	b.ReportMetric(g*1e3, ops[0].unit)
+	for i, op := range ops[1:] {
+		b.ReportMetric(best[i+1].Seconds()/g, op.unit)
+	}
 }
