@@ -119,15 +119,20 @@ func nnSigmoid(x, d1, d2, d3 []float64) {
 
 func nnSoftplus(x, d1, d2, d3 []float64) {
 	for i, z := range x {
+		// One exponential serves σ and s: with t = e^{−|z|},
+		// σ = max(z, 0) + log1p(t) and s = 1/(1+t) (z ≥ 0) or t/(1+t).
+		t := math.Exp(-math.Abs(z))
+		r := 1 / (1 + t)
+		s, sc := r, t*r
 		if z > 0 {
-			x[i] = z + math.Log1p(math.Exp(-z))
+			x[i] = z + math.Log1p(t)
 		} else {
-			x[i] = math.Log1p(math.Exp(z))
+			x[i] = math.Log1p(t)
+			s, sc = sc, s
 		}
 		if d1 == nil {
 			continue
 		}
-		s, sc := nnSigmoid2(z)
 		d1[i] = s
 		if d2 == nil {
 			continue
