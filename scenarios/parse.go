@@ -128,9 +128,14 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 // every value must decode into its field's type. It records the line of
 // every key path.
 type walker struct {
-	file  string
-	lines map[string]int
+	file   string
+	lines  map[string]int
+	visits int // nodes visited: aliases can make the tree far larger than the text
 }
+
+// maxVisits bounds the walk, so that a small file of nested aliases (a
+// "billion laughs") is an error instead of an endless walk.
+const maxVisits = 1 << 20
 
 func (w *walker) fail(n *yaml.Node, key, msg string, sentinel error) error {
 	return &Error{File: w.file, Line: n.Line, Key: key, Msg: msg, Err: sentinel}
@@ -139,6 +144,9 @@ func (w *walker) fail(n *yaml.Node, key, msg string, sentinel error) error {
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
+	}
+	if w.visits++; w.visits > maxVisits {
+		return w.fail(n, path, fmt.Sprintf("the scenario expands to more than %d values (excessive use of aliases)", maxVisits), ErrSyntax)
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil // absent value: the field keeps its zero value (its default)
@@ -170,7 +178,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 		return w.fail(n, path, "want "+want(t)+", got "+describe(n), ErrType)
 	}
 	// The resolved tag must fit the kind exactly: yaml would otherwise
-	// truncate 2.5 into an int and read yes/no/on/off as booleans.
+	// truncate 2.5 into an int and read yes/no/on/off as booleans. A number
+	// with tag !!int or !!float always decodes into a float (no need to try).
 	tag := n.ShortTag()
 	ok := true
 	switch t.Kind() {
@@ -182,7 +191,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	case reflect.Float32, reflect.Float64:
 		ok = tag == "!!int" || tag == "!!float"
 	}
-	if !ok || n.Decode(reflect.New(t).Interface()) != nil {
+	floatOK := ok && (t.Kind() == reflect.Float64 || t.Kind() == reflect.Float32)
+	if !ok || !floatOK && n.Decode(reflect.New(t).Interface()) != nil {
 		return w.fail(n, path, "want "+want(t)+", got "+describe(n), ErrType)
 	}
 	return nil

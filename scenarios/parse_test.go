@@ -160,6 +160,18 @@ func TestParseErrors(t *testing.T) {
 		{"negative normal", quadBase + "init: {normal: -1}\n", ErrBadValue, []string{"init.normal: want a standard deviation ≥ 0, got -1"}},
 		{"inf in w", quadBase + "init: {w: [1, .inf]}\n", ErrBadValue, []string{"init.w: entry 1 is +Inf"}},
 	}
+	// An alias bomb: a 1024×1024 matrix built from one aliased row, then
+	// 1000 aliases of that sample: 10⁹ values from 20 kB of text.
+	var bomb strings.Builder
+	bomb.WriteString("name: b\nmodel:\n  kind: quadratic\n  samples:\n")
+	bomb.WriteString("    - &s {A: [&r [" + strings.Repeat("0, ", 1023) + "0], " + strings.Repeat("*r, ", 1022) + "*r], c: [0]}\n")
+	bomb.WriteString(strings.Repeat("    - *s\n", 1000))
+	cases = append(cases, struct {
+		name     string
+		yaml     string
+		sentinel error
+		pieces   []string
+	}{"alias bomb", bomb.String(), ErrSyntax, []string{"test.yaml:5: model.samples[0].A[", "expands to more than 1048576 values (excessive use of aliases)"}})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Parse([]byte(c.yaml), "test.yaml")
