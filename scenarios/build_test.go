@@ -167,3 +167,24 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("unused sgd batch 16 > N = 3: %v", err)
 	}
 }
+
+// TestGoScenario: a scenario written in Go (no file) fills, validates and
+// builds; its errors carry no file or line.
+func TestGoScenario(t *testing.T) {
+	s := &Scenario{Name: "go", Model: ModelSpec{Kind: KindQuadratic, Dim: 3, Count: 5, Condition: 4}, Time: TimeSpec{T1: 2}}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "metric.safety: want a number in (0,1), got 0") {
+		t.Errorf("Validate before SetDefaults: %v", err)
+	}
+	s.SetDefaults()
+	b, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Model.Dim() != 3 || b.Model.Len() != 5 || len(b.W0) != 3 || s.Source() != "" {
+		t.Errorf("d %d N %d w0 %v source %q", b.Model.Dim(), b.Model.Len(), b.W0, s.Source())
+	}
+	s.Name = ""
+	if err := s.Validate(); err == nil || err.Error() != "scenarios: name: missing: every scenario needs a name (it names the output directory out/<name>/)" {
+		t.Errorf("Validate without a name: %v", err)
+	}
+}

@@ -168,7 +168,11 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 			return w.fail(n, path, "want a list "+elemWant(t.Elem())+", got "+describe(n), ErrType)
 		}
 		for i, e := range n.Content {
-			if err := w.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			ep := fmt.Sprintf("%s[%d]", path, i)
+			if k := t.Elem().Kind(); k != reflect.Float64 && k != reflect.Float32 {
+				w.lines[ep] = e.Line // flows[1], layers[2], A[0]: errors cite the item's line
+			}
+			if err := w.walk(e, t.Elem(), ep); err != nil {
 				return err
 			}
 		}

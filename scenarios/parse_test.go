@@ -74,7 +74,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown method", quadBase + "integrator: {method: rk45}\n", ErrUnknownName,
 			[]string{"test.yaml:4: integrator.method: unknown method \"rk45\" (valid: euler, heun, rk4, bs3, dopri5, tsit5, dop853)"}},
 		{"unknown flow", quadBase + "flows:\n  - gd\n  - adam\n", ErrUnknownName,
-			[]string{"test.yaml:", "flows[1]: unknown flow \"adam\" (valid: gd, ngd, grd, sgd, sde)"}},
+			[]string{"test.yaml:6: flows[1]: unknown flow \"adam\" (valid: gd, ngd, grd, sgd, sde)"}},
 		{"duplicate flow", quadBase + "flows: [gd, gd]\n", ErrBadValue, []string{"flows[1]: flow \"gd\" listed twice"}},
 		{"unknown inverse", quadBase + "metric: {inverse: strong}\n", ErrUnknownName,
 			[]string{"test.yaml:4: metric.inverse: unknown inverse \"strong\" (valid: weak-field, exact)"}},
@@ -238,6 +238,7 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("epsilon 0 = %+v, want fixed 0", s.Metric.Epsilon)
 			}
 		}},
+		{"json with tabs", "{\n\t\"name\": \"j\",\n\t\"model\": {\n\t\t\"kind\": \"quadratic\",\n\t\t\"dim\": 2,\n\t\t\"count\": 3\n\t},\n\t\"time\": {\"t1\": 1}\n}\n", nil},
 		{"relu first order only", strings.Replace(netBase, "hidden: 3", "hidden: 3, activation: relu", 1) + "flows: [gd, sgd, sde]\n", nil},
 		{"target list and inputs", strings.Replace(netBase, "classes: true", "target: [a, b], inputs: [c, d]", 1), func(t *testing.T, s *Scenario) {
 			if !reflect.DeepEqual(s.Data.Target, Columns{"a", "b"}) || !reflect.DeepEqual(s.Data.Inputs, []string{"c", "d"}) {
