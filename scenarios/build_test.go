@@ -172,7 +172,7 @@ func TestBuildErrors(t *testing.T) {
 // builds; its errors carry no file or line.
 func TestGoScenario(t *testing.T) {
 	s := &Scenario{Name: "go", Model: ModelSpec{Kind: KindQuadratic, Dim: 3, Count: 5, Condition: 4}, Time: TimeSpec{T1: 2}}
-	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "metric.safety: want a number in (0,1), got 0") {
+	if err := s.Validate(); err == nil || err.Error() != "scenarios: init: give exactly one of normal: σ, w: [..] or file: PATH" {
 		t.Errorf("Validate before SetDefaults: %v", err)
 	}
 	s.SetDefaults()
