@@ -1,0 +1,409 @@
+package engine
+
+// This file runs the flows of DESIGN §1 and records them as Trajectories.
+//
+// Deterministic flows (integrated by package integrators, outputs from the
+// method's dense output at the requested times):
+//
+//	gd:   ẇ = −∇f(w)
+//	ngd:  ẇ = −P(w)∇f(w),  P = I − εD (WeakField) or (I + εD)⁻¹ (Exact)
+//	grd:  y = (w, u),  ẇ = u,  u̇ = −H(w)u − Γ(u,u)   (Geometry.Acceleration)
+//	      u(0) = −P∇f(w0) (V0 "ngd", the default), −∇f(w0) ("gd") or 0 ("zero")
+//
+// Ensemble flows (sgd, sde) are in flow_ensemble.go.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/models"
+	"gonum.org/v1/gonum/floats"
+)
+
+// Initial velocities of the grd flow (FlowSpec.V0).
+const (
+	V0NGD  = "ngd"  // u(0) = −P∇f(w0), the default
+	V0GD   = "gd"   // u(0) = −∇f(w0)
+	V0Zero = "zero" // u(0) = 0
+)
+
+// DefaultMethod is the integrator used when FlowSpec.Method is the zero
+// Method.
+const DefaultMethod = "dopri5"
+
+// FlowSpec describes one flow to run with Geometry.RunFlow. The zero value
+// of every field except Flow and Times means its documented default.
+type FlowSpec struct {
+	// Flow is FlowGD, FlowNGD, FlowGRD, FlowSGD or FlowSDE.
+	Flow string
+
+	// Times are the output times t_0 < t_1 < … < t_{K−1} (K ≥ 2, finite):
+	// the flow starts at w0 at t_0 and runs to t_{K−1}, and row k of the
+	// Trajectory belongs to Times[k].
+	Times []float64
+
+	// Metric is the constant ε and the inverse kinds of the ngd and grd
+	// flows (ignored by the others). ε ≥ 0 is used as given: resolve the ε
+	// policy once, with Geometry.Epsilon at w0, and pass the same Metric to
+	// every flow.
+	Metric Metric
+
+	// V0 is the initial velocity of grd: V0NGD (or ""), V0GD or V0Zero.
+	V0 string
+
+	// Method integrates gd, ngd and grd; the zero Method means dopri5.
+	// Settings tunes it (fixed-step methods need Settings.Dt; adaptive ones
+	// use RTol/ATol). Settings.Events must be empty. Settings.Recorder, if
+	// set, is called after the flow's own recorder on every accepted step.
+	Method   integrators.Method
+	Settings integrators.Settings
+
+	// Ensemble configures sgd and sde (ignored by the others).
+	Ensemble EnsembleSpec
+
+	// Workers is the number of ensemble runs (sgd, sde) computed in
+	// parallel; 0 means Geometry.Workers(). Results do not depend on it.
+	Workers int
+}
+
+// RunFlow integrates the flow spec.Flow from w0 and records it at
+// spec.Times. A Trajectory always comes back: on success its Status is
+// StatusOK and it has one row per output time; when the flow stops early
+// its Status is StatusFailed (invalid spec, a numerical blow-up, a failure
+// of the integrator or of a geometry computation) or StatusCanceled (ctx),
+// Err says why — naming the flow, t, the step size and the last finite
+// loss — and the rows computed before the fault are kept.
+//
+// At each output time the deterministic flows record w, the loss and
+// ‖∇f‖; ngd and grd add ε·λ_max(D(w)) (EpsLambdaMax, 0 without computing
+// λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and the NGD
+// defect ‖u + P∇f‖ of Geometry.Residuals. A row whose loss or state is
+// not finite is not recorded: the flow fails there. The ensemble flows
+// are documented at EnsembleSpec.
+//
+// progress, if non-nil, is called with the work done so far and the total
+// (for deterministic flows, t − t_0 and t_{K−1} − t_0 after each accepted
+// step; for ensembles, steps over all runs). Calls never overlap but may
+// come from different goroutines.
+//
+// RunFlow uses g (and for ensembles the model's Evaluators, one per run)
+// and must not run concurrently with other uses of g. It panics if
+// len(w0) ≠ d.
+func (g *Geometry) RunFlow(ctx context.Context, w0 []float64, spec FlowSpec, progress func(done, total float64)) *Trajectory {
+	g.checkVec("w0", w0)
+	start := time.Now()
+	tr := &Trajectory{Flow: spec.Flow}
+	if err := spec.validate(g.m); err != nil {
+		tr.Status, tr.Err = StatusFailed, err
+		return tr
+	}
+	switch spec.Flow {
+	case FlowGD, FlowNGD, FlowGRD:
+		g.runODE(ctx, tr, w0, &spec, progress)
+	case FlowSGD, FlowSDE:
+		g.runEnsemble(ctx, tr, w0, &spec, progress)
+	}
+	tr.Seconds = time.Since(start).Seconds()
+	return tr
+}
+
+// validate checks the parts of spec its flow uses.
+func (s *FlowSpec) validate(m models.Model) error {
+	switch s.Flow {
+	case FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE:
+	default:
+		return fmt.Errorf("engine: unknown flow %q (valid: gd, ngd, grd, sgd, sde)", s.Flow)
+	}
+	if len(s.Times) < 2 {
+		return fmt.Errorf("engine: %s flow: %d output times, need at least 2 (t0 and t1)", s.Flow, len(s.Times))
+	}
+	for i, t := range s.Times {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("engine: %s flow: output time %d is %v, want a finite number", s.Flow, i, t)
+		}
+		if i > 0 && !(t > s.Times[i-1]) {
+			return fmt.Errorf("engine: %s flow: output times must increase strictly, but t[%d] = %g ≤ t[%d] = %g", s.Flow, i, t, i-1, s.Times[i-1])
+		}
+	}
+	if s.Workers < 0 {
+		return fmt.Errorf("engine: %s flow: workers = %d, want ≥ 0 (0 = default)", s.Flow, s.Workers)
+	}
+	switch s.Flow {
+	case FlowNGD, FlowGRD:
+		if e := s.Metric.Epsilon; !(e >= 0) || math.IsInf(e, 0) {
+			return fmt.Errorf("engine: %s flow: epsilon %g, want a finite value ≥ 0", s.Flow, e)
+		}
+		for _, k := range []Kind{s.Metric.Inverse, s.Metric.Christoffel} {
+			if k != WeakField && k != Exact {
+				return fmt.Errorf("engine: %s flow: unknown metric inverse kind %v (valid: weak-field, exact)", s.Flow, k)
+			}
+		}
+	}
+	switch s.Flow {
+	case FlowGD, FlowNGD, FlowGRD:
+		if len(s.Settings.Events) > 0 {
+			return fmt.Errorf("engine: %s flow: integrator events are not supported (Settings.Events has %d)", s.Flow, len(s.Settings.Events))
+		}
+	}
+	if s.Flow == FlowGRD {
+		switch s.V0 {
+		case "", V0NGD, V0GD, V0Zero:
+		default:
+			return fmt.Errorf("engine: grd flow: unknown initial velocity v0 %q (valid: ngd, gd, zero)", s.V0)
+		}
+		// grd needs H_n for its right-hand side and ∇³f_n for the residuals.
+		if err := models.RequireOrder(m, 3, "the grd flow"); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
+	if s.Flow == FlowSGD || s.Flow == FlowSDE {
+		return s.Ensemble.validate(s.Flow, m.Len())
+	}
+	return nil
+}
+
+// odeFlow is the state of one deterministic flow: the right-hand side's
+// scratch and the recorder's. Neither the right-hand side nor the recorder
+// allocates per call (apart from the rows they append).
+type odeFlow struct {
+	g    *Geometry
+	flow string
+	met  Metric
+	d    int
+
+	// err is the first error of a right-hand side or diagnostic
+	// evaluation; once set, the right-hand side returns NaN so that the
+	// integrator stops, and the recorder stops the run.
+	err error
+
+	// recorder state
+	tr         *Trajectory
+	times      []float64
+	next       int
+	y, grad    []float64 // interpolated state, ∇f at it
+	lastLoss   float64   // last finite recorded loss
+	lastLossT  float64
+	user       integrators.Recorder
+	progress   func(done, total float64)
+	t0, tSpan  float64
+	wBuf, uBuf []float64 // row storage, K·d each
+}
+
+// rhs writes F(y) for the flow into dy. It never allocates.
+func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
+	if f.err != nil {
+		fillNaN(dy)
+		return
+	}
+	g, d := f.g, f.d
+	var err error
+	switch f.flow {
+	case FlowGD:
+		err = g.Grad(ctx, dy, y)
+		floats.Scale(-1, dy)
+	case FlowNGD:
+		err = g.NGDVelocity(ctx, dy, y, f.met)
+	case FlowGRD:
+		w, u := y[:d], y[d:]
+		copy(dy[:d], u)
+		err = g.Acceleration(ctx, dy[d:], w, u, f.met)
+	}
+	if err != nil {
+		f.err = err
+		fillNaN(dy)
+	}
+}
+
+func fillNaN(x []float64) {
+	for i := range x {
+		x[i] = math.NaN()
+	}
+}
+
+// errNonFinite marks a recorded row whose state or loss is not finite.
+var errNonFinite = errors.New("the state or the loss is not finite (the flow diverged)")
+
+// record computes the diagnostics at t for the state f.y and appends a row.
+func (f *odeFlow) record(ctx context.Context, t float64) error {
+	g, d, tr := f.g, f.d, f.tr
+	w := f.y[:d]
+	if !allFinite(f.y) {
+		return errNonFinite
+	}
+	loss, err := g.LossGrad(ctx, f.grad, w)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return errNonFinite
+	}
+	k := len(tr.T)
+	wr := f.wBuf[k*d : (k+1)*d : (k+1)*d]
+	copy(wr, w)
+	var elm float64
+	if f.flow != FlowGD && f.met.Epsilon != 0 {
+		lm, err := g.LambdaMax(ctx, w)
+		if err != nil {
+			return err
+		}
+		elm = f.met.Epsilon * lm
+	}
+	var res Residuals
+	if f.flow == FlowGRD {
+		if res, err = g.Residuals(ctx, w, f.y[d:], f.met); err != nil {
+			return err
+		}
+	}
+	tr.T = append(tr.T, t)
+	tr.W = append(tr.W, wr)
+	tr.Loss = append(tr.Loss, loss)
+	tr.GradNorm = append(tr.GradNorm, floats.Norm(f.grad, 2))
+	if f.flow != FlowGD {
+		tr.EpsLambdaMax = append(tr.EpsLambdaMax, elm)
+	}
+	if f.flow == FlowGRD {
+		ur := f.uBuf[k*d : (k+1)*d : (k+1)*d]
+		copy(ur, f.y[d:])
+		tr.U = append(tr.U, ur)
+		tr.R0 = append(tr.R0, res.R0)
+		tr.R1 = append(tr.R1, res.R1)
+		tr.R2 = append(tr.R2, res.R2)
+		tr.NGDDefect = append(tr.NGDDefect, res.NGDDefect)
+	}
+	f.lastLoss, f.lastLossT = loss, t
+	return nil
+}
+
+func allFinite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// step is the integrator's Recorder: it records every output time in
+// (s.T0, s.T1] from the dense output.
+func (f *odeFlow) step(ctx context.Context, s integrators.StepInfo) error {
+	if f.err != nil {
+		return f.err
+	}
+	for f.next < len(f.times) && f.times[f.next] <= s.T1 {
+		t := f.times[f.next]
+		if t == s.T1 {
+			copy(f.y, s.Y)
+		} else {
+			s.Interpolate(t, f.y)
+		}
+		if f.err != nil { // the interpolant evaluated F and failed
+			return f.err
+		}
+		if err := f.record(ctx, t); err != nil {
+			f.err = err
+			return err
+		}
+		f.next++
+	}
+	if f.progress != nil {
+		f.progress(s.T1-f.t0, f.tSpan)
+	}
+	if f.user != nil {
+		return f.user.Record(s)
+	}
+	return nil
+}
+
+// runODE integrates gd, ngd or grd into tr.
+func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spec *FlowSpec, progress func(done, total float64)) {
+	d, K := g.d, len(spec.Times)
+	m := d
+	if spec.Flow == FlowGRD {
+		m = 2 * d
+	}
+	f := &odeFlow{g: g, flow: spec.Flow, met: spec.Metric, d: d, tr: tr, times: spec.Times,
+		y: make([]float64, m), grad: make([]float64, d), lastLoss: math.NaN(),
+		user: spec.Settings.Recorder, progress: progress,
+		t0: spec.Times[0], tSpan: spec.Times[K-1] - spec.Times[0],
+		wBuf: make([]float64, K*d)}
+	if spec.Flow == FlowGD {
+		f.met = Metric{}
+	}
+	fail := func(status string, t, h float64, cause error) {
+		tr.Status = status
+		what := "failed"
+		if status == StatusCanceled {
+			what = "canceled"
+		}
+		tr.Err = fmt.Errorf("engine: %s flow %s at t=%g (step size %g; last finite loss %g at t=%g): %w",
+			spec.Flow, what, t, h, f.lastLoss, f.lastLossT, cause)
+	}
+	statusOf := func(err error) string {
+		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, integrators.ErrCancelled)) {
+			return StatusCanceled
+		}
+		return StatusFailed
+	}
+
+	// Initial state and the row at t_0.
+	y0 := make([]float64, m)
+	copy(y0, w0)
+	if spec.Flow == FlowGRD {
+		f.uBuf = make([]float64, K*d)
+		u0 := y0[d:]
+		var err error
+		switch spec.V0 {
+		case "", V0NGD:
+			err = g.NGDVelocity(ctx, u0, w0, f.met)
+		case V0GD:
+			err = g.Grad(ctx, u0, w0)
+			floats.Scale(-1, u0)
+		case V0Zero:
+		}
+		if err != nil {
+			fail(statusOf(err), f.t0, 0, fmt.Errorf("initial velocity: %w", err))
+			return
+		}
+	}
+	copy(f.y, y0)
+	if err := f.record(ctx, f.t0); err != nil {
+		fail(statusOf(err), f.t0, 0, err)
+		return
+	}
+	f.next = 1
+
+	method := spec.Method
+	if method == (integrators.Method{}) {
+		method, _ = integrators.MethodByName(DefaultMethod)
+	}
+	set := spec.Settings
+	set.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error { return f.step(ctx, s) })
+	prob := integrators.Problem{
+		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
+		Y0: y0, T0: f.t0, T1: spec.Times[K-1],
+	}
+	res, err := integrators.Solve(ctx, prob, method, nil, &set)
+	t, h := f.t0, 0.0
+	if res != nil {
+		tr.NFev, tr.Steps, tr.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
+		t, h = res.TEnd, res.H
+	}
+	switch {
+	case f.err != nil:
+		fail(statusOf(f.err), t, h, f.err)
+	case err != nil:
+		if res != nil && res.Status == integrators.Cancelled {
+			fail(StatusCanceled, t, h, err)
+		} else {
+			fail(StatusFailed, t, h, err)
+		}
+	case len(tr.T) != K:
+		fail(StatusFailed, t, h, fmt.Errorf("integrator stopped (%v) after %d of %d output times", res.Status, len(tr.T), K))
+	default:
+		tr.Status = StatusOK
+	}
+}

@@ -1,0 +1,394 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/grd-engine/grd/models"
+	"github.com/sourcegraph/conc/pool"
+	"gonum.org/v1/gonum/floats"
+)
+
+// EnsembleSpec configures the ensemble flows sgd and sde (DESIGN §1).
+//
+// sgd is real minibatch SGD,
+//
+//	w_{j+1} = w_j − η (1/|B_j|) Σ_{n∈B_j} g_n(w_j),   t_j = t_0 + jη.
+//
+// Each epoch draws a fresh uniformly random permutation of the N samples
+// and cuts it into consecutive batches of Batch samples (sampling without
+// replacement). When Batch does not divide N the last batch of an epoch is
+// USED, as a smaller batch of N mod Batch samples (its mean gradient is over
+// those samples), so every sample is visited once per epoch. With
+// Batch = N every step is the full gradient, taken in sample order, so sgd
+// reproduces discrete gradient descent w_{j+1} = w_j − η∇f(w_j) bit for bit
+// (and the runs coincide). A model implementing models.Subsetter is
+// permuted once per epoch (its rows copied) and batches are contiguous; any
+// other model is evaluated with per-sample weights 1/|B| on the batch and 0
+// elsewhere, skipping chunks without batch members (same result up to the
+// order of summation, slower).
+//
+// sde is the continuous-time model of SGD,
+//
+//	dw = −∇f dt + sqrt(η/|B| · D(w)) dW,
+//
+// integrated by Euler–Maruyama with step Dt, t_j = t_0 + j·Dt, using the
+// exact low-rank factor D = LLᵀ, L = (1/√N)[g_n − ∇f]_n, so no matrix square
+// root is formed: with ξ ~ N(0, I_N) and ξ̄ its mean,
+//
+//	L ξ = (1/√N) Σ_n ξ_n (g_n − ∇f) = (1/√N) Σ_n (ξ_n − ξ̄) g_n,
+//	Δw  = Σ_n c_n g_n,   c_n = −Dt/N + sqrt(η/|B|)·sqrt(Dt)·(ξ_n − ξ̄)/√N,
+//
+// one weighted-gradient pass per step.
+//
+// Output k of either flow is the state after step j_k = round((t_k − t_0)/h)
+// (h = η for sgd, Dt for sde); it is recorded at the requested time t_k,
+// which differs from t_0 + j_k h by at most h/2. The Trajectory holds the
+// mean over the runs of w and of f(w) (the full loss) and their population
+// standard deviations (1/R), computed in run order by the two-pass formula.
+// Steps is the number of steps per run and NFev the number of (minibatch
+// or full) gradient evaluations over all runs, one per step.
+//
+// Run r draws its randomness from rand.NewPCG(mix(Seed), mix(r+1)) (mix a
+// SplitMix64 finaliser), so results depend only on (Seed, r): they are
+// bit-identical for any number of workers and across calls. Runs are
+// computed in parallel (FlowSpec.Workers), each on its own model
+// Evaluators with the Geometry's chunk size; per-step work allocates
+// nothing (a Subsetter model allocates its permuted copy once per epoch).
+// The per-run rows are kept until the end: memory O(R·K·d).
+//
+// A run whose state or loss becomes non-finite stops the flow with
+// StatusFailed; the Trajectory keeps the output rows every run reached.
+type EnsembleSpec struct {
+	LR    float64 // η > 0: the sgd step size; the sde temperature is η/|B|
+	Batch int     // |B|, 1 ≤ Batch ≤ N
+	Runs  int     // R ≥ 1 independent runs
+	Dt    float64 // sde only: the Euler–Maruyama step > 0
+	Seed  uint64  // all randomness derives from it
+}
+
+func (e *EnsembleSpec) validate(flow string, n int) error {
+	switch {
+	case !(e.LR > 0) || math.IsInf(e.LR, 0):
+		return fmt.Errorf("engine: %s flow: lr = %g, want a finite value > 0", flow, e.LR)
+	case e.Batch < 1 || e.Batch > n:
+		return fmt.Errorf("engine: %s flow: batch = %d, want 1 ≤ batch ≤ N = %d", flow, e.Batch, n)
+	case e.Runs < 1:
+		return fmt.Errorf("engine: %s flow: runs = %d, want at least 1", flow, e.Runs)
+	case flow == FlowSDE && (!(e.Dt > 0) || math.IsInf(e.Dt, 0)):
+		return fmt.Errorf("engine: sde flow: dt = %g, want a finite value > 0", e.Dt)
+	}
+	return nil
+}
+
+// mix64 is the SplitMix64 finaliser (a bijection of uint64 with good
+// avalanche), used to decorrelate the PCG seeds of neighbouring runs.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// runSource returns the random source of run r of an ensemble with seed.
+func runSource(seed uint64, r int) rand.Source {
+	return rand.NewPCG(mix64(seed), mix64(uint64(r)+1))
+}
+
+// ensembleRun is one run's recorded rows and outcome.
+type ensembleRun struct {
+	w     []float64 // K·d, row k = w at output k
+	loss  []float64 // K
+	rows  int       // rows recorded
+	steps int       // steps taken
+	err   error     // why the run stopped early
+}
+
+// ensembleWorker holds one run's scratch: evaluators and buffers sized once.
+type ensembleWorker struct {
+	m     models.Model
+	d, n  int
+	chunk int
+	ev    models.Evaluator // on the full model
+	w     []float64
+	dir   []float64 // the step's weighted gradient sum
+	part  []float64 // one chunk's partial
+	c     []float64 // per-sample weights (len N)
+	lossN []float64 // per-sample losses (len N)
+	xi    []float64 // sde noise (len N)
+	// sgd
+	perm  []int
+	cnt   []int // batch members per chunk (masked path)
+	sub   models.Model
+	evSub models.Evaluator
+	subs  models.Subsetter
+}
+
+// sumChunks sets dst = Σ_{n∈[lo,hi)} c_n g_n over chunks of the evaluator's
+// size, each chunk's partial added in order (as Geometry's passes do).
+func (wk *ensembleWorker) sumChunks(ev models.Evaluator, dst, c []float64, lo, hi int) {
+	clear(dst)
+	for a := lo; a < hi; a += wk.chunk {
+		b := min(a+wk.chunk, hi)
+		clear(wk.part)
+		ev.Accumulate(wk.part, c[a-lo:b-lo], nil, wk.w, nil, a, b)
+		floats.Add(dst, wk.part)
+	}
+}
+
+// fullLoss returns f(w) over all samples.
+func (wk *ensembleWorker) fullLoss() float64 {
+	for a := 0; a < wk.n; a += wk.chunk {
+		b := min(a+wk.chunk, wk.n)
+		wk.ev.Losses(wk.lossN[a:b], wk.w, a, b)
+	}
+	return sumOf(wk.lossN) / float64(wk.n)
+}
+
+// sgdState tracks the position in the current epoch.
+type sgdState struct {
+	pos int // index of the next batch's first sample in the permutation
+}
+
+// sgdStep takes one minibatch step.
+func (wk *ensembleWorker) sgdStep(rng *rand.Rand, st *sgdState, lr float64, batch int) {
+	n := wk.n
+	if batch >= n { // full batch, in sample order: discrete GD
+		wk.sumChunks(wk.ev, wk.dir, wk.c, 0, n)
+		floats.AddScaled(wk.w, -lr, wk.dir)
+		return
+	}
+	if st.pos == 0 || st.pos >= n {
+		for i := range wk.perm {
+			wk.perm[i] = i
+		}
+		rng.Shuffle(n, func(i, j int) { wk.perm[i], wk.perm[j] = wk.perm[j], wk.perm[i] })
+		st.pos = 0
+		if wk.subs != nil {
+			wk.sub = wk.subs.Subset(wk.perm)
+			wk.evSub = wk.sub.NewEvaluator(wk.chunk)
+		}
+	}
+	lo, hi := st.pos, min(st.pos+batch, n)
+	st.pos = hi
+	inv := 1 / float64(hi-lo)
+	if wk.subs != nil {
+		c := wk.c[:hi-lo]
+		for i := range c {
+			c[i] = inv
+		}
+		wk.sumChunks(wk.evSub, wk.dir, c, lo, hi)
+	} else {
+		// Masked full pass: c_n = 1/|B| on the batch, 0 elsewhere; chunks
+		// without batch members are skipped.
+		clear(wk.cnt)
+		for _, s := range wk.perm[lo:hi] {
+			wk.c[s] = inv
+			wk.cnt[s/wk.chunk]++
+		}
+		clear(wk.dir)
+		for k, cnt := range wk.cnt {
+			if cnt == 0 {
+				continue
+			}
+			a, b := k*wk.chunk, min((k+1)*wk.chunk, n)
+			clear(wk.part)
+			wk.ev.Accumulate(wk.part, wk.c[a:b], nil, wk.w, nil, a, b)
+			floats.Add(wk.dir, wk.part)
+		}
+		for _, s := range wk.perm[lo:hi] {
+			wk.c[s] = 0
+		}
+	}
+	floats.AddScaled(wk.w, -lr, wk.dir)
+}
+
+// sdeStep takes one Euler–Maruyama step of size dt at temperature η/|B|.
+func (wk *ensembleWorker) sdeStep(rng *rand.Rand, dt, temp float64) {
+	n := float64(wk.n)
+	for i := range wk.xi {
+		wk.xi[i] = rng.NormFloat64()
+	}
+	xbar := meanOf(wk.xi)
+	sig := math.Sqrt(temp) * math.Sqrt(dt) / math.Sqrt(n)
+	drift := -dt / n
+	for i, x := range wk.xi {
+		wk.c[i] = drift + sig*(x-xbar)
+	}
+	wk.sumChunks(wk.ev, wk.dir, wk.c, 0, wk.n)
+	floats.Add(wk.w, wk.dir)
+}
+
+// runEnsemble runs the sgd or sde ensemble into tr.
+func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64, spec *FlowSpec, progress func(done, total float64)) {
+	es := spec.Ensemble
+	d, K, R := g.d, len(spec.Times), es.Runs
+	h := es.LR
+	if spec.Flow == FlowSDE {
+		h = es.Dt
+	}
+	t0 := spec.Times[0]
+	jOut := make([]int, K)
+	for k, t := range spec.Times {
+		jOut[k] = int(math.Round((t - t0) / h))
+	}
+	total := jOut[K-1]
+
+	var mu sync.Mutex
+	var done float64
+	tick := func(steps int) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		done += float64(steps)
+		progress(done, float64(R)*float64(total))
+		mu.Unlock()
+	}
+
+	runs := make([]ensembleRun, R)
+	workers := spec.Workers
+	if workers == 0 {
+		workers = g.Workers()
+	}
+	p := pool.New().WithMaxGoroutines(min(workers, R))
+	for r := range R {
+		p.Go(func() { g.ensembleOne(ctx, &runs[r], r, w0, spec, jOut, h, tick) })
+	}
+	p.Wait()
+
+	// Rows every run reached; the first failing run (in run order) explains.
+	rows := K
+	var cause error
+	for r := range runs {
+		rows = min(rows, runs[r].rows)
+		if cause == nil && runs[r].err != nil {
+			cause = runs[r].err
+		}
+	}
+	tr.Steps = 0
+	if rows > 0 {
+		tr.Steps = jOut[rows-1]
+	}
+	for r := range runs {
+		tr.NFev += runs[r].steps
+	}
+	tr.T = append([]float64(nil), spec.Times[:rows]...)
+	tr.W, tr.WStd = make([][]float64, rows), make([][]float64, rows)
+	tr.Loss, tr.LossStd = make([]float64, rows), make([]float64, rows)
+	wm, ws := make([]float64, rows*d), make([]float64, rows*d)
+	col := make([]float64, R)
+	for k := range rows {
+		mk, sk := wm[k*d:(k+1)*d:(k+1)*d], ws[k*d:(k+1)*d:(k+1)*d]
+		for i := range d {
+			for r := range runs {
+				col[r] = runs[r].w[k*d+i]
+			}
+			mk[i], sk[i] = meanStd(col)
+		}
+		for r := range runs {
+			col[r] = runs[r].loss[k]
+		}
+		tr.Loss[k], tr.LossStd[k] = meanStd(col)
+		tr.W[k], tr.WStd[k] = mk, sk
+	}
+	if cause == nil {
+		tr.Status = StatusOK
+		return
+	}
+	tr.Status = StatusFailed
+	if ctx.Err() != nil && errors.Is(cause, ctx.Err()) {
+		tr.Status = StatusCanceled
+	}
+	tr.Err = cause
+}
+
+// meanStd returns the mean and the population standard deviation of x,
+// by the two-pass formula in index order.
+func meanStd(x []float64) (mean, std float64) {
+	mean = meanOf(x)
+	var s float64
+	for _, v := range x {
+		t := v - mean
+		s += t * t
+	}
+	return mean, math.Sqrt(s / float64(len(x)))
+}
+
+// ensembleOne computes run r into out.
+func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int)) {
+	es := spec.Ensemble
+	d, n, K := g.d, g.n, len(jOut)
+	chunk := g.opt.Chunk
+	wk := &ensembleWorker{m: g.m, d: d, n: n, chunk: chunk, ev: g.m.NewEvaluator(chunk),
+		w: append([]float64(nil), w0...), dir: make([]float64, d), part: make([]float64, d),
+		c: make([]float64, n), lossN: make([]float64, n)}
+	rng := rand.New(runSource(es.Seed, r))
+	var st sgdState
+	switch spec.Flow {
+	case FlowSGD:
+		if es.Batch >= n {
+			for i := range wk.c {
+				wk.c[i] = 1 / float64(n)
+			}
+		} else {
+			wk.perm = make([]int, n)
+			if s, ok := g.m.(models.Subsetter); ok {
+				wk.subs = s
+			} else {
+				wk.cnt = make([]int, (n+chunk-1)/chunk)
+			}
+		}
+	case FlowSDE:
+		wk.xi = make([]float64, n)
+	}
+	temp := es.LR / float64(es.Batch)
+	out.w, out.loss = make([]float64, K*d), make([]float64, K)
+
+	lastLoss, lastT := math.NaN(), spec.Times[0]
+	fail := func(j int, cause error) {
+		t := spec.Times[0] + float64(j)*h
+		what := "failed"
+		if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+			what = "canceled"
+		}
+		out.err = fmt.Errorf("engine: %s flow %s at t=%g (run %d, step %d, step size %g; last finite loss %g at t=%g): %w",
+			spec.Flow, what, t, r, j, h, lastLoss, lastT, cause)
+	}
+	j := 0
+	for k := range K {
+		for ; j < jOut[k]; j++ {
+			out.steps = j
+			if err := ctx.Err(); err != nil {
+				fail(j, err)
+				return
+			}
+			if spec.Flow == FlowSGD {
+				wk.sgdStep(rng, &st, es.LR, es.Batch)
+			} else {
+				wk.sdeStep(rng, es.Dt, temp)
+			}
+			out.steps = j + 1
+			if !allFinite(wk.w) {
+				fail(j+1, errNonFinite)
+				return
+			}
+		}
+		loss := wk.fullLoss()
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			fail(j, errNonFinite)
+			return
+		}
+		copy(out.w[k*d:(k+1)*d], wk.w)
+		out.loss[k] = loss
+		out.rows = k + 1
+		lastLoss, lastT = loss, spec.Times[k]
+		if k > 0 {
+			tick(jOut[k] - jOut[k-1])
+		}
+	}
+}
