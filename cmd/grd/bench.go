@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/grd-engine/grd/bench"
+	"github.com/spf13/cobra"
+)
+
+// newCmdBench returns `grd bench`, which groups the benchmarks.
+func newCmdBench(g *globals) *cobra.Command {
+	c := groupCmd(&cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark the integrators and the geometry kernels",
+		Long: `Benchmarks: 'grd bench integrators' runs the integrator work-precision sweep,
+'grd bench geometry' measures the cost of the diffusion and Christoffel
+kernels in units of one full-batch gradient pass.`,
+	})
+	c.AddCommand(newCmdBenchIntegrators(g, nil), newCmdBenchGeometry(g, nil))
+	return c
+}
+
+// Output formats of the bench tables.
+const (
+	formatCSV   = "csv"
+	formatTable = "table"
+)
+
+// benchIntegratorsOptions are the options of `grd bench integrators`.
+type benchIntegratorsOptions struct {
+	g      *globals
+	Config bench.IntegratorConfig
+	// Format is csv or table.
+	Format string
+	// Plot, if not empty, is the .png or .svg file of the work-precision
+	// diagram.
+	Plot string
+}
+
+// newCmdBenchIntegrators returns `grd bench integrators`.
+func newCmdBenchIntegrators(g *globals, runF func(context.Context, *benchIntegratorsOptions) error) *cobra.Command {
+	opts := &benchIntegratorsOptions{g: g}
+	c := &cobra.Command{
+		Use:   "integrators",
+		Short: "Integrator work-precision: error against RHS evaluations and time over a tolerance sweep",
+		Long: `Solve each problem with each adaptive method at each tolerance (rtol = atol =
+tol) and report the error at the end time against a reference solution, the
+work (RHS evaluations, accepted and rejected steps) and the median wall time.
+Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.`,
+		Example: `  grd bench integrators --format table
+  grd bench integrators --problems arenstorf --tols 1e-4,1e-6,1e-8 --plot wp.png`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkFormat(c, opts.Format); err != nil {
+				return err
+			}
+			for _, p := range opts.Config.Problems {
+				if !slices.Contains(bench.IntegratorProblems(), p) {
+					return usagef(c, "--problems: unknown problem %q (valid: %s)", p, strings.Join(bench.IntegratorProblems(), ", "))
+				}
+			}
+			if opts.Config.Reps < 1 {
+				return usagef(c, "--reps must be at least 1, got %d", opts.Config.Reps)
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runBenchIntegrators(c.Context(), opts)
+		},
+	}
+	f := c.Flags()
+	f.StringSliceVar(&opts.Config.Problems, "problems", nil, "comma-separated `problems` (default all: "+strings.Join(bench.IntegratorProblems(), ",")+")")
+	f.StringSliceVar(&opts.Config.Methods, "methods", nil, "comma-separated adaptive `methods` (default bs3,dopri5,tsit5,dop853)")
+	f.Float64SliceVar(&opts.Config.Tols, "tols", nil, "comma-separated `tolerances` in (0,1) (default 1e-3,1e-4,…,1e-10)")
+	f.IntVar(&opts.Config.Reps, "reps", 3, "timed repetitions per solve (the median is reported)")
+	f.StringVar(&opts.Format, "format", formatCSV, "output `format`: csv or table")
+	f.StringVar(&opts.Plot, "plot", "", "also draw the work-precision diagram into `FILE` (.png or .svg)")
+	return c
+}
+
+func checkFormat(c *cobra.Command, format string) error {
+	if format != formatCSV && format != formatTable {
+		return usagef(c, "--format must be csv or table, got %q", format)
+	}
+	return nil
+}
+
+func runBenchIntegrators(ctx context.Context, opts *benchIntegratorsOptions) error {
+	rows, err := bench.RunIntegrators(ctx, opts.Config)
+	if err != nil {
+		return err
+	}
+	if opts.Format == formatTable {
+		err = bench.WriteIntegratorsTable(opts.g.Out, rows)
+	} else {
+		err = bench.WriteIntegratorsCSV(opts.g.Out, rows)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Plot != "" {
+		return bench.PlotWorkPrecision(rows, opts.Plot)
+	}
+	return nil
+}
+
+// benchGeometryOptions are the options of `grd bench geometry`.
+type benchGeometryOptions struct {
+	g      *globals
+	Config bench.GeometryConfig
+	// Scale runs the one-off scale-point measurement instead of the table.
+	Scale bool
+}
+
+// newCmdBenchGeometry returns `grd bench geometry`.
+func newCmdBenchGeometry(g *globals, runF func(context.Context, *benchGeometryOptions) error) *cobra.Command {
+	opts := &benchGeometryOptions{g: g}
+	var cfg = &opts.Config
+	c := &cobra.Command{
+		Use:   "geometry",
+		Short: "Cost of D·v, Γ(v,v) and the GRD right-hand side in gradient passes",
+		Long: `Measure the matrix-free geometry kernels on a two-layer tanh network against
+one full-batch gradient pass in the same run: D·v (budget 2.5 passes),
+Γ(v,v) (budget 3), the GRD right-hand side (budget 6), the speed-up of Γ(v,v)
+on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 100.
+--scale instead times one Γ(v,v) at N = 60000, d ≈ 1.66e6 (needs about 0.5 GB).`,
+		Example: `  grd bench geometry
+  grd bench geometry --n 2000 --min-time 50ms --skip-dense`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			for _, p := range []struct {
+				name string
+				v    int
+			}{{"n", cfg.N}, {"inputs", cfg.In}, {"hidden", cfg.Hidden}, {"outputs", cfg.Out}, {"trials", cfg.Trials}} {
+				if p.v < 1 {
+					return usagef(c, "--%s must be at least 1, got %d", p.name, p.v)
+				}
+			}
+			if cfg.MinTime <= 0 {
+				return usagef(c, "--min-time must be positive, got %v", cfg.MinTime)
+			}
+			cfg.Workers = opts.g.Workers
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runBenchGeometry(c.Context(), opts)
+		},
+	}
+	f := c.Flags()
+	f.IntVar(&cfg.N, "n", 10000, "number of samples N")
+	f.IntVar(&cfg.In, "inputs", 64, "input width of the network")
+	f.IntVar(&cfg.Hidden, "hidden", 128, "hidden width of the network")
+	f.IntVar(&cfg.Out, "outputs", 10, "output width of the network")
+	f.DurationVar(&cfg.MinTime, "min-time", 200*time.Millisecond, "least time per measurement")
+	f.IntVar(&cfg.Trials, "trials", 5, "paired measurements per ratio row (the median ratio is reported)")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the data, weights and directions")
+	f.BoolVar(&cfg.SkipSpeedup, "skip-speedup", false, "leave out the 1-vs-2-worker speed-up row")
+	f.BoolVar(&cfg.SkipDense, "skip-dense", false, "leave out the dense-tensor comparison rows")
+	f.BoolVar(&opts.Scale, "scale", false, "time one Γ(v,v) at the DESIGN scale point instead (N = 60000, d ≈ 1.66e6, ~0.5 GB)")
+	return c
+}
+
+func runBenchGeometry(ctx context.Context, opts *benchGeometryOptions) error {
+	if opts.Scale {
+		r, err := bench.RunGeometryScale(ctx, bench.ScaleConfig{Workers: opts.Config.Workers, Seed: opts.Config.Seed})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(opts.g.Out, "Γ(v,v) at N = %d, d = %d, %d workers, chunk %d: %.3g s (one gradient pass %.3g s, ratio %.2f); peak RSS %.0f MB, Go heap %.0f MB\n",
+			r.N, r.D, r.Workers, r.Chunk, r.Seconds, r.GradSeconds, r.Seconds/r.GradSeconds, float64(r.PeakRSS)/1e6, float64(r.HeapSys)/1e6)
+		return err
+	}
+	rows, err := bench.RunGeometry(ctx, opts.Config)
+	if err != nil {
+		return err
+	}
+	return bench.WriteGeometryTable(opts.g.Out, rows)
+}
