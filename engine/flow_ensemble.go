@@ -110,7 +110,6 @@ type ensembleRun struct {
 
 // ensembleWorker holds one run's scratch: evaluators and buffers sized once.
 type ensembleWorker struct {
-	m     models.Model
 	d, n  int
 	chunk int
 	ev    models.Evaluator // on the full model
@@ -319,19 +318,15 @@ func meanStd(x []float64) (mean, std float64) {
 	return mean, math.Sqrt(s / float64(len(x)))
 }
 
-// ensembleOne computes run r into out.
-func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int)) {
-	es := spec.Ensemble
-	d, n, K := g.d, g.n, len(jOut)
-	chunk := g.opt.Chunk
-	wk := &ensembleWorker{m: g.m, d: d, n: n, chunk: chunk, ev: g.m.NewEvaluator(chunk),
-		w: append([]float64(nil), w0...), dir: make([]float64, d), part: make([]float64, d),
+// newEnsembleWorker returns the scratch of one run of spec's flow.
+func (g *Geometry) newEnsembleWorker(spec *FlowSpec) *ensembleWorker {
+	d, n, chunk := g.d, g.n, g.opt.Chunk
+	wk := &ensembleWorker{d: d, n: n, chunk: chunk, ev: g.m.NewEvaluator(chunk),
+		w: make([]float64, d), dir: make([]float64, d), part: make([]float64, d),
 		c: make([]float64, n), lossN: make([]float64, n)}
-	rng := rand.New(runSource(es.Seed, r))
-	var st sgdState
 	switch spec.Flow {
 	case FlowSGD:
-		if es.Batch >= n {
+		if spec.Ensemble.Batch >= n {
 			for i := range wk.c {
 				wk.c[i] = 1 / float64(n)
 			}
@@ -346,6 +341,17 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 	case FlowSDE:
 		wk.xi = make([]float64, n)
 	}
+	return wk
+}
+
+// ensembleOne computes run r into out.
+func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int)) {
+	es := spec.Ensemble
+	d, K := g.d, len(jOut)
+	wk := g.newEnsembleWorker(spec)
+	copy(wk.w, w0)
+	rng := rand.New(runSource(es.Seed, r))
+	var st sgdState
 	temp := es.LR / float64(es.Batch)
 	out.w, out.loss = make([]float64, K*d), make([]float64, K)
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/grd-engine/grd/integrators"
@@ -678,6 +679,172 @@ func TestFlowRHSAllocs(t *testing.T) {
 			if a != 0 || f.err != nil {
 				t.Errorf("%s %+v %v: %v allocations per call (err %v)", c.flow, c.met, s, a, f.err)
 			}
+		}
+	}
+}
+
+// cancelModel wraps a model so that its evaluators cancel a context on the
+// after-th call of Accumulate: a cancellation inside a pass of the
+// right-hand side.
+type cancelModel struct {
+	models.Model
+	calls  *atomic.Int64
+	after  int64
+	cancel context.CancelFunc
+}
+
+func (m cancelModel) NewEvaluator(c int) models.Evaluator {
+	return cancelEval{m.Model.NewEvaluator(c), m}
+}
+
+type cancelEval struct {
+	models.Evaluator
+	m cancelModel
+}
+
+func (e cancelEval) Accumulate(dst, c, ew, w, v []float64, lo, hi int) {
+	if e.m.calls.Add(1) == e.m.after {
+		e.m.cancel()
+	}
+	e.Evaluator.Accumulate(dst, c, ew, w, v, lo, hi)
+}
+
+// TestFlowCancelInsidePass cancels the context from inside a pass of the
+// right-hand side (the 50th Accumulate call): the solve must stop promptly
+// (the right-hand side returns NaN, which ends the integration within a
+// few attempts) with StatusCanceled, an error wrapping context.Canceled and
+// the rows recorded before.
+func TestFlowCancelInsidePass(t *testing.T) {
+	base := flRegression(t, 4, 40, 2)
+	w0 := []float64{0.5, 0.5, 0.5}
+	times := flLinspace(0, 20, 41)
+	for _, c := range []struct {
+		flow, method string
+		set          integrators.Settings
+	}{
+		{FlowGD, "dopri5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+		{FlowGD, "rk4", integrators.Settings{Dt: 0.01}},
+		{FlowNGD, "tsit5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+		{FlowGRD, "dop853", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		m := cancelModel{Model: base, calls: new(atomic.Int64), after: 50, cancel: cancel}
+		g := New(m, &Options{Chunk: 8, Workers: 2})
+		tr := g.RunFlow(ctx, w0, FlowSpec{Flow: c.flow, Times: times, Method: flMethod(t, c.method), Settings: c.set,
+			Metric: Metric{Epsilon: 0.01}}, nil)
+		cancel()
+		if tr.Status != StatusCanceled || !errors.Is(tr.Err, context.Canceled) {
+			t.Errorf("%s %s: status %s err %v, want canceled", c.flow, c.method, tr.Status, tr.Err)
+		}
+		if tr.Len() < 1 || tr.Len() >= len(times) {
+			t.Errorf("%s %s: %d rows", c.flow, c.method, tr.Len())
+		}
+		// 50 calls at 5 chunks per pass is ≤ 10 passes; stopping takes at
+		// most the failing attempt plus 10 NaN attempts of ≤ 16 stages.
+		if n := m.calls.Load(); n > 51 {
+			t.Errorf("%s %s: %d Accumulate calls, want no pass after the cancellation", c.flow, c.method, n)
+		}
+		if tr.NFev > 12*16 {
+			t.Errorf("%s %s: %d evaluations after cancellation", c.flow, c.method, tr.NFev)
+		}
+	}
+}
+
+// TestSGDAgainstReference replays sgd run by run with an independent
+// implementation of the documented sampling (rand.New(runSource(seed, r)),
+// a fresh shuffle of the identity each epoch, consecutive batches, the last
+// partial batch used as a smaller batch) and per-sample gradients
+// g_n = A_n(w − c_n) written out by hand: agreement to 1e-13 relative (the
+// sums differ only in rounding).
+func TestSGDAgainstReference(t *testing.T) {
+	const n, batch, R, lr, seed = 7, 3, 3, 0.1, 99
+	samples := models.GenerateQuadratics(2, n, 4, rand.NewPCG(8, 1))
+	m := flQuadratic(t, samples)
+	w0 := []float64{1, -1}
+	times := []float64{0, 0.3, 1.0, 2.0} // steps 0, 3, 10, 20
+	spec := FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: batch, Runs: R, Seed: seed}}
+	tr := flRun(t, New(m, nil), w0, spec)
+	runW := make([][][]float64, R) // [r][k]
+	for r := range R {
+		rng := rand.New(runSource(seed, r))
+		w := append([]float64(nil), w0...)
+		perm := make([]int, n)
+		pos := n
+		j := 0
+		for _, tk := range times {
+			for ; j < int(math.Round(tk/lr)); j++ {
+				if pos >= n {
+					for i := range perm {
+						perm[i] = i
+					}
+					rng.Shuffle(n, func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
+					pos = 0
+				}
+				hi := min(pos+batch, n)
+				step := make([]float64, 2)
+				for _, s := range perm[pos:hi] {
+					A, c := samples[s].A, samples[s].C
+					for i := range 2 {
+						step[i] += (A[2*i]*(w[0]-c[0]) + A[2*i+1]*(w[1]-c[1])) / float64(hi-pos)
+					}
+				}
+				pos = hi
+				floats.AddScaled(w, -lr, step)
+			}
+			runW[r] = append(runW[r], append([]float64(nil), w...))
+		}
+	}
+	col := make([]float64, R)
+	for k := range times {
+		for i := range 2 {
+			for r := range R {
+				col[r] = runW[r][k][i]
+			}
+			mean, std := meanStd(col)
+			if math.Abs(tr.W[k][i]-mean) > 1e-13*(1+math.Abs(mean)) || math.Abs(tr.WStd[k][i]-std) > 1e-12*(1+std) {
+				t.Errorf("row %d w[%d]: sgd %v ± %v, reference %v ± %v", k, i, tr.W[k][i], tr.WStd[k][i], mean, std)
+			}
+		}
+	}
+	if tr.Steps != 20 || tr.NFev != R*20 {
+		t.Errorf("steps %d nfev %d", tr.Steps, tr.NFev)
+	}
+}
+
+// TestEnsembleStepAllocs checks that sgd (masked and full-batch paths) and
+// sde steps allocate nothing, and that the Subset path allocates only per
+// epoch (less than one allocation per step on average with 100 steps per
+// epoch).
+func TestEnsembleStepAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counting")
+	}
+	lm := flLogistic(t, 5, 200, 3)
+	for _, c := range []struct {
+		name  string
+		m     models.Model
+		flow  string
+		batch int
+	}{
+		{"sgd subset", lm, FlowSGD, 2},
+		{"sgd masked", hidden{lm}, FlowSGD, 2},
+		{"sgd full", lm, FlowSGD, 200},
+		{"sde", lm, FlowSDE, 2},
+	} {
+		g := New(c.m, nil)
+		wk := g.newEnsembleWorker(&FlowSpec{Flow: c.flow, Ensemble: EnsembleSpec{Batch: c.batch}})
+		rng := rand.New(runSource(1, 0))
+		var st sgdState
+		step := func() {
+			if c.flow == FlowSGD {
+				wk.sgdStep(rng, &st, 0.01, c.batch)
+			} else {
+				wk.sdeStep(rng, 0.01, 0.005)
+			}
+		}
+		step()
+		if a := testing.AllocsPerRun(300, step); a != 0 {
+			t.Errorf("%s: %v allocations per step", c.name, a)
 		}
 	}
 }
