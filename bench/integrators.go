@@ -363,7 +363,10 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 			p.Title.TextStyle.Font.Size = vg.Points(13)
 			p.Title.Padding = vg.Points(6)
 			p.X.Label.Text = xname
-			p.Y.Label.Text = "max-norm error at t_end"
+			// Keep this label short: gonum/plot reserves the rotated label's
+			// width above the axis centre, and a long one pushes the data
+			// area down.
+			p.Y.Label.Text = "error (max norm)"
 			p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 			p.X.Tick.Marker, p.Y.Tick.Marker = integLogTicks{}, integLogTicks{}
 			p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(10), vg.Points(10)
@@ -435,10 +438,9 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 	}
 	tiles := draw.Tiles{Rows: len(probs), Cols: 2, PadX: vg.Points(24), PadY: vg.Points(24),
 		PadTop: vg.Points(10), PadBottom: vg.Points(10), PadLeft: vg.Points(10), PadRight: vg.Points(16)}
-	canvases := plot.Align(plots, tiles, dc)
 	for i := range plots {
 		for j := range plots[i] {
-			plots[i][j].Draw(canvases[i][j])
+			plots[i][j].Draw(tiles.At(dc, j, i))
 		}
 	}
 	return integWritePlot(path, c)
