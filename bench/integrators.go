@@ -72,9 +72,9 @@ type integProblem struct {
 
 const (
 	arenstorfMu = 0.012277471
-	// ArenstorfPeriod is the period of the Arenstorf orbit (Hairer,
+	// arenstorfPeriod is the period of the Arenstorf orbit (Hairer,
 	// Nørsett & Wanner, Solving ODEs I, §II.0).
-	ArenstorfPeriod = 17.0652165601579625588917206249
+	arenstorfPeriod = 17.0652165601579625588917206249
 	grdtoyDim       = 10
 	grdtoyC         = 0.01
 )
@@ -144,7 +144,7 @@ func integProblems() []integProblem {
 	aren := []float64{0.994, 0, 0, -2.00158510637908252240537862224}
 	return []integProblem{
 		{"lorenz", "Lorenz (σ=10, ρ=28, β=8/3), t in [0, 20]", lorenzRHS, []float64{1, 1, 1}, 0, 20, refLorenz[:]},
-		{"arenstorf", "Arenstorf orbit, one period (error = distance to y0)", arenstorfRHS, aren, 0, ArenstorfPeriod, aren},
+		{"arenstorf", "Arenstorf orbit, one period (error = distance to y0)", arenstorfRHS, aren, 0, arenstorfPeriod, aren},
 		{"vanderpol", "Van der Pol (μ=1), t in [0, 20]", vanDerPolRHS, []float64{2, 0}, 0, 20, refVanDerPol[:]},
 		{"grdtoy", "GRD toy (w in R^10), t in [0, 10]", grdtoyRHS, grdtoyY0(), 0, 10, refGrdtoy[:]},
 	}

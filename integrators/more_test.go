@@ -168,3 +168,32 @@ func TestPrinterAndInterpolate(t *testing.T) {
 		return nil
 	})})
 }
+
+// TestNewMethod runs a user tableau (the explicit midpoint rule, order 2,
+// Hermite dense output supplied by NewMethod) and rejects inconsistent ones.
+func TestNewMethod(t *testing.T) {
+	mid := Tableau{Name: "midpoint", C: []float64{0, 0.5}, A: [][]float64{{}, {0.5}}, B: []float64{0, 1}, Order: 2}
+	m, err := NewMethod(mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := odetest.Harmonic(1, 2)
+	var hs, errs []float64
+	for n := 40; n <= 640; n *= 2 {
+		hs = append(hs, 2/float64(n))
+		errs = append(errs, solveFixed(t, p, m, n))
+	}
+	if s := odetest.Slope(hs, errs); math.Abs(s-2) > 0.25 || m.DenseOrder() != 2 {
+		t.Errorf("midpoint: order %.3f, dense order %d", s, m.DenseOrder())
+	}
+	bad := mid
+	bad.A = [][]float64{{}, {0.4}}
+	if _, err := NewMethod(bad); err == nil || !strings.Contains(err.Error(), "row 1") {
+		t.Errorf("inconsistent row sum accepted: %v", err)
+	}
+	bad = mid
+	bad.E = []float64{1, -1}
+	if _, err := NewMethod(bad); err == nil || !strings.Contains(err.Error(), "ErrOrder") {
+		t.Errorf("error weights without ErrOrder accepted: %v", err)
+	}
+}
