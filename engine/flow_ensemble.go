@@ -49,7 +49,7 @@ import (
 // (h = η for sgd, Dt for sde); it is recorded at the requested time t_k,
 // which differs from t_0 + j_k h by at most h/2. The Trajectory holds the
 // mean over the runs of w and of f(w) (the full loss) and their population
-// standard deviations (1/R), computed in run order by the two-pass formula.
+// standard deviations (1/R), folded in run order by Welford's update.
 // Steps is the number of steps per run and NFev the number of (minibatch
 // or full) gradient evaluations over all runs, one per step.
 //
@@ -59,7 +59,8 @@ import (
 // computed in parallel (FlowSpec.Workers), each on its own model
 // Evaluators with the Geometry's chunk size; per-step work allocates
 // nothing (a Subsetter model allocates its permuted copy once per epoch).
-// The per-run rows are kept until the end: memory O(R·K·d).
+// A run's rows are kept only until it is folded into the statistics:
+// memory is O(K·d) per run in flight (about Workers of them), not O(R·K·d).
 //
 // A run whose state or loss becomes non-finite stops the flow with
 // StatusFailed; the Trajectory keeps the output rows every run reached.
@@ -249,52 +250,41 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		mu.Unlock()
 	}
 
-	runs := make([]ensembleRun, R)
 	workers := spec.Workers
 	if workers == 0 {
 		workers = g.Workers()
 	}
+	rd := newEnsembleReducer(d, K, R)
 	p := pool.New().WithMaxGoroutines(min(workers, R))
 	for r := range R {
-		p.Go(func() { g.ensembleOne(ctx, &runs[r], r, w0, spec, jOut, h, tick) })
+		p.Go(func() {
+			run := rd.get()
+			g.ensembleOne(ctx, run, r, w0, spec, jOut, h, tick)
+			rd.finish(r, run)
+		})
 	}
 	p.Wait()
 
 	// Rows every run reached; the first failing run (in run order) explains.
-	rows := K
-	var cause error
-	for r := range runs {
-		rows = min(rows, runs[r].rows)
-		if cause == nil && runs[r].err != nil {
-			cause = runs[r].err
-		}
-	}
+	rows := rd.rows
 	tr.Steps = 0
 	if rows > 0 {
 		tr.Steps = jOut[rows-1]
 	}
-	for r := range runs {
-		tr.NFev += runs[r].steps
-	}
+	tr.NFev = rd.steps
 	tr.T = append([]float64(nil), spec.Times[:rows]...)
 	tr.W, tr.WStd = make([][]float64, rows), make([][]float64, rows)
 	tr.Loss, tr.LossStd = make([]float64, rows), make([]float64, rows)
-	wm, ws := make([]float64, rows*d), make([]float64, rows*d)
-	col := make([]float64, R)
+	ws := make([]float64, rows*d)
 	for k := range rows {
-		mk, sk := wm[k*d:(k+1)*d:(k+1)*d], ws[k*d:(k+1)*d:(k+1)*d]
-		for i := range d {
-			for r := range runs {
-				col[r] = runs[r].w[k*d+i]
-			}
-			mk[i], sk[i] = meanStd(col)
+		mk, sk := rd.mean[k*d:(k+1)*d:(k+1)*d], ws[k*d:(k+1)*d:(k+1)*d]
+		for i := range sk {
+			sk[i] = math.Sqrt(rd.m2[k*d+i] / float64(R))
 		}
-		for r := range runs {
-			col[r] = runs[r].loss[k]
-		}
-		tr.Loss[k], tr.LossStd[k] = meanStd(col)
 		tr.W[k], tr.WStd[k] = mk, sk
+		tr.Loss[k], tr.LossStd[k] = rd.lmean[k], math.Sqrt(rd.lm2[k]/float64(R))
 	}
+	cause := rd.err
 	if cause == nil {
 		tr.Status = StatusOK
 		return
@@ -306,16 +296,82 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 	tr.Err = cause
 }
 
-// meanStd returns the mean and the population standard deviation of x,
-// by the two-pass formula in index order.
-func meanStd(x []float64) (mean, std float64) {
-	mean = meanOf(x)
-	var s float64
-	for _, v := range x {
-		t := v - mean
-		s += t * t
+// ensembleReducer folds finished runs into per-row running means and
+// centred sums of squares by Welford's update,
+//
+//	c += 1,  δ = x − m,  m += δ/c,  M2 += δ·(x − m),
+//
+// strictly in run order, whatever order the runs finish in: the result is
+// bit-identical for any number of workers, and identical runs give a
+// spread of exactly 0. A run's rows are kept only until it is folded
+// (buffers are recycled), so memory is O(K·d) per run in flight, not R·K·d.
+type ensembleReducer struct {
+	mu          sync.Mutex
+	d, k        int
+	pending     []*ensembleRun // finished, not yet folded
+	next        int            // the next run to fold
+	free        []*ensembleRun
+	cnt         []int     // per row: runs folded that reached it
+	mean, m2    []float64 // K·d
+	lmean, lm2  []float64 // K
+	rows, steps int       // rows every folded run reached; steps over runs
+	err         error     // the first error in run order
+}
+
+func newEnsembleReducer(d, k, r int) *ensembleReducer {
+	return &ensembleReducer{d: d, k: k, pending: make([]*ensembleRun, r), cnt: make([]int, k),
+		mean: make([]float64, k*d), m2: make([]float64, k*d), lmean: make([]float64, k), lm2: make([]float64, k), rows: k}
+}
+
+// get returns a cleared run record with K·d storage.
+func (rd *ensembleReducer) get() *ensembleRun {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if n := len(rd.free); n > 0 {
+		run := rd.free[n-1]
+		rd.free = rd.free[:n-1]
+		*run = ensembleRun{w: run.w, loss: run.loss}
+		return run
 	}
-	return mean, math.Sqrt(s / float64(len(x)))
+	return &ensembleRun{w: make([]float64, rd.k*rd.d), loss: make([]float64, rd.k)}
+}
+
+// finish hands over run r and folds every consecutive finished run.
+func (rd *ensembleReducer) finish(r int, run *ensembleRun) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	rd.pending[r] = run
+	for rd.next < len(rd.pending) && rd.pending[rd.next] != nil {
+		rd.fold(rd.pending[rd.next])
+		rd.free = append(rd.free, rd.pending[rd.next])
+		rd.pending[rd.next] = nil
+		rd.next++
+	}
+}
+
+func (rd *ensembleReducer) fold(run *ensembleRun) {
+	d := rd.d
+	for k := range run.rows {
+		rd.cnt[k]++
+		c := float64(rd.cnt[k])
+		welford(rd.mean[k*d:(k+1)*d], rd.m2[k*d:(k+1)*d], run.w[k*d:(k+1)*d], c)
+		welford(rd.lmean[k:k+1], rd.lm2[k:k+1], run.loss[k:k+1], c)
+	}
+	rd.rows = min(rd.rows, run.rows)
+	rd.steps += run.steps
+	if rd.err == nil {
+		rd.err = run.err
+	}
+}
+
+// welford folds the c-th sample x into the running means m and centred
+// sums of squares m2.
+func welford(m, m2, x []float64, c float64) {
+	for i, v := range x {
+		delta := v - m[i]
+		m[i] += delta / c
+		m2[i] += delta * (v - m[i])
+	}
 }
 
 // newEnsembleWorker returns the scratch of one run of spec's flow.
@@ -353,7 +409,6 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 	rng := rand.New(runSource(es.Seed, r))
 	var st sgdState
 	temp := es.LR / float64(es.Batch)
-	out.w, out.loss = make([]float64, K*d), make([]float64, K)
 
 	lastLoss, lastT := math.NaN(), spec.Times[0]
 	fail := func(j int, cause error) {

@@ -848,3 +848,17 @@ func TestEnsembleStepAllocs(t *testing.T) {
 		}
 	}
 }
+
+// meanStd returns the mean and the population standard deviation of x by
+// the two-pass formula (the test's reference for the ensemble statistics).
+func meanStd(x []float64) (mean, std float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	var s float64
+	for _, v := range x {
+		s += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(s / float64(len(x)))
+}
