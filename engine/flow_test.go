@@ -862,3 +862,119 @@ func meanStd(x []float64) (mean, std float64) {
 	}
 	return mean, math.Sqrt(s / float64(len(x)))
 }
+
+// TestFlowsConstantDiffusionExact checks ngd and grd with ε > 0 against
+// closed forms. For quadratics with a common A and centres c_n,
+// g_n = A(w − c_n), so D = A C A (C the population covariance of the c_n)
+// is constant, P is a constant matrix, and every H_n = A, so q_n = uᵀAu is
+// the same for all samples and Γ = 0. Hence
+//
+//	ngd: w(t) = c̄ + expm(−tPA)(w0 − c̄)
+//	grd: u(t) = expm(−tA)u0,  w(t) = w0 + A⁻¹(I − expm(−tA))u0,  u0 = −PA(w0 − c̄)
+//
+// and R1 = R2 = 0 (H_n u and a_n = A a do not depend on n), R0 = sqrt(tr D),
+// ε·λ_max constant. dop853 at rtol 1e-12 is held to 1e-9 relative.
+func TestFlowsConstantDiffusionExact(t *testing.T) {
+	const n = 6
+	A := []float64{2, 0.5, 0.5, 1}
+	rng := rand.New(rand.NewPCG(12, 13))
+	s := make([]models.QuadSample, n)
+	cbar := make([]float64, 2)
+	for i := range s {
+		s[i] = models.QuadSample{A: A, C: []float64{rng.NormFloat64(), 2 * rng.NormFloat64()}}
+		floats.AddScaled(cbar, 1/float64(n), s[i].C)
+	}
+	C := mat.NewSymDense(2, nil)
+	for i := range s {
+		dc := mat.NewVecDense(2, []float64{s[i].C[0] - cbar[0], s[i].C[1] - cbar[1]})
+		C.SymRankOne(C, 1/float64(n), dc)
+	}
+	Am := mat.NewDense(2, 2, A)
+	var D mat.Dense
+	D.Product(Am, C, Am)
+	var eig mat.EigenSym
+	if !eig.Factorize(mat.NewSymDense(2, D.RawMatrix().Data), false) {
+		t.Fatal("eigen")
+	}
+	lam := floats.Max(eig.Values(nil))
+	eps := 0.5 / lam
+	w0 := []float64{1.5, -2}
+	e0 := mat.NewVecDense(2, []float64{w0[0] - cbar[0], w0[1] - cbar[1]})
+	times := flLinspace(0, 2, 5)
+	set := integrators.Settings{RTol: 1e-12, ATol: 1e-14}
+	m := flQuadratic(t, s)
+	g := New(m, nil)
+	expm := func(tk float64, M mat.Matrix) *mat.Dense {
+		var x, e mat.Dense
+		x.Scale(-tk, M)
+		e.Exp(&x)
+		return &e
+	}
+	for _, inv := range []Kind{WeakField, Exact} {
+		var P mat.Dense
+		if inv == WeakField {
+			P.Scale(-eps, &D)
+			P.Add(&P, eye2())
+		} else {
+			var gm mat.Dense
+			gm.Scale(eps, &D)
+			gm.Add(&gm, eye2())
+			if err := P.Inverse(&gm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var PA mat.Dense
+		PA.Mul(&P, Am)
+		met := Metric{Epsilon: eps, Inverse: inv, Christoffel: inv}
+		ngd := flRun(t, g, w0, FlowSpec{Flow: FlowNGD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
+		grd := flRun(t, g, w0, FlowSpec{Flow: FlowGRD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
+		var u0 mat.VecDense
+		u0.MulVec(&PA, e0)
+		u0.ScaleVec(-1, &u0)
+		var Ainv mat.Dense
+		if err := Ainv.Inverse(Am); err != nil {
+			t.Fatal(err)
+		}
+		for k, tk := range times {
+			var wn mat.VecDense
+			wn.MulVec(expm(tk, &PA), e0)
+			wn.AddVec(&wn, mat.NewVecDense(2, append([]float64(nil), cbar...)))
+			var u, wg, tmp mat.VecDense
+			u.MulVec(expm(tk, Am), &u0)
+			tmp.SubVec(&u0, &u) // (I − e^{−tA})u0
+			wg.MulVec(&Ainv, &tmp)
+			wg.AddVec(&wg, mat.NewVecDense(2, append([]float64(nil), w0...)))
+			for _, c := range []struct {
+				what      string
+				got, want []float64
+			}{
+				{"ngd w", ngd.W[k], wn.RawVector().Data},
+				{"grd w", grd.W[k], wg.RawVector().Data},
+				{"grd u", grd.U[k], u.RawVector().Data},
+			} {
+				if e := floats.Distance(c.got, c.want, 2); e > 1e-9*floats.Norm(c.want, 2) {
+					t.Errorf("%v t=%g %s = %v, exact %v", inv, tk, c.what, c.got, c.want)
+				}
+			}
+			// NGD defect ‖u + PA(w − c̄)‖ at the exact state.
+			var gw, def mat.VecDense
+			gw.SubVec(&wg, mat.NewVecDense(2, append([]float64(nil), cbar...)))
+			def.MulVec(&PA, &gw)
+			def.AddVec(&def, &u)
+			scale := floats.Norm(grd.U[k], 2)
+			if math.Abs(grd.NGDDefect[k]-mat.Norm(&def, 2)) > 1e-8*scale {
+				t.Errorf("%v t=%g: defect %v, exact %v", inv, tk, grd.NGDDefect[k], mat.Norm(&def, 2))
+			}
+			if grd.R1[k] > 1e-12*scale || grd.R2[k] > 1e-12*scale || math.Abs(grd.R0[k]-math.Sqrt(mat.Trace(&D))) > 1e-12*math.Sqrt(mat.Trace(&D)) {
+				t.Errorf("%v t=%g: r0 %v (want %v) r1 %v r2 %v (want 0)", inv, tk, grd.R0[k], math.Sqrt(mat.Trace(&D)), grd.R1[k], grd.R2[k])
+			}
+			for _, tr := range []*Trajectory{ngd, grd} {
+				if math.Abs(tr.EpsLambdaMax[k]-0.5) > 1e-10 {
+					t.Errorf("%v t=%g %s: ε·λ_max = %v, want 0.5 (D constant)", inv, tk, tr.Flow, tr.EpsLambdaMax[k])
+				}
+			}
+		}
+	}
+}
+
+func eye2() *mat.Dense { return mat.NewDense(2, 2, []float64{1, 0, 0, 1}) }
