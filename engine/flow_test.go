@@ -978,3 +978,25 @@ func TestFlowsConstantDiffusionExact(t *testing.T) {
 }
 
 func eye2() *mat.Dense { return mat.NewDense(2, 2, []float64{1, 0, 0, 1}) }
+
+// TestFlowProgress checks that progress reports non-decreasing work that
+// ends at the total, for a deterministic and an ensemble flow run on
+// several workers.
+func TestFlowProgress(t *testing.T) {
+	m := flRegression(t, 4, 20, 2)
+	for _, flow := range []string{FlowGD, FlowSGD} {
+		var last, total float64
+		calls := 0
+		tr := New(m, nil).RunFlow(context.Background(), []float64{1, 1, 1}, FlowSpec{Flow: flow, Times: flLinspace(0, 1, 11), Workers: 3,
+			Ensemble: EnsembleSpec{LR: 0.01, Batch: 4, Runs: 5, Seed: 3}}, func(done, tot float64) {
+			if done < last || (total != 0 && tot != total) {
+				t.Errorf("%s: progress %v/%v after %v/%v", flow, done, tot, last, total)
+			}
+			last, total = done, tot
+			calls++
+		})
+		if tr.Status != StatusOK || calls == 0 || last != total || !(total > 0) {
+			t.Errorf("%s: status %s, %d calls, last %v of %v", flow, tr.Status, calls, last, total)
+		}
+	}
+}
