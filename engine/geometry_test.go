@@ -871,3 +871,71 @@ func TestAllocs(t *testing.T) {
 // conc pool, its limiter channel, its task channel, and one closure and
 // goroutine per worker.
 const poolAllocsPerPass = 12
+
+// TestPoolStress runs many tiny chunks on many workers (window reuse,
+// out-of-order completion) and checks bit-identity with one worker.
+func TestPoolStress(t *testing.T) {
+	m := newToy(997, 3, 51, false)
+	rng := rand.New(rand.NewPCG(5, 1))
+	w, v := randVec(rng, 3, 0.5), randVec(rng, 3, 1)
+	var ref []float64
+	for _, workers := range []int{1, 2, 3, 7, 16} {
+		g := New(m, &Options{Workers: workers, Chunk: 1})
+		out := make([]float64, 3)
+		for rep := 0; rep < 3; rep++ {
+			if err := g.DiffusionVec(ctx, out, w, v); err != nil {
+				t.Fatal(err)
+			}
+			if ref == nil {
+				ref = append([]float64(nil), out...)
+			} else if !bitsEqual(out, ref) {
+				t.Fatalf("%d workers, repetition %d: D·v = %v, want %v bit for bit", workers, rep, out, ref)
+			}
+		}
+	}
+}
+
+// panicky wraps a model whose evaluators panic on one sample.
+type panicky struct {
+	*toy
+	bad int
+}
+
+func (p *panicky) NewEvaluator(maxChunk int) models.Evaluator {
+	return &panickyEval{toyEval: p.toy.NewEvaluator(maxChunk).(*toyEval), p: p}
+}
+
+type panickyEval struct {
+	*toyEval
+	p *panicky
+}
+
+func (e *panickyEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, hi int) {
+	if lo <= e.p.bad && e.p.bad < hi {
+		panic("toy: deliberate failure")
+	}
+	e.toyEval.Accumulate(dst, c, ew, w, v, lo, hi)
+}
+
+// TestPoolPanic checks that a panic in a worker reaches the caller (no
+// deadlock of the workers waiting for its slot) and that the Geometry is
+// usable afterwards.
+func TestPoolPanic(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		m := &panicky{toy: newToy(40, 3, 52, false), bad: 5}
+		g := New(m, &Options{Workers: workers, Chunk: 2})
+		w := make([]float64, 3)
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%d workers: no panic from a failing evaluator", workers)
+				}
+			}()
+			_ = g.Grad(ctx, make([]float64, 3), w)
+		}()
+		m.bad = -1
+		if err := g.Grad(ctx, make([]float64, 3), w); err != nil {
+			t.Errorf("%d workers: Grad after a panic: %v", workers, err)
+		}
+	}
+}
