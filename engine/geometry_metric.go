@@ -101,21 +101,22 @@ func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
 // A λ_max at the rounding level of the gradients is returned as 0, so that
 // identical per-sample gradients give ε = 0 under `auto` rather than a huge
 // ε from rounding noise: λ_max counts as 0 when
-// sqrt(λ_max) ≤ 64·ε_mach·sqrt((1/N) Σ_n ‖g_n‖²), i.e. when the spread of
-// the gradients is below 64 units in the last place of their size.
+// λ_max ≤ (64·ε_mach)²·(‖∇f‖² + λ_max), i.e. when the spread of the
+// gradients is below 64 units in the last place of their size
+// (‖∇f‖² + λ_max ≤ (1/N) Σ_n ‖g_n‖², so this never zeroes a spread that
+// is resolved).
 func (g *Geometry) Epsilon(ctx context.Context, w0 []float64, spec EpsilonSpec) (eps, lambdaMax float64, err error) {
+	g.checkVec("w0", w0)
 	lambdaMax, err = g.LambdaMax(ctx, w0)
 	if err != nil {
 		return 0, lambdaMax, err
 	}
 	if lambdaMax > 0 {
-		tr, err := g.TraceDiffusion(ctx, w0) // leaves ∇f in g.tC
-		if err != nil {
+		if err := g.accumulate(ctx, g.tC, w0, nil, g.invN, nil); err != nil {
 			return 0, lambdaMax, err
 		}
 		gn := floats.Norm(g.tC, 2)
-		m2 := tr + gn*gn
-		if lambdaMax <= roundingZero*roundingZero*m2 {
+		if lambdaMax <= roundingZero*roundingZero*(gn*gn+lambdaMax) {
 			lambdaMax = 0
 		}
 	}
