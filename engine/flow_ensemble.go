@@ -25,7 +25,8 @@ import (
 // USED, as a smaller batch of N mod Batch samples (its mean gradient is over
 // those samples), so every sample is visited once per epoch. With
 // Batch = N every step is the full gradient, taken in sample order, so sgd
-// reproduces discrete gradient descent w_{j+1} = w_j − η∇f(w_j) bit for bit
+// reproduces discrete gradient descent w_{j+1} = w_j − η∇f(w_j), with ∇f
+// as Geometry.Grad computes it, bit for bit
 // (and the runs coincide). A model implementing models.Subsetter is
 // permuted once per epoch (its rows copied) and batches are contiguous; any
 // other model is evaluated with per-sample weights 1/|B| on the batch and 0
