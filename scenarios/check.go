@@ -1,0 +1,514 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/grd-engine/grd/engine"
+)
+
+// CheckFlows are the flows Check runs, whatever the scenario lists.
+var checkFlows = []string{FlowGD, FlowNGD, FlowGRD}
+
+// CheckReport is the outcome of Check: the run of gd, ngd and grd, and a
+// plain-language verdict on how far GRD is from NGD.
+type CheckReport struct {
+	// Report is the run (its Scenario is the checked scenario with flows
+	// [gd, ngd, grd]); its outputs can be written with WriteOutputs.
+	*Report
+	// Verdict says in plain words what the numbers show.
+	Verdict string
+}
+
+// Check runs GD, NGD and GRD on sc (DESIGN §5, `grd check`) and reports the
+// gap ‖w_grd − w_ngd‖, absolute and relative to the NGD path length
+// max_t ‖w_ngd(t) − w0‖, the NGD–GD gap on the same scale, the largest NGD
+// defect and R2/R1, and a verdict. Errors are as for Run: a problem before
+// the flows start returns a nil report; a flow that fails returns the
+// report with an error wrapping ErrFlowFailed (the verdict says so).
+func Check(ctx context.Context, sc *Scenario, opts RunOptions) (*CheckReport, error) {
+	return checkWith(ctx, sc, opts, engineFlow)
+}
+
+func checkWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
+	c := *sc
+	c.Flows = append([]string(nil), checkFlows...)
+	r, err := runWith(ctx, &c, opts, run)
+	if r == nil {
+		return nil, err
+	}
+	return &CheckReport{Report: r, Verdict: checkVerdict(r)}, err
+}
+
+// Gap thresholds of the verdicts, relative to the NGD path length.
+const (
+	closeGap = 0.01 // below: "closely"
+	roughGap = 0.1  // below: "roughly"; above: "departs"
+)
+
+// checkVerdict states what the comparisons of r show.
+func checkVerdict(r *Report) string {
+	c := r.Comparisons
+	var b strings.Builder
+	if failed := r.Failed(); len(failed) > 0 {
+		fmt.Fprintf(&b, "Incomplete: %s did not reach t1; the numbers below cover only the span computed. ", strings.Join(failed, ", "))
+	}
+	if r.Epsilon == 0 {
+		b.WriteString("ε = 0: the metric is flat, NGD is GD and GRD is GD written as a second-order system, so there is nothing to compare.")
+		return b.String()
+	}
+	if math.IsNaN(c.RelativeGap) {
+		b.WriteString("No verdict: the NGD path length is zero or a flow recorded no rows.")
+		return b.String()
+	}
+	g1, g2 := c.RelativeGap, c.RelativeGapNGDGD
+	switch {
+	case g1 <= closeGap:
+		fmt.Fprintf(&b, "GRD follows NGD closely: the largest gap is %s of the NGD path length.", pct(g1))
+	case g1 <= roughGap:
+		fmt.Fprintf(&b, "GRD follows NGD roughly: the largest gap is %s of the NGD path length.", pct(g1))
+	default:
+		fmt.Fprintf(&b, "GRD departs from NGD: the largest gap is %s of the NGD path length.", pct(g1))
+	}
+	if !math.IsNaN(g2) && g2 > 0 {
+		fmt.Fprintf(&b, " NGD itself departs from GD by %s, so ", pct(g2))
+		switch q := g1 / g2; {
+		case q < 1.0/3:
+			fmt.Fprintf(&b, "GRD is %s times closer to NGD than NGD is to GD: at this ε the metric's effect is captured by NGD and GRD adds little to it.", fmtG(1/q))
+		case q <= 3:
+			b.WriteString("the GRD–NGD difference is as large as the metric's own effect: at this ε GRD does not reduce to NGD.")
+		default:
+			fmt.Fprintf(&b, "GRD is %s times farther from NGD than NGD is from GD: GRD does not reduce to NGD here.", fmtG(q))
+		}
+	}
+	if span := r.Scenario.Time.T1 - r.Scenario.Time.T0; !math.IsNaN(c.MaxR2OverR1) {
+		z := c.MaxR2OverR1 * span
+		fmt.Fprintf(&b, " The residual of approximation (8) reaches R2/R1 = %s per unit time (× the time span %s = %s): ", fmtG(c.MaxR2OverR1), fmtG(span), fmtG(z))
+		if z < 0.1 {
+			b.WriteString("(8) holds well over this horizon.")
+		} else if z < 1 {
+			b.WriteString("(8) holds only approximately over this horizon.")
+		} else {
+			b.WriteString("(8) does not hold over this horizon.")
+		}
+	}
+	return b.String()
+}
+
+// WriteTable writes the check's numbers and verdict.
+func (cr *CheckReport) WriteTable(w io.Writer) error {
+	r := cr.Report
+	c := r.Comparisons
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "%s: approximation check, d = %d, N = %d, t ∈ [%s, %s]\n", r.Scenario.Name, r.Dim, r.Samples,
+		fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1))
+	fmt.Fprintf(ew, "λ_max(D(w0)) = %s, ε = %s (ε·λ_max = %s), %s inverse, %s Christoffel symbols, v0 = %s\n",
+		fmtG(r.LambdaMax), fmtG(r.Epsilon), fmtG(r.Epsilon*r.LambdaMax), r.Scenario.Metric.Inverse, r.Scenario.Metric.Christoffel, r.Scenario.GRD.V0)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tvalue\trelative to NGD path length")
+	fmt.Fprintf(tw, "max ‖w_grd − w_ngd‖\t%s\t%s\n", fmtG(c.MaxGapGRDNGD), pct(c.RelativeGap))
+	fmt.Fprintf(tw, "max ‖w_ngd − w_gd‖\t%s\t%s\n", fmtG(c.MaxGapNGDGD), pct(c.RelativeGapNGDGD))
+	fmt.Fprintf(tw, "NGD path length max ‖w_ngd − w0‖\t%s\t\n", fmtG(c.NGDPathLength))
+	fmt.Fprintf(tw, "max NGD defect ‖u + P∇f‖\t%s\t\n", fmtG(c.MaxNGDDefect))
+	fmt.Fprintf(tw, "max R2/R1 (1/time)\t%s\t\n", fmtG(c.MaxR2OverR1))
+	tw.Flush()
+	for _, tr := range r.Flows {
+		if tr.Status != engine.StatusOK {
+			fmt.Fprintf(ew, "flow %s: %s", tr.Flow, tr.Status)
+			if tr.Err != nil {
+				fmt.Fprintf(ew, " (%v)", tr.Err)
+			}
+			fmt.Fprintln(ew)
+		}
+	}
+	fmt.Fprintf(ew, "verdict: %s\n", cr.Verdict)
+	for _, s := range r.Warnings {
+		fmt.Fprintf(ew, "warning: %s\n", s)
+	}
+	return ew.err
+}
+
+// DefaultSafeties are the safety factors s (ε = s/λ_max(D(w0))) Sweep uses
+// when given none: a factor 8 in ε.
+func DefaultSafeties() []float64 { return []float64{0.05, 0.1, 0.2, 0.4} }
+
+// SweepPoint is one ε of a Sweep. Gaps are maxima over the output times;
+// the relative gaps divide by the NGD path length L = max_t ‖w_ngd(t) − w0‖
+// at this ε.
+type SweepPoint struct {
+	Safety, Epsilon float64
+	// GapGRDNGD = max_t ‖w_grd − w_ngd‖ / L; GapNGDGD = max_t ‖w_ngd − w_gd‖ / L.
+	GapGRDNGD, GapNGDGD float64
+	// AbsGapGRDNGD and AbsGapNGDGD are the same maxima, not divided by L.
+	AbsGapGRDNGD, AbsGapNGDGD float64
+	// PathLength is L.
+	PathLength float64
+	// MaxR2OverR1 is max_t R2/R1 along GRD at this ε.
+	MaxR2OverR1 float64
+	// OK is false when ngd or grd (or gd) did not reach t1 at this ε; the
+	// point is then left out of the slope fits.
+	OK bool
+	// Err says which flow failed and why ("" when OK).
+	Err string
+}
+
+// SweepReport is the outcome of Sweep.
+type SweepReport struct {
+	Scenario     *Scenario
+	Dim, Samples int
+	LambdaMax    float64
+	Points       []SweepPoint
+	// SlopeGRDNGD and SlopeNGDGD are the least-squares slopes of
+	// log(relative gap) against log ε over the points that are OK and
+	// positive (NaN with fewer than two): p means the gap scales as ε^p.
+	SlopeGRDNGD, SlopeNGDGD float64
+	// Verdict states the orders and how they compare.
+	Verdict string
+	// Warnings: failed points, gaps near the integration tolerance.
+	Warnings []string
+}
+
+// Sweep measures how the GRD–NGD and NGD–GD gaps scale with ε: for each
+// safety s in (0, 1) it sets ε = s/λ_max(D(w0)) and runs NGD and GRD (GD,
+// which does not depend on ε, runs once), then fits the log-log slopes of
+// both relative gaps against ε. A slope near 1 means the gap is O(ε), near
+// 2 O(ε²). The paper's main result is that GRD agrees with NGD beyond the
+// order at which NGD departs from GD, i.e. a GRD–NGD slope above the
+// NGD–GD one; the verdict says whether the numbers show that.
+//
+// It is an error if fewer than two distinct safeties are given, if one is
+// outside (0, 1), or if λ_max(D(w0)) = 0 (ε would be 0 throughout). Points
+// whose flows fail are kept (OK false) and left out of the fits; the error
+// then wraps ErrFlowFailed.
+func Sweep(ctx context.Context, sc *Scenario, safeties []float64, opts RunOptions) (*SweepReport, error) {
+	return sweepWith(ctx, sc, safeties, opts, engineFlow)
+}
+
+func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOptions, run flowRunner) (*SweepReport, error) {
+	if len(safeties) == 0 {
+		safeties = DefaultSafeties()
+	}
+	ss := append([]float64(nil), safeties...)
+	sort.Float64s(ss)
+	for i, s := range ss {
+		if !(s > 0 && s < 1) {
+			return nil, fmt.Errorf("scenarios: sweep: safety %g is outside (0, 1)", s)
+		}
+		if i > 0 && s == ss[i-1] {
+			return nil, fmt.Errorf("scenarios: sweep: safety %g given twice", s)
+		}
+	}
+	if len(ss) < 2 {
+		return nil, fmt.Errorf("scenarios: sweep: %d safety factor(s), need at least 2 to fit a slope", len(ss))
+	}
+	c := *sc
+	c.Flows = append([]string(nil), checkFlows...)
+	p, err := prepare(ctx, &c, c.Flows, opts.workers())
+	if err != nil {
+		return nil, err
+	}
+	if p.lambdaMax == 0 {
+		return nil, fmt.Errorf("scenarios: sweep %s: λ_max(D(w0)) = 0, so ε = 0 for every safety: nothing to sweep", sc.Name)
+	}
+	jobs := []flowJob{{flow: FlowGD, label: FlowGD, met: p.met}}
+	for _, s := range ss {
+		met := p.met
+		met.Epsilon = s / p.lambdaMax
+		for _, f := range []string{FlowNGD, FlowGRD} {
+			jobs = append(jobs, flowJob{flow: f, label: fmt.Sprintf("%s s=%g", f, s), met: met})
+		}
+	}
+	trs := runFlows(ctx, p, jobs, run, opts.Progress)
+	rep := &SweepReport{Scenario: &c, Dim: p.b.Model.Dim(), Samples: p.b.Model.Len(), LambdaMax: p.lambdaMax}
+	gd := trs[0]
+	var failed []error
+	if gd.Status != engine.StatusOK {
+		failed = append(failed, fmt.Errorf("gd %s: %v", gd.Status, gd.Err))
+	}
+	for i, s := range ss {
+		ngd, grd := trs[1+2*i], trs[2+2*i]
+		cmp := compare(gd, ngd, grd, p.b.W0)
+		pt := SweepPoint{
+			Safety: s, Epsilon: s / p.lambdaMax,
+			GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
+			AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
+			PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
+			OK: statusOK(gd, ngd, grd),
+		}
+		var why []string
+		for _, tr := range []*engine.Trajectory{ngd, grd} {
+			if tr.Status != engine.StatusOK {
+				msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
+				if tr.Err != nil {
+					msg += ": " + tr.Err.Error()
+				}
+				why = append(why, msg)
+				failed = append(failed, fmt.Errorf("s=%g: %s", s, msg))
+			}
+		}
+		pt.Err = strings.Join(why, "; ")
+		if !pt.OK && pt.Err == "" {
+			pt.Err = "gd did not reach t1"
+		}
+		rep.Points = append(rep.Points, pt)
+	}
+	var eps, g1, g2 []float64
+	for _, pt := range rep.Points {
+		if pt.OK {
+			eps = append(eps, pt.Epsilon)
+			g1 = append(g1, pt.GapGRDNGD)
+			g2 = append(g2, pt.GapNGDGD)
+		}
+	}
+	rep.SlopeGRDNGD, _ = FitLogLogSlope(eps, g1)
+	rep.SlopeNGDGD, _ = FitLogLogSlope(eps, g2)
+	rep.Warnings = sweepWarnings(rep)
+	rep.Verdict = sweepVerdict(rep)
+	if len(failed) > 0 {
+		msgs := make([]string, len(failed))
+		for i, e := range failed {
+			msgs[i] = e.Error()
+		}
+		err := fmt.Errorf("scenarios: sweep %s: %w: %s", sc.Name, ErrFlowFailed, strings.Join(msgs, "; "))
+		if ctx.Err() != nil {
+			err = errors.Join(err, ctx.Err())
+		}
+		return rep, err
+	}
+	return rep, nil
+}
+
+// FitLogLogSlope fits log y = p log x + c by least squares over the points
+// with x > 0 and y > 0 (both finite) and returns the slope p and the number
+// of points used. p is NaN with fewer than two usable points or when the x
+// values are all equal.
+func FitLogLogSlope(x, y []float64) (p float64, n int) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("scenarios: FitLogLogSlope: len(x) = %d ≠ len(y) = %d", len(x), len(y)))
+	}
+	var lx, ly []float64
+	for i := range x {
+		if x[i] > 0 && y[i] > 0 && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) {
+			lx = append(lx, math.Log(x[i]))
+			ly = append(ly, math.Log(y[i]))
+		}
+	}
+	n = len(lx)
+	if n < 2 {
+		return math.NaN(), n
+	}
+	var mx, my float64
+	for i := range lx {
+		mx += lx[i]
+		my += ly[i]
+	}
+	mx /= float64(n)
+	my /= float64(n)
+	var sxy, sxx float64
+	for i := range lx {
+		dx := lx[i] - mx
+		sxy += dx * (ly[i] - my)
+		sxx += dx * dx
+	}
+	if sxx == 0 {
+		return math.NaN(), n
+	}
+	return sxy / sxx, n
+}
+
+// orderName describes a fitted slope: "O(ε)" or "O(ε²)" when within 0.3 of
+// 1 or 2 (0.3: a tenth of the way to the neighbouring order on a factor-8
+// sweep is well above rounding and tolerance effects on smooth flows).
+func orderName(p float64) string {
+	if math.IsNaN(p) {
+		return "no fit"
+	}
+	for k, name := range []string{"O(ε⁰)", "O(ε)", "O(ε²)", "O(ε³)"} {
+		if math.Abs(p-float64(k)) <= 0.3 {
+			return name
+		}
+	}
+	return "no clean order"
+}
+
+// noiseFloorFactor: a relative gap below noiseFloorFactor·rtol is flagged as
+// possibly dominated by integration error.
+const noiseFloorFactor = 1000
+
+func sweepWarnings(r *SweepReport) []string {
+	var w []string
+	for _, pt := range r.Points {
+		if !pt.OK {
+			w = append(w, fmt.Sprintf("s = %g (ε = %s): %s; point left out of the fits", pt.Safety, fmtG(pt.Epsilon), pt.Err))
+		}
+	}
+	floor := noiseFloorFactor * r.Scenario.Integrator.Rtol
+	if r.Scenario.Integrator.DT > 0 {
+		floor = 0 // fixed step: no tolerance to compare with
+	}
+	for _, pt := range r.Points {
+		if pt.OK && pt.GapGRDNGD < floor {
+			w = append(w, fmt.Sprintf("s = %g: the relative GRD–NGD gap %s is within %d× the integration tolerance rtol = %s: the slope may reflect integration error",
+				pt.Safety, fmtG(pt.GapGRDNGD), noiseFloorFactor, fmtG(r.Scenario.Integrator.Rtol)))
+		}
+	}
+	return w
+}
+
+func sweepVerdict(r *SweepReport) string {
+	p1, p2 := r.SlopeGRDNGD, r.SlopeNGDGD
+	if math.IsNaN(p1) || math.IsNaN(p2) {
+		return "No verdict: fewer than two points with positive gaps could be fitted."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%.2f (%s) and the NGD–GD gap as ε^%.2f (%s). ", p1, orderName(p1), p2, orderName(p2))
+	switch d := p1 - p2; {
+	case d >= 0.7:
+		b.WriteString("GRD agrees with NGD to a higher order in ε than NGD agrees with GD, as the paper's main result says.")
+	case d > -0.3:
+		b.WriteString("GRD departs from NGD at the same order at which NGD departs from GD: the numbers do not show the paper's claim that GRD agrees with NGD beyond that order.")
+	default:
+		b.WriteString("GRD departs from NGD at a lower order than NGD departs from GD: the numbers contradict the paper's claim that GRD agrees with NGD beyond that order.")
+	}
+	if last := r.Points[len(r.Points)-1]; last.OK && last.GapNGDGD > 0 {
+		fmt.Fprintf(&b, " At the largest ε (s = %g) the gaps are %s (GRD–NGD) and %s (NGD–GD) of the NGD path length.",
+			last.Safety, pct(last.GapGRDNGD), pct(last.GapNGDGD))
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString(" See the warnings.")
+	}
+	return b.String()
+}
+
+// WriteTable writes the sweep as a table, the fitted slopes and the verdict.
+func (r *SweepReport) WriteTable(w io.Writer) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "%s: ε sweep, d = %d, N = %d, λ_max(D(w0)) = %s, t ∈ [%s, %s]\n", r.Scenario.Name, r.Dim, r.Samples,
+		fmtG(r.LambdaMax), fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1))
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "safety s\tε\tgrd–ngd gap / L\tngd–gd gap / L\tL = NGD path\tmax R2/R1\tstatus\t")
+	for _, pt := range r.Points {
+		st := "ok"
+		if !pt.OK {
+			st = "failed"
+		}
+		fmt.Fprintf(tw, "%g\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pt.Safety, fmtG(pt.Epsilon), fmtG(pt.GapGRDNGD), fmtG(pt.GapNGDGD),
+			fmtG(pt.PathLength), fmtG(pt.MaxR2OverR1), st)
+	}
+	tw.Flush()
+	fmt.Fprintf(ew, "log-log slope vs ε: grd–ngd %.3f (%s), ngd–gd %.3f (%s)\n", r.SlopeGRDNGD, orderName(r.SlopeGRDNGD), r.SlopeNGDGD, orderName(r.SlopeNGDGD))
+	fmt.Fprintf(ew, "verdict: %s\n", r.Verdict)
+	for _, s := range r.Warnings {
+		fmt.Fprintf(ew, "warning: %s\n", s)
+	}
+	return ew.err
+}
+
+// WriteSweepPlots writes sweep.png and sweep.svg into dir (created if
+// needed): both relative gaps against ε on log-log axes, with reference
+// lines of slope 1 and 2 through the GRD–NGD gap's geometric centre.
+func WriteSweepPlots(dir string, r *SweepReport) ([]string, error) {
+	f := sweepFigure(r)
+	if f == nil {
+		return nil, fmt.Errorf("scenarios: sweep %s: no point to plot", r.Scenario.Name)
+	}
+	if err := mkOutDir(dir); err != nil {
+		return nil, err
+	}
+	return writeFigure(dir, PlotSweep, f)
+}
+
+func sweepFigure(r *SweepReport) *figure {
+	var eps, g1, g2 []float64
+	for _, pt := range r.Points {
+		if pt.OK {
+			eps = append(eps, math.Log10(pt.Epsilon))
+			g1 = append(g1, pt.GapGRDNGD)
+			g2 = append(g2, pt.GapNGDGD)
+		}
+	}
+	if len(eps) == 0 {
+		return nil
+	}
+	mark := func(x, y []float64, c lineStyle, shape draw.GlyphDrawer) plot.Plotter {
+		var xy plotter.XYs
+		for i := range x {
+			if y[i] > 0 {
+				xy = append(xy, plotter.XY{X: x[i], Y: math.Log10(y[i])})
+			}
+		}
+		s, err := plotter.NewScatter(xy)
+		if err != nil {
+			return nil
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: c.color, Radius: vg.Points(4), Shape: shape}
+		return s
+	}
+	st1 := lineStyle{colVermilion, 2.2, nil}
+	st2 := lineStyle{colBlue, 2.2, []vg.Length{vg.Points(6), vg.Points(3)}}
+	ss := []series{
+		{label: fmt.Sprintf("GRD–NGD gap (slope %.2f)", r.SlopeGRDNGD), x: eps, y: g1, style: st1, legend: true},
+		{label: fmt.Sprintf("NGD–GD gap (slope %.2f)", r.SlopeNGDGD), x: eps, y: g2, style: st2, legend: true},
+	}
+	// Reference slopes through the centre of the GRD–NGD points (or the
+	// NGD–GD ones when the former are not positive).
+	ref := g1
+	if slices.IndexFunc(g1, func(v float64) bool { return v > 0 }) < 0 {
+		ref = g2
+	}
+	var cx, cy float64
+	var n int
+	for i := range eps {
+		if ref[i] > 0 {
+			cx += eps[i]
+			cy += math.Log10(ref[i])
+			n++
+		}
+	}
+	if n > 0 {
+		cx /= float64(n)
+		cy /= float64(n)
+		x0, x1 := eps[0], eps[len(eps)-1]
+		for _, k := range []struct {
+			p   float64
+			lab string
+			st  lineStyle
+		}{
+			{1, "reference slope 1 (~ε)", lineStyle{colGrey, 1.2, []vg.Length{vg.Points(2), vg.Points(3)}}},
+			{2, "reference slope 2 (~ε²)", lineStyle{colBlack, 1.2, []vg.Length{vg.Points(8), vg.Points(4)}}},
+		} {
+			ss = append(ss, series{label: k.lab, x: []float64{x0, x1},
+				y:     []float64{math.Pow(10, cy+k.p*(x0-cx)), math.Pow(10, cy+k.p*(x1-cx))},
+				style: k.st, legend: true})
+		}
+	}
+	var over []plot.Plotter
+	if m := mark(eps, g1, st1, draw.CircleGlyph{}); m != nil {
+		over = append(over, m)
+	}
+	if m := mark(eps, g2, st2, draw.BoxGlyph{}); m != nil {
+		over = append(over, m)
+	}
+	pn := panel{
+		title:  fmt.Sprintf("%s: gaps vs ε (ε = s / λ_max, λ_max = %s)", r.Scenario.Name, fmtG(r.LambdaMax)),
+		xlabel: "metric scale ε (log)",
+		ylabel: "max gap / NGD path length",
+		series: ss,
+		mode:   logY,
+		over:   over,
+		logX:   true,
+	}
+	return &figure{panels: []panel{pn}}
+}

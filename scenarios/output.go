@@ -1,0 +1,410 @@
+package scenarios
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/grd-engine/grd/engine"
+)
+
+// DefaultOutDir returns the output directory a run of sc writes into when
+// none is given: out/<name>.
+func DefaultOutDir(sc *Scenario) string { return filepath.Join("out", sc.Name) }
+
+// Output file names (DESIGN §5). Each flow writes <flow>.csv; the plots are
+// written as <plot>.png and <plot>.svg.
+const (
+	SummaryFile   = "summary.json"
+	PlotLoss      = "loss"      // loss vs t, every flow
+	PlotGap       = "gap"       // ‖w_grd − w_ngd‖ and the NGD defect vs t
+	PlotResiduals = "residuals" // R0, R1, R2 vs t
+	PlotContours  = "contours"  // d = 2 only: loss contours and trajectories
+	PlotSweep     = "sweep"     // grd check --sweep: gaps vs ε (WriteSweepPlots)
+)
+
+// CSVHeader returns the header of <flow>.csv for a model with d weights
+// (DESIGN §5):
+//
+//	gd, ngd:  t,loss,grad_norm,w_0,…,w_{d−1}
+//	grd:      the same, then u_0,…,u_{d−1},ngd_defect,r0,r1,r2
+//	sgd, sde: t,loss_mean,loss_std,w_0,…,w_{d−1}  (ensemble means)
+//
+// It panics on an unknown flow name.
+func CSVHeader(flow string, d int) []string {
+	var h []string
+	switch flow {
+	case FlowGD, FlowNGD, FlowGRD:
+		h = append(h, "t", "loss", "grad_norm")
+	case FlowSGD, FlowSDE:
+		h = append(h, "t", "loss_mean", "loss_std")
+	default:
+		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(flow))
+	}
+	for i := 0; i < d; i++ {
+		h = append(h, "w_"+strconv.Itoa(i))
+	}
+	if flow == FlowGRD {
+		for i := 0; i < d; i++ {
+			h = append(h, "u_"+strconv.Itoa(i))
+		}
+		h = append(h, "ngd_defect", "r0", "r1", "r2")
+	}
+	return h
+}
+
+// WriteCSV writes tr as <flow>.csv (see CSVHeader) for a model with d
+// weights: one row per recorded output time, numbers in the shortest form
+// that reads back to the same float64 (strconv 'g', −1), so the file is
+// byte-reproducible. A slice the trajectory lacks is an error (the
+// trajectory does not belong to a flow of this kind).
+func WriteCSV(w io.Writer, tr *engine.Trajectory, d int) error {
+	header := CSVHeader(tr.Flow, d)
+	bw := bufio.NewWriter(w)
+	for i, h := range header {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(h)
+	}
+	bw.WriteByte('\n')
+	n := tr.Len()
+	need := func(name string, got int) error {
+		if got < n {
+			return fmt.Errorf("scenarios: %s trajectory has %d %s rows for %d output times", tr.Flow, got, name, n)
+		}
+		return nil
+	}
+	ensemble := tr.Flow == FlowSGD || tr.Flow == FlowSDE
+	checks := []error{need("w", len(tr.W)), need("loss", len(tr.Loss))}
+	if ensemble {
+		checks = append(checks, need("loss_std", len(tr.LossStd)))
+	} else {
+		checks = append(checks, need("grad_norm", len(tr.GradNorm)))
+	}
+	if tr.Flow == FlowGRD {
+		checks = append(checks, need("u", len(tr.U)), need("ngd_defect", len(tr.NGDDefect)),
+			need("r0", len(tr.R0)), need("r1", len(tr.R1)), need("r2", len(tr.R2)))
+	}
+	if err := errors.Join(checks...); err != nil {
+		return err
+	}
+	var buf []byte
+	num := func(x float64) {
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
+	}
+	vec := func(name string, k int, v []float64) error {
+		if len(v) != d {
+			return fmt.Errorf("scenarios: %s trajectory row %d: len(%s) = %d, want d = %d", tr.Flow, k, name, len(v), d)
+		}
+		for _, x := range v {
+			num(x)
+		}
+		return nil
+	}
+	for k := 0; k < n; k++ {
+		buf = strconv.AppendFloat(buf[:0], tr.T[k], 'g', -1, 64)
+		num(tr.Loss[k])
+		if ensemble {
+			num(tr.LossStd[k])
+		} else {
+			num(tr.GradNorm[k])
+		}
+		if err := vec("w", k, tr.W[k]); err != nil {
+			return err
+		}
+		if tr.Flow == FlowGRD {
+			if err := vec("u", k, tr.U[k]); err != nil {
+				return err
+			}
+			num(tr.NGDDefect[k])
+			num(tr.R0[k])
+			num(tr.R1[k])
+			num(tr.R2[k])
+		}
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteFileAtomic writes the file dir/name through write: into a temporary
+// file in dir that is synced, closed and then renamed over dir/name, so a
+// reader sees either the old file or the complete new one, never a part.
+// On any error the temporary file is removed and dir/name is untouched.
+// The file gets mode 0644 (before the umask).
+func WriteFileAtomic(dir, name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("scenarios: writing %s: %w", filepath.Join(dir, name), unwrapPath(err))
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("scenarios: writing %s: %w", filepath.Join(dir, name), err)
+		}
+	}()
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, name))
+}
+
+// CheckOutDir reports, without creating or leaving anything, whether dir can
+// be used as an output directory: it must be a writable directory, or not
+// exist yet below a writable existing directory. The caller can so refuse an
+// unusable --out before a long run; the directory itself is created only
+// when there is something to write (WriteOutputs).
+func CheckOutDir(dir string) error {
+	p := filepath.Clean(dir)
+	for {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				if p == filepath.Clean(dir) {
+					return fmt.Errorf("scenarios: output directory %s is a file, want a directory", dir)
+				}
+				return fmt.Errorf("scenarios: cannot create output directory %s: %s is a file", dir, p)
+			}
+			f, err := os.CreateTemp(p, ".grd-probe-*")
+			if err != nil {
+				return fmt.Errorf("scenarios: output directory %s is not writable: %w", dir, unwrapPath(err))
+			}
+			name := f.Name()
+			f.Close()
+			os.Remove(name)
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("scenarios: output directory %s: %w", dir, err)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("scenarios: output directory %s: no existing parent directory", dir)
+		}
+		p = parent
+	}
+}
+
+// mkOutDir creates dir (and its parents) for writing.
+func mkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("scenarios: cannot create output directory %s: %w", dir, unwrapPath(err))
+	}
+	return nil
+}
+
+// WriteOutputs writes everything a run produces into dir, creating it if
+// needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
+// row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
+// contours when d = 2) and summary.json, last, so that its presence means
+// the set is complete. Every file is written atomically (WriteFileAtomic).
+// It returns the names of the files written, in the order written.
+//
+// Outputs depend only on the report (timings aside), so they are
+// byte-identical for any worker count.
+func WriteOutputs(dir string, r *Report) ([]string, error) {
+	if err := mkOutDir(dir); err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, tr := range r.Flows {
+		if tr.Len() == 0 {
+			continue
+		}
+		name := tr.Flow + ".csv"
+		if err := WriteFileAtomic(dir, name, func(w io.Writer) error { return WriteCSV(w, tr, r.Dim) }); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+	}
+	plotted, err := writeRunPlots(dir, r)
+	files = append(files, plotted...)
+	if err != nil {
+		return files, err
+	}
+	if err := WriteFileAtomic(dir, SummaryFile, r.WriteSummaryJSON); err != nil {
+		return files, err
+	}
+	return append(files, SummaryFile), nil
+}
+
+// jnum is a JSON number that is null when not available or not finite
+// (JSON has no NaN or infinity).
+func jnum(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+// Summary is the content of summary.json. Every key is always present;
+// numbers that do not apply (or are not finite) are null.
+type Summary struct {
+	// Scenario echoes the scenario as run, every default filled in
+	// (the scenario file format of DESIGN §4, as JSON).
+	Scenario json.RawMessage `json:"scenario"`
+	// Dim is d, the number of weights.
+	Dim int `json:"dim"`
+	// Samples is N, the number of samples (data rows or quadratic terms).
+	Samples int `json:"samples"`
+	// LambdaMax is λ_max(D(w0)), the largest eigenvalue of the diffusion
+	// matrix at the initial point.
+	LambdaMax *float64 `json:"lambda_max"`
+	// Epsilon is the ε used along every trajectory (auto: safety/λ_max,
+	// 0 when λ_max = 0).
+	Epsilon *float64 `json:"epsilon"`
+	// Flows holds one entry per flow run, keyed by flow name.
+	Flows map[string]FlowSummary `json:"flows"`
+	// Comparisons compares the flows (null entries when a flow they need
+	// did not run).
+	Comparisons ComparisonSummary `json:"comparisons"`
+	// Warnings lists what the reader should know: ε·λ_max ≥ 1 along a
+	// flow, λ_max = 0 (ε = 0), flows that stopped early, comparisons over a
+	// shortened span. Empty (not null) when there is nothing to say.
+	Warnings []string `json:"warnings"`
+}
+
+// FlowSummary is one flow's entry in summary.json.
+type FlowSummary struct {
+	// Status is ok (reached t1), failed (stopped by a numerical fault) or
+	// canceled (stopped by interruption).
+	Status string `json:"status"`
+	// Error says why the flow stopped early; "" when Status is ok.
+	Error string `json:"error"`
+	// Rows is the number of output times recorded (= time.outputs when ok).
+	Rows int `json:"rows"`
+	// TEnd is the last output time recorded (null if none).
+	TEnd *float64 `json:"t_end"`
+	// FinalLoss is f(w) at TEnd (sgd/sde: the ensemble mean of f(w_r)).
+	FinalLoss *float64 `json:"final_loss"`
+	// FinalLossStd is the ensemble standard deviation of f(w_r) at TEnd
+	// (sgd/sde; null for the deterministic flows).
+	FinalLossStd *float64 `json:"final_loss_std"`
+	// NFev counts right-hand-side evaluations of the integrator (gd, ngd,
+	// grd) or gradient evaluations over all runs (sgd, sde).
+	NFev int `json:"nfev"`
+	// Steps counts accepted integrator steps (sgd, sde: steps per run).
+	Steps int `json:"steps"`
+	// Rejected counts rejected adaptive steps.
+	Rejected int `json:"rejected"`
+	// Seconds is the flow's wall time (the only non-reproducible number).
+	Seconds float64 `json:"seconds"`
+	// MaxEpsLambdaMax is the largest ε·λ_max(D(w(t))) over the output times
+	// (flows that use the metric: ngd, grd; null otherwise). ≥ 1 means the
+	// weak-field inverse I − εD was not valid there (a warning).
+	MaxEpsLambdaMax *float64 `json:"max_eps_lambda_max"`
+}
+
+// ComparisonSummary is the comparisons object of summary.json. With
+// gap(t) = ‖w_grd(t) − w_ngd(t)‖ and the NGD path length
+// L = max_t ‖w_ngd(t) − w0‖, all maxima over the output times both flows
+// recorded:
+type ComparisonSummary struct {
+	// MaxGapGRDNGD is max_t ‖w_grd(t) − w_ngd(t)‖ (needs grd and ngd).
+	MaxGapGRDNGD *float64 `json:"max_gap_grd_ngd"`
+	// RelativeGap is MaxGapGRDNGD / L.
+	RelativeGap *float64 `json:"relative_gap"`
+	// NGDPathLength is L = max_t ‖w_ngd(t) − w0‖ (needs ngd).
+	NGDPathLength *float64 `json:"ngd_path_length"`
+	// MaxGapNGDGD is max_t ‖w_ngd(t) − w_gd(t)‖ (needs ngd and gd): how far
+	// the metric moves NGD away from GD, the yardstick for MaxGapGRDNGD.
+	MaxGapNGDGD *float64 `json:"max_gap_ngd_gd"`
+	// RelativeGapNGDGD is MaxGapNGDGD / L.
+	RelativeGapNGDGD *float64 `json:"relative_gap_ngd_gd"`
+	// MaxNGDDefect is max_t ‖u + P∇f(w)‖ along GRD (needs grd).
+	MaxNGDDefect *float64 `json:"max_ngd_defect"`
+	// MaxR2OverR1 is max_t R2/R1 along GRD over the times with R1 > 0
+	// (needs grd): how badly the approximation (8) fails, relative to the
+	// first time derivative of the gradient differences.
+	MaxR2OverR1 *float64 `json:"max_r2_over_r1"`
+}
+
+// Summary returns the content of summary.json.
+func (r *Report) Summary() (*Summary, error) {
+	echo, err := json.Marshal(r.Scenario)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: encoding scenario %q: %w", r.Scenario.Name, err)
+	}
+	s := &Summary{
+		Scenario:  echo,
+		Dim:       r.Dim,
+		Samples:   r.Samples,
+		LambdaMax: jnum(r.LambdaMax),
+		Epsilon:   jnum(r.Epsilon),
+		Flows:     make(map[string]FlowSummary, len(r.Flows)),
+		Warnings:  append([]string{}, r.Warnings...),
+	}
+	for _, tr := range r.Flows {
+		fs := FlowSummary{
+			Status:          tr.Status,
+			Rows:            tr.Len(),
+			NFev:            tr.NFev,
+			Steps:           tr.Steps,
+			Rejected:        tr.Rejected,
+			Seconds:         tr.Seconds,
+			MaxEpsLambdaMax: jnum(maxOf(tr.EpsLambdaMax)),
+		}
+		if tr.Err != nil {
+			fs.Error = tr.Err.Error()
+		}
+		if n := tr.Len(); n > 0 {
+			fs.TEnd = jnum(tr.T[n-1])
+			if len(tr.Loss) >= n {
+				fs.FinalLoss = jnum(tr.Loss[n-1])
+			}
+			if len(tr.LossStd) >= n {
+				fs.FinalLossStd = jnum(tr.LossStd[n-1])
+			}
+		}
+		s.Flows[tr.Flow] = fs
+	}
+	c := r.Comparisons
+	s.Comparisons = ComparisonSummary{
+		MaxGapGRDNGD:     jnum(c.MaxGapGRDNGD),
+		RelativeGap:      jnum(c.RelativeGap),
+		NGDPathLength:    jnum(c.NGDPathLength),
+		MaxGapNGDGD:      jnum(c.MaxGapNGDGD),
+		RelativeGapNGDGD: jnum(c.RelativeGapNGDGD),
+		MaxNGDDefect:     jnum(c.MaxNGDDefect),
+		MaxR2OverR1:      jnum(c.MaxR2OverR1),
+	}
+	return s, nil
+}
+
+// WriteSummaryJSON writes summary.json (see Summary), indented, keys in a
+// fixed order (flows sorted by name).
+func (r *Report) WriteSummaryJSON(w io.Writer) error {
+	s, err := r.Summary()
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("scenarios: encoding summary: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,412 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/models"
+)
+
+// ErrFlowFailed is wrapped by the error Run and Check return when one or
+// more flows stopped before t1 (a numerical fault or cancellation). The
+// report is complete nevertheless: every flow's status and the rows it
+// computed are kept, and the outputs can still be written.
+var ErrFlowFailed = errors.New("flow did not reach t1")
+
+// RunOptions configures Run, Check and Sweep. The zero value is valid.
+type RunOptions struct {
+	// Workers is the number of goroutines: flows run concurrently, at most
+	// Workers at a time, and each flow's per-sample passes use Workers
+	// goroutines. Default runtime.GOMAXPROCS(0). Results do not depend on
+	// it (DESIGN §2, deterministic parallelism).
+	Workers int
+	// Progress, if not nil, is called with the fraction (0..1) of the time
+	// span a flow has covered. Calls are serialised (never concurrent), but
+	// the calls for different flows interleave.
+	Progress func(flow string, frac float64)
+}
+
+func (o RunOptions) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Report is the outcome of Run: the scenario's set-up, one Trajectory per
+// flow and the comparisons between them.
+type Report struct {
+	// Scenario is the scenario as run (defaults filled).
+	Scenario *Scenario
+	// Model is the scenario's model; W0 its initial point.
+	Model models.Model
+	W0    []float64
+	// Dim is d, Samples is N.
+	Dim, Samples int
+	// LambdaMax is λ_max(D(w0)); Epsilon the ε used along every flow.
+	LambdaMax, Epsilon float64
+	// Metric is the metric the flows used (ε and the inverse and
+	// Christoffel kinds).
+	Metric engine.Metric
+	// Times are the output times (time.outputs of them, t0 and t1 included).
+	Times []float64
+	// Flows holds one trajectory per flow, in the scenario's order. A flow
+	// that stopped early has Status ≠ ok and the rows it computed.
+	Flows []*engine.Trajectory
+	// Comparisons compares the flows' trajectories.
+	Comparisons Comparisons
+	// Warnings lists what the reader should know (see Summary.Warnings).
+	Warnings []string
+}
+
+// Flow returns the trajectory of the named flow, or nil if it did not run.
+func (r *Report) Flow(name string) *engine.Trajectory {
+	for _, tr := range r.Flows {
+		if tr.Flow == name {
+			return tr
+		}
+	}
+	return nil
+}
+
+// Failed lists the flows that did not reach t1.
+func (r *Report) Failed() []string {
+	var out []string
+	for _, tr := range r.Flows {
+		if tr.Status != engine.StatusOK {
+			out = append(out, tr.Flow)
+		}
+	}
+	return out
+}
+
+// Comparisons are the flow-to-flow measures of a report. A measure whose
+// flows did not run is NaN. With gap(t) = ‖w_grd(t) − w_ngd(t)‖ and the NGD
+// path length L = max_t ‖w_ngd(t) − w0‖, maxima run over the output times
+// both flows recorded.
+type Comparisons struct {
+	MaxGapGRDNGD     float64 // max_t ‖w_grd − w_ngd‖
+	RelativeGap      float64 // MaxGapGRDNGD / L
+	NGDPathLength    float64 // L
+	MaxGapNGDGD      float64 // max_t ‖w_ngd − w_gd‖
+	RelativeGapNGDGD float64 // MaxGapNGDGD / L
+	MaxNGDDefect     float64 // max_t ‖u + P∇f‖ along grd
+	MaxR2OverR1      float64 // max_t R2/R1 along grd, over times with R1 > 0
+}
+
+// gapSeries returns ‖a.W[k] − b.W[k]‖ for the rows both trajectories
+// recorded (nil if either is nil).
+func gapSeries(a, b *engine.Trajectory) []float64 {
+	if a == nil || b == nil {
+		return nil
+	}
+	n := min(a.Len(), b.Len(), len(a.W), len(b.W))
+	out := make([]float64, n)
+	for k := range out {
+		out[k] = dist(a.W[k], b.W[k])
+	}
+	return out
+}
+
+func dist(x, y []float64) float64 {
+	var s float64
+	for i := range x {
+		d := x[i] - y[i]
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+// maxOf is the largest element of xs, NaN if xs is empty or holds a NaN.
+func maxOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	m := math.Inf(-1)
+	for _, x := range xs {
+		if math.IsNaN(x) {
+			return math.NaN()
+		}
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// pathLength is max_k ‖tr.W[k] − w0‖ (NaN for a nil or empty trajectory).
+func pathLength(tr *engine.Trajectory, w0 []float64) float64 {
+	if tr == nil || len(tr.W) == 0 {
+		return math.NaN()
+	}
+	l := 0.0
+	for _, w := range tr.W {
+		l = math.Max(l, dist(w, w0))
+	}
+	return l
+}
+
+// ratio is a/b, NaN unless b > 0.
+func ratio(a, b float64) float64 {
+	if !(b > 0) {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// compare computes the comparisons of trajectories that start at w0.
+func compare(gd, ngd, grd *engine.Trajectory, w0 []float64) Comparisons {
+	c := Comparisons{
+		MaxGapGRDNGD:  maxOf(gapSeries(grd, ngd)),
+		NGDPathLength: pathLength(ngd, w0),
+		MaxGapNGDGD:   maxOf(gapSeries(ngd, gd)),
+		MaxNGDDefect:  math.NaN(),
+		MaxR2OverR1:   math.NaN(),
+	}
+	c.RelativeGap = ratio(c.MaxGapGRDNGD, c.NGDPathLength)
+	c.RelativeGapNGDGD = ratio(c.MaxGapNGDGD, c.NGDPathLength)
+	if grd != nil {
+		c.MaxNGDDefect = maxOf(grd.NGDDefect)
+		n := min(len(grd.R1), len(grd.R2))
+		for k := 0; k < n; k++ {
+			if grd.R1[k] > 0 {
+				q := grd.R2[k] / grd.R1[k]
+				if math.IsNaN(c.MaxR2OverR1) || q > c.MaxR2OverR1 || math.IsNaN(q) {
+					c.MaxR2OverR1 = q
+				}
+			}
+		}
+	}
+	return c
+}
+
+// flowRunner runs one flow of a prepared scenario from p.W0 at p.Times with
+// the metric met, on its own Geometry g. It always returns a trajectory;
+// faults are recorded in its Status and Err.
+type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory
+
+// prepared is a built scenario with ε fixed, ready to run flows.
+type prepared struct {
+	sc        *Scenario
+	b         *Built
+	lambdaMax float64
+	eps       float64
+	met       engine.Metric
+	times     []float64
+	workers   int
+	warnings  []string
+}
+
+// orderNeeded is the derivative order each flow needs from the model. grd
+// needs Hessians for Hu and Γ and third derivatives for the R2 residual;
+// ngd's field P∇f needs only gradients, but DESIGN §3 refuses relu for the
+// metric flows (the metric's geometry needs per-sample Hessians), so ngd asks
+// for order 2.
+var orderNeeded = map[string]int{FlowGD: 1, FlowNGD: 2, FlowGRD: 3, FlowSGD: 1, FlowSDE: 1}
+
+// prepare builds sc, checks that the model supports the flows, and fixes ε
+// from λ_max(D(w0)). Nothing has run yet when it returns an error.
+func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*prepared, error) {
+	b, err := sc.Build()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range flows {
+		if err := models.RequireOrder(b.Model, orderNeeded[f], f); err != nil {
+			return nil, sc.errAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), ErrConflict)
+		}
+	}
+	inv, err := engine.ParseKind(sc.Metric.Inverse)
+	if err != nil {
+		return nil, sc.errAt("metric.inverse", err.Error(), ErrUnknownName)
+	}
+	chr, err := engine.ParseKind(sc.Metric.Christoffel)
+	if err != nil {
+		return nil, sc.errAt("metric.christoffel", err.Error(), ErrUnknownName)
+	}
+	g := engine.New(b.Model, &engine.Options{Workers: workers})
+	spec := engine.EpsilonSpec{Auto: !sc.Metric.Epsilon.Fixed, Safety: sc.Metric.Safety, Value: sc.Metric.Epsilon.Value}
+	eps, lmax, err := g.Epsilon(ctx, b.W0, spec)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
+		}
+		return nil, sc.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+	}
+	p := &prepared{
+		sc: sc, b: b, lambdaMax: lmax, eps: eps,
+		met:     engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr},
+		times:   sc.Time.Times(),
+		workers: workers,
+	}
+	if lmax == 0 {
+		p.warnings = append(p.warnings, "λ_max(D(w0)) = 0: all per-sample gradients are equal at w0, so ε = 0 and the metric is flat (NGD is GD)")
+	}
+	return p, nil
+}
+
+// flowJob is one flow to run with its metric; label names it in progress
+// reports (the flow name, or e.g. "ngd s=0.1" in a sweep).
+type flowJob struct {
+	flow, label string
+	met         engine.Metric
+}
+
+// runFlows runs the jobs concurrently (at most p.workers at a time), each on
+// its own Geometry, and returns their trajectories in the order given.
+func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*engine.Trajectory {
+	out := make([]*engine.Trajectory, len(jobs))
+	var mu sync.Mutex
+	pl := pool.New().WithMaxGoroutines(max(1, min(p.workers, len(jobs))))
+	for i, job := range jobs {
+		pl.Go(func() {
+			var prog func(float64)
+			if progress != nil {
+				prog = func(frac float64) {
+					mu.Lock()
+					defer mu.Unlock()
+					progress(job.label, frac)
+				}
+			}
+			g := engine.New(p.b.Model, &engine.Options{Workers: p.workers})
+			start := time.Now()
+			tr := run(ctx, g, p, job.flow, job.met, prog)
+			if tr == nil {
+				panic("scenarios: flow runner returned no trajectory for " + job.label)
+			}
+			if tr.Seconds == 0 {
+				tr.Seconds = time.Since(start).Seconds()
+			}
+			tr.Flow = job.flow
+			out[i] = tr
+		})
+	}
+	pl.Wait()
+	return out
+}
+
+// Run runs every flow of sc and compares them (DESIGN §5, `grd run`).
+//
+// It builds the model and w0, checks that the model has the derivatives the
+// flows need (relu is refused for ngd and grd), computes λ_max(D(w0)) and ε
+// (auto: safety/λ_max, or the scenario's value, which must satisfy
+// ε·λ_max < 1), then runs the flows at the output times, concurrently, each
+// on its own Geometry. Any problem found before the flows start is returned
+// as an error with a nil report; nothing has been computed or written.
+//
+// A flow that fails does not stop the others. If some flow did not reach t1
+// Run returns the complete report (every status, every row computed) with
+// an error wrapping ErrFlowFailed (and the context's error if it was
+// canceled): write the outputs, then report the error.
+func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Report, error) {
+	return runWith(ctx, sc, opts, engineFlow)
+}
+
+func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*Report, error) {
+	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]flowJob, len(sc.Flows))
+	for i, f := range sc.Flows {
+		jobs[i] = flowJob{flow: f, label: f, met: p.met}
+	}
+	trs := runFlows(ctx, p, jobs, run, opts.Progress)
+	r := &Report{
+		Scenario:  sc,
+		Model:     p.b.Model,
+		W0:        p.b.W0,
+		Dim:       p.b.Model.Dim(),
+		Samples:   p.b.Model.Len(),
+		LambdaMax: p.lambdaMax,
+		Epsilon:   p.eps,
+		Metric:    p.met,
+		Times:     p.times,
+		Flows:     trs,
+		Warnings:  p.warnings,
+	}
+	r.Comparisons = compare(r.Flow(FlowGD), r.Flow(FlowNGD), r.Flow(FlowGRD), r.W0)
+	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)
+	return r, flowsError(ctx, r.Flows)
+}
+
+// flowWarnings: flows that stopped early, ε·λ_max ≥ 1, comparisons over a
+// shortened span.
+func flowWarnings(trs []*engine.Trajectory, p *prepared) []string {
+	var w []string
+	byName := map[string]*engine.Trajectory{}
+	for _, tr := range trs {
+		byName[tr.Flow] = tr
+		if tr.Status != engine.StatusOK {
+			msg := fmt.Sprintf("flow %s %s", tr.Flow, tr.Status)
+			if n := tr.Len(); n > 0 {
+				msg += fmt.Sprintf(" after t = %s (%d of %d output times recorded)", fmtG(tr.T[n-1]), n, len(p.times))
+			} else {
+				msg += " before the first output time"
+			}
+			if tr.Err != nil {
+				msg += ": " + tr.Err.Error()
+			}
+			w = append(w, msg)
+		}
+		if m := maxOf(tr.EpsLambdaMax); m >= 1 {
+			k := 0
+			for i, x := range tr.EpsLambdaMax {
+				if x >= 1 {
+					k = i
+					break
+				}
+			}
+			why := "the weak-field inverse I − εD is not positive definite there"
+			if p.met.Inverse == engine.Exact {
+				why = "the metric is far from the weak-field regime there"
+			}
+			w = append(w, fmt.Sprintf("flow %s: ε·λ_max(D(w(t))) reaches %s (first ≥ 1 at t = %s): %s",
+				tr.Flow, fmtG(m), fmtG(tr.T[k]), why))
+		}
+	}
+	for _, pair := range [][2]string{{FlowGRD, FlowNGD}, {FlowNGD, FlowGD}} {
+		a, b := byName[pair[0]], byName[pair[1]]
+		if a == nil || b == nil {
+			continue
+		}
+		if n := min(a.Len(), b.Len()); n < len(p.times) && n > 0 {
+			w = append(w, fmt.Sprintf("the %s–%s comparison covers only t ≤ %s (a flow stopped early)", pair[0], pair[1], fmtG(p.times[n-1])))
+		}
+	}
+	return w
+}
+
+// flowsError is nil when every flow reached t1, and otherwise an error
+// wrapping ErrFlowFailed (and ctx.Err() if the context is done) that names
+// the flows.
+func flowsError(ctx context.Context, trs []*engine.Trajectory) error {
+	var parts []string
+	for _, tr := range trs {
+		if tr.Status == engine.StatusOK {
+			continue
+		}
+		s := tr.Flow + " " + tr.Status
+		if tr.Err != nil {
+			s += " (" + tr.Err.Error() + ")"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scenarios: %w: %s: %w", ErrFlowFailed, strings.Join(parts, "; "), err)
+	}
+	return fmt.Errorf("scenarios: %w: %s", ErrFlowFailed, strings.Join(parts, "; "))
+}
+
+// fmtG formats x compactly for messages and tables.
+func fmtG(x float64) string { return fmt.Sprintf("%.4g", x) }

@@ -1,0 +1,52 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/integrators"
+)
+
+// flowSpec translates the scenario's settings for one flow into the
+// engine's FlowSpec, with the metric met.
+//
+// The sgd and sde ensembles get their seeds from the scenario seed through
+// their own streams (StreamSGD, StreamSDE), so adding a flow or changing
+// the number of runs of one does not change the other.
+func (p *prepared) flowSpec(flow string, met engine.Metric) (engine.FlowSpec, error) {
+	sc := p.sc
+	spec := engine.FlowSpec{Flow: flow, Times: p.times, Metric: met, V0: sc.GRD.V0}
+	m, err := integrators.MethodByName(sc.Integrator.Method)
+	if err != nil {
+		return spec, sc.errAt("integrator.method", err.Error(), ErrUnknownName)
+	}
+	spec.Method = m
+	spec.Settings = integrators.Settings{RTol: sc.Integrator.Rtol, ATol: sc.Integrator.Atol, Dt: sc.Integrator.DT}
+	switch flow {
+	case FlowSGD:
+		spec.Ensemble = engine.EnsembleSpec{LR: sc.SGD.LR, Batch: sc.SGD.Batch, Runs: sc.SGD.Runs,
+			Seed: NewSource(sc.Seed, StreamSGD).Uint64()}
+	case FlowSDE:
+		spec.Ensemble = engine.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
+			Seed: NewSource(sc.Seed, StreamSDE).Uint64()}
+	}
+	return spec, nil
+}
+
+// engineFlow runs a flow with engine.Geometry.RunFlow.
+func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory {
+	spec, err := p.flowSpec(flow, met)
+	if err != nil {
+		return &engine.Trajectory{Flow: flow, Status: engine.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", flow, err)}
+	}
+	var prog func(done, total float64)
+	if progress != nil {
+		prog = func(done, total float64) {
+			if total > 0 {
+				progress(done / total)
+			}
+		}
+	}
+	return g.RunFlow(ctx, p.b.W0, spec, prog)
+}
