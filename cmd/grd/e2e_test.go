@@ -259,3 +259,16 @@ func TestQuiet(t *testing.T) {
 		t.Errorf("--quiet: exit %d, stdout %q, stderr %q; want silence", code, out, errs)
 	}
 }
+
+func TestBenchGeometrySmall(t *testing.T) {
+	out, errs, code := grd(t, "bench", "geometry", "--n", "200", "--inputs", "4", "--hidden", "4", "--outputs", "2",
+		"--min-time", "1ms", "--trials", "1", "--skip-dense", "--skip-speedup", "--workers", "1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, op := range []string{"D·v", "Γ(v,v)", "GRD RHS", "N=200", "workers=1"} {
+		if !strings.Contains(out, op) {
+			t.Errorf("table lacks %q:\n%s", op, out)
+		}
+	}
+}

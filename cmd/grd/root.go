@@ -75,6 +75,8 @@ func oneLine(s string) string {
 // newRootCmd returns the grd command tree.
 func newRootCmd(g *globals) *cobra.Command {
 	return newRoot(g,
+		newCmdRun(g, nil),
+		newCmdCheck(g, nil),
 		newCmdGeometry(g, nil),
 		newCmdScenarios(g, nil),
 		newCmdBench(g),

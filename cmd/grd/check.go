@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/spf13/cobra"
+)
+
+// checkOptions are the options of `grd check`.
+type checkOptions struct {
+	g *globals
+	// Scenario is a scenario file or a built-in name.
+	Scenario string
+	// Sweep lists the safety factors s (ε = s/λ_max(D(w0))) of an ε sweep;
+	// nil means a single check at the scenario's ε.
+	Sweep []float64
+	// Out is the output directory: of the sweep plot (default out/<name>/),
+	// or, for a single check, of the run's outputs (written only if set).
+	Out string
+}
+
+// newCmdCheck returns `grd check SCENARIO [--sweep S,…] [--out DIR]`.
+func newCmdCheck(g *globals, runF func(context.Context, *checkOptions) error) *cobra.Command {
+	opts := &checkOptions{g: g}
+	def := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(scenarios.DefaultSafeties())), ","), "[]")
+	c := &cobra.Command{
+		Use:   "check SCENARIO",
+		Short: "Check whether GRD reduces to NGD: gaps, defect, (8) residuals and a verdict",
+		Long: `Run GD, NGD and GRD on SCENARIO (a file or a built-in name) and print the
+GRD–NGD gap (absolute and relative to the NGD path length), the NGD–GD gap on
+the same scale, the largest NGD defect ‖u + P∇f‖ and R2/R1, and a plain
+verdict. The verdict is information: the exit status is 0 whatever it says
+(1 only if a flow fails). With --out the run's CSV files, plots and
+summary.json are written too.
+
+--sweep S1,S2,… instead runs NGD and GRD at ε = s/λ_max(D(w0)) for each
+safety factor s in (0,1) (e.g. ` + def + `), prints the gaps per ε, the
+log-log slopes of the relative gaps against ε (1: O(ε), 2: O(ε²)) and a
+verdict, and writes the plot sweep.png/sweep.svg into DIR (default
+out/<name>/).`,
+		Example: `  grd check quadratic-2d
+  grd check two-layer-iris --sweep ` + def + ` --out /tmp/sweep`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Scenario = args[0]
+			if c.Flags().Changed("sweep") {
+				if err := checkSafeties(c, opts.Sweep); err != nil {
+					return err
+				}
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runCheck(c.Context(), opts)
+		},
+	}
+	c.Flags().Float64SliceVar(&opts.Sweep, "sweep", nil, "sweep ε over the safety `factors` s (ε = s/λ_max), e.g. "+def)
+	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (sweep default out/<name>/)")
+	return c
+}
+
+// checkSafeties: at least two distinct safety factors, each in (0, 1).
+func checkSafeties(c *cobra.Command, ss []float64) error {
+	for _, s := range ss {
+		if !(s > 0 && s < 1) {
+			return usagef(c, "--sweep: safety factor %g is outside (0, 1)", s)
+		}
+	}
+	u := slices.Clone(ss)
+	slices.Sort(u)
+	if len(slices.Compact(u)) < 2 {
+		return usagef(c, "--sweep needs at least 2 distinct safety factors to fit a slope, got %v", ss)
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, opts *checkOptions) error {
+	g := opts.g
+	s, err := scenarios.Open(opts.Scenario)
+	if err != nil {
+		return err
+	}
+	dir := opts.Out
+	if dir == "" && opts.Sweep != nil {
+		dir = scenarios.DefaultOutDir(s)
+	}
+	if dir != "" {
+		if err := scenarios.CheckOutDir(dir); err != nil {
+			return err
+		}
+	}
+	ro := scenarios.RunOptions{Workers: g.Workers}
+	if opts.Sweep != nil {
+		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
+		rep, runErr := scenarios.Sweep(ctx, s, opts.Sweep, ro)
+		bar.Done()
+		if rep == nil {
+			return runErr
+		}
+		if err := rep.WriteTable(g.Out); err != nil {
+			return err
+		}
+		files, err := scenarios.WriteSweepPlots(dir, rep)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", ")); err != nil {
+			return err
+		}
+		return runErr
+	}
+	bar := progressFor(g, "grd check "+s.Name+":", 3, &ro)
+	rep, runErr := scenarios.Check(ctx, s, ro)
+	bar.Done()
+	if rep == nil {
+		return runErr
+	}
+	if dir != "" {
+		if _, err := scenarios.WriteOutputs(dir, rep.Report); err != nil {
+			return err
+		}
+	}
+	if err := rep.WriteTable(g.Out); err != nil {
+		return err
+	}
+	if dir != "" {
+		if _, err := fmt.Fprintf(g.Out, "outputs in %s\n", dir); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// joinDir prefixes each file name with dir.
+func joinDir(dir string, files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = strings.TrimSuffix(dir, "/") + "/" + f
+	}
+	return out
+}
