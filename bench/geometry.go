@@ -344,6 +344,12 @@ type ScaleResult struct {
 	HeapSys uint64
 }
 
+// String formats r on one line.
+func (r ScaleResult) String() string {
+	return fmt.Sprintf("scale point N=%d d=%d workers=%d chunk=%d: Γ(v,v) %.3g s (%.3g gradient passes of %.3g s), peak RSS %.0f MiB, Go heap %.0f MiB",
+		r.N, r.D, r.Workers, r.Chunk, r.Seconds, r.Seconds/r.GradSeconds, r.GradSeconds, float64(r.PeakRSS)/(1<<20), float64(r.HeapSys)/(1<<20))
+}
+
 // RunGeometryScale builds the scale-point two-layer network and times one
 // Γ(v,v) and one gradient pass. It needs about 0.5 GB for the data and
 // O(d·(workers+few)) for vectors; it is not run by tests.

@@ -69,8 +69,7 @@ func TestGeometryScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("scale point: N=%d d=%d workers=%d chunk=%d: Γ(v,v) %.2f s, gradient pass %.2f s, peak RSS %.0f MiB, Go heap sys %.0f MiB",
-		res.N, res.D, res.Workers, res.Chunk, res.Seconds, res.GradSeconds, float64(res.PeakRSS)/(1<<20), float64(res.HeapSys)/(1<<20))
+	t.Log(res)
 	if res.PeakRSS > 2<<30 {
 		t.Errorf("peak RSS %d bytes exceeds 2 GiB", res.PeakRSS)
 	}
