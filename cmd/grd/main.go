@@ -1,6 +1,21 @@
 // Command grd simulates General Relativity Descent, natural gradient descent,
 // gradient descent and SGD on a model and data set described by a scenario
 // file, and measures how far apart they are. See README.md and DESIGN.md §5.
+//
+// Commands:
+//
+//	grd run [SCENARIO|NAME] [--out DIR]     run the flows; CSV, plots, summary.json
+//	grd check SCENARIO [--sweep S,…] [--out DIR]
+//	                                        does GRD reduce to NGD? table and verdict
+//	grd geometry SCENARIO [--w FILE] [--v FILE]
+//	                                        the diffusion geometry at a point, as JSON
+//	grd scenarios                           list the built-in scenarios
+//	grd scenarios show NAME                 print one as YAML, defaults filled in
+//	grd bench integrators [...]             integrator work-precision (CSV or table, plot)
+//	grd bench geometry [...]                geometry kernel cost in gradient passes
+//
+// Global flags: --workers K (results do not depend on it), --quiet.
+// Errors print one line "grd: …" and exit 1; usage errors exit 2.
 package main
 
 import (
