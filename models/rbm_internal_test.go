@@ -1,0 +1,106 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func rbmTestVec(seed uint64, n int, sd float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = sd * rng.NormFloat64()
+	}
+	return v
+}
+
+// rbmClose reports whether a and b agree to rel·(1 + ‖b‖∞) componentwise.
+func rbmClose(a, b []float64, rel float64) (bool, int) {
+	var s float64
+	for _, x := range b {
+		s = math.Max(s, math.Abs(x))
+	}
+	for i := range a {
+		if !(math.Abs(a[i]-b[i]) <= rel*(1+s)) {
+			return false, i
+		}
+	}
+	return true, -1
+}
+
+// TestRBMEnumerationsAgree computes log Z, ∇log Z, ∇²log Z u, uᵀ∇²log Z u
+// and ∇³log Z[u,u] by enumerating the visible and, separately, the hidden
+// layer: two different sums (different ψ, different configuration counts)
+// of the same function of θ. Sizes include blocks larger than rbmBlock
+// (2^8 configurations) so the streaming rescaling of pass0 is exercised,
+// and weights large enough (sd 2) for the log-sum-exp shift to matter.
+func TestRBMEnumerationsAgree(t *testing.T) {
+	for i, sz := range []struct{ nv, nh int }{{3, 2}, {4, 5}, {6, 3}, {8, 9}, {9, 8}, {1, 4}} {
+		t.Run(fmt.Sprintf("nv=%d,nh=%d", sz.nv, sz.nh), func(t *testing.T) {
+			d := sz.nh*sz.nv + sz.nv + sz.nh
+			w := rbmTestVec(uint64(i+1), d, 2)
+			u := rbmTestVec(uint64(i+100), d, 1)
+			ev, eh := newRBMEnum(sz.nv, sz.nh, false), newRBMEnum(sz.nv, sz.nh, true)
+			ev.at(w)
+			eh.at(w)
+			// Both sums have ≤ 2^9 terms: agreement to ~1e-13 relative is
+			// expected; 1e-11 leaves margin for the third moments.
+			const rel = 1e-11
+			if math.Abs(ev.logZ-eh.logZ) > rel*math.Abs(ev.logZ) {
+				t.Errorf("log Z: visible %.17g, hidden %.17g", ev.logZ, eh.logZ)
+			}
+			check := func(what string, a, b []float64) {
+				t.Helper()
+				if ok, k := rbmClose(a, b, rel); !ok {
+					t.Errorf("%s component %d: visible %.17g, hidden %.17g", what, k, a[k], b[k])
+				}
+			}
+			check("∇log Z", ev.grad, eh.grad)
+			sv, sh := ev.dir(w, u), eh.dir(w, u)
+			// μ2 and V1 depend on which ψ is summed; their sum uᵀ∇²log Z u does not.
+			check("uᵀ∇²log Z u = μ2 + V1", []float64{sv.mu2 + sv.v1}, []float64{sh.mu2 + sh.v1})
+			check("∇²log Z u", sv.hv, sh.hv)
+			check("∇³log Z[u,u]", ev.thirdAt(w, u), eh.thirdAt(w, u))
+		})
+	}
+}
+
+// TestRBMEnumCache checks that the caches follow w and the directions
+// exactly: a changed entry invalidates, alternating directions hit.
+func TestRBMEnumCache(t *testing.T) {
+	nv, nh := 4, 3
+	d := nh*nv + nv + nh
+	w := rbmTestVec(1, d, 1)
+	u := rbmTestVec(2, d, 1)
+	v := rbmTestVec(3, d, 1)
+	en := newRBMEnum(nv, nh, true)
+	en.at(w)
+	g0 := en.gen
+	en.at(w)
+	if en.gen != g0 {
+		t.Errorf("at(w) twice recomputed")
+	}
+	hu := append([]float64(nil), en.dir(w, u).hv...)
+	hv := append([]float64(nil), en.dir(w, v).hv...)
+	if p := en.dir(w, u); !sameVec(p.hv, hu) || en.gen != g0 {
+		t.Errorf("second direction evicted the first")
+	}
+	if p := en.dir(w, v); !sameVec(p.hv, hv) {
+		t.Errorf("direction v changed")
+	}
+	w2 := append([]float64(nil), w...)
+	w2[d-1] += 1e-9
+	en.at(w2)
+	if en.gen == g0 {
+		t.Errorf("changed w did not recompute")
+	}
+	if p := en.dir(w2, u); sameVec(p.hv, hu) {
+		t.Errorf("H u not recomputed at the new w")
+	}
+	fresh := newRBMEnum(nv, nh, true)
+	if ok, k := rbmClose(en.thirdAt(w2, u), fresh.thirdAt(w2, u), 0); !ok {
+		t.Errorf("cached third derivative differs from a fresh one at component %d", k)
+	}
+}
