@@ -112,8 +112,11 @@ func runBenchIntegrators(ctx context.Context, opts *benchIntegratorsOptions) err
 type benchGeometryOptions struct {
 	g      *globals
 	Config bench.GeometryConfig
-	// Scale runs the one-off scale-point measurement instead of the table.
-	Scale bool
+	// Scale runs the one-off scale-point measurement instead of the table,
+	// configured by ScaleConfig (the sizes given on the command line, the
+	// scale point's for the others).
+	Scale       bool
+	ScaleConfig bench.ScaleConfig
 }
 
 // newCmdBenchGeometry returns `grd bench geometry`.
@@ -127,7 +130,8 @@ func newCmdBenchGeometry(g *globals, runF func(context.Context, *benchGeometryOp
 one full-batch gradient pass in the same run: D·v (budget 2.5 passes),
 Γ(v,v) (budget 3), the GRD right-hand side (budget 6), the speed-up of Γ(v,v)
 on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 100.
---scale instead times one Γ(v,v) at N = 60000, d ≈ 1.66e6 (needs about 0.5 GB).`,
+--scale instead times one Γ(v,v) at the scale point N = 60000, 1024 inputs,
+1600 hidden, 10 outputs (d ≈ 1.66e6; about 0.5 GB), or the sizes given.`,
 		Example: `  grd bench geometry
   grd bench geometry --n 2000 --min-time 50ms --skip-dense`,
 		Args: exactArgs(0),
@@ -144,6 +148,18 @@ on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 1
 				return usagef(c, "--min-time must be positive, got %v", cfg.MinTime)
 			}
 			cfg.Workers = opts.g.Workers
+			if opts.Scale {
+				sc := &opts.ScaleConfig
+				*sc = bench.ScaleConfig{Workers: cfg.Workers, Seed: cfg.Seed}
+				for _, p := range []struct {
+					name     string
+					dst, src *int
+				}{{"n", &sc.N, &cfg.N}, {"inputs", &sc.In, &cfg.In}, {"hidden", &sc.Hidden, &cfg.Hidden}, {"outputs", &sc.Out, &cfg.Out}} {
+					if c.Flags().Changed(p.name) {
+						*p.dst = *p.src
+					}
+				}
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -160,18 +176,17 @@ on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 1
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the data, weights and directions")
 	f.BoolVar(&cfg.SkipSpeedup, "skip-speedup", false, "leave out the 1-vs-2-worker speed-up row")
 	f.BoolVar(&cfg.SkipDense, "skip-dense", false, "leave out the dense-tensor comparison rows")
-	f.BoolVar(&opts.Scale, "scale", false, "time one Γ(v,v) at the DESIGN scale point instead (N = 60000, d ≈ 1.66e6, ~0.5 GB)")
+	f.BoolVar(&opts.Scale, "scale", false, "time one Γ(v,v) at the DESIGN scale point instead (N = 60000, d ≈ 1.66e6, ~0.5 GB; --n … override)")
 	return c
 }
 
 func runBenchGeometry(ctx context.Context, opts *benchGeometryOptions) error {
 	if opts.Scale {
-		r, err := bench.RunGeometryScale(ctx, bench.ScaleConfig{Workers: opts.Config.Workers, Seed: opts.Config.Seed})
+		r, err := bench.RunGeometryScale(ctx, opts.ScaleConfig)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(opts.g.Out, "Γ(v,v) at N = %d, d = %d, %d workers, chunk %d: %.3g s (one gradient pass %.3g s, ratio %.2f); peak RSS %.0f MB, Go heap %.0f MB\n",
-			r.N, r.D, r.Workers, r.Chunk, r.Seconds, r.GradSeconds, r.Seconds/r.GradSeconds, float64(r.PeakRSS)/1e6, float64(r.HeapSys)/1e6)
+		_, err = fmt.Fprintln(opts.g.Out, r)
 		return err
 	}
 	rows, err := bench.RunGeometry(ctx, opts.Config)

@@ -163,6 +163,8 @@ func TestParseBenchIntegrators(t *testing.T) {
 func TestParseBenchGeometry(t *testing.T) {
 	def := bench.GeometryConfig{N: 10000, In: 64, Hidden: 128, Out: 10, MinTime: 200 * time.Millisecond, Trials: 5, Seed: 1, Workers: 4}
 	small := def
+	scaleSmall := def
+	scaleSmall.N, scaleSmall.Out = 100, 3
 	small.N, small.Hidden, small.MinTime, small.SkipDense, small.SkipSpeedup, small.Seed, small.Workers = 500, 16, 20*time.Millisecond, true, true, 7, 2
 	for _, tc := range []struct {
 		args      []string
@@ -172,7 +174,9 @@ func TestParseBenchGeometry(t *testing.T) {
 		{args: []string{"geometry"}, want: benchGeometryOptions{Config: def}},
 		{args: []string{"geometry", "--n", "500", "--hidden=16", "--min-time", "20ms", "--skip-dense", "--skip-speedup", "--seed", "7", "--workers", "2"},
 			want: benchGeometryOptions{Config: small}},
-		{args: []string{"geometry", "--scale"}, want: benchGeometryOptions{Config: def, Scale: true}},
+		{args: []string{"geometry", "--scale"}, want: benchGeometryOptions{Config: def, Scale: true, ScaleConfig: bench.ScaleConfig{Workers: 4, Seed: 1}}},
+		{args: []string{"geometry", "--scale", "--n", "100", "--outputs", "3"}, want: benchGeometryOptions{Config: scaleSmall, Scale: true,
+			ScaleConfig: bench.ScaleConfig{N: 100, Out: 3, Workers: 4, Seed: 1}}},
 		{args: []string{"geometry", "--n", "0"}, wantUsage: "--n must be at least 1"},
 		{args: []string{"geometry", "--min-time", "fast"}, wantUsage: `invalid argument "fast"`},
 		{args: []string{"geometry", "--min-time", "0s"}, wantUsage: "--min-time must be positive"},
