@@ -76,6 +76,7 @@ Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.`,
 	f.StringSliceVar(&opts.Config.Problems, "problems", nil, "comma-separated `problems` (default all: "+strings.Join(bench.IntegratorProblems(), ",")+")")
 	f.StringSliceVar(&opts.Config.Methods, "methods", nil, "comma-separated adaptive `methods` (default bs3,dopri5,tsit5,dop853)")
 	f.Float64SliceVar(&opts.Config.Tols, "tols", nil, "comma-separated `tolerances` in (0,1) (default 1e-3,1e-4,…,1e-10)")
+	f.Lookup("tols").DefValue = "" // the usage text gives the library default
 	f.IntVar(&opts.Config.Reps, "reps", 3, "timed repetitions per solve (the median is reported)")
 	f.StringVar(&opts.Format, "format", formatCSV, "output `format`: csv or table")
 	f.StringVar(&opts.Plot, "plot", "", "also draw the work-precision diagram into `FILE` (.png or .svg)")

@@ -59,6 +59,7 @@ out/<name>/).`,
 		},
 	}
 	c.Flags().Float64SliceVar(&opts.Sweep, "sweep", nil, "sweep ε over the safety `factors` s (ε = s/λ_max), e.g. "+def)
+	c.Flags().Lookup("sweep").DefValue = "" // no sweep unless asked
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (sweep default out/<name>/)")
 	return c
 }
