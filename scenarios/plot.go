@@ -880,70 +880,68 @@ type contourLines struct {
 // Plot implements plot.Plotter.
 func (cl *contourLines) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
-	g := cl.grid
-	nc, nr := g.Dims()
 	for li, lev := range cl.levels {
 		var path vg.Path
-		// cross returns the point where the level crosses the grid edge
-		// from (c0, r0) to (c1, r1).
-		cross := func(c0, r0, c1, r1 int) vg.Point {
-			z0, z1 := g.Z(c0, r0), g.Z(c1, r1)
-			a := (lev - z0) / (z1 - z0)
-			x := g.X(c0) + a*(g.X(c1)-g.X(c0))
-			y := g.Y(r0) + a*(g.Y(r1)-g.Y(r0))
-			return vg.Point{X: trX(x), Y: trY(y)}
-		}
-		seg := func(p, q vg.Point) {
-			path.Move(p)
-			path.Line(q)
-		}
-		for r := 0; r+1 < nr; r++ {
-			for cc := 0; cc+1 < nc; cc++ {
-				b0 := g.Z(cc, r) < lev
-				b1 := g.Z(cc+1, r) < lev
-				b2 := g.Z(cc+1, r+1) < lev
-				b3 := g.Z(cc, r+1) < lev
-				// Edge crossings: bottom, right, top, left.
-				var pts [4]vg.Point
-				var on [4]bool
-				if b0 != b1 {
-					pts[0], on[0] = cross(cc, r, cc+1, r), true
-				}
-				if b1 != b2 {
-					pts[1], on[1] = cross(cc+1, r, cc+1, r+1), true
-				}
-				if b3 != b2 {
-					pts[2], on[2] = cross(cc, r+1, cc+1, r+1), true
-				}
-				if b0 != b3 {
-					pts[3], on[3] = cross(cc, r, cc, r+1), true
-				}
-				var idx []int
-				for k := range on {
-					if on[k] {
-						idx = append(idx, k)
-					}
-				}
-				switch len(idx) {
-				case 2:
-					seg(pts[idx[0]], pts[idx[1]])
-				case 4:
-					// Saddle: the centre value decides which corners the
-					// level cuts off.
-					centre := 0.25 * (g.Z(cc, r) + g.Z(cc+1, r) + g.Z(cc+1, r+1) + g.Z(cc, r+1))
-					if (centre < lev) == b0 {
-						seg(pts[0], pts[1]) // corners 1 and 3 isolated
-						seg(pts[2], pts[3])
-					} else {
-						seg(pts[0], pts[3]) // corners 0 and 2 isolated
-						seg(pts[1], pts[2])
-					}
-				}
-			}
-		}
+		cl.grid.levelSegments(lev, func(x0, y0, x1, y1 float64) {
+			path.Move(vg.Point{X: trX(x0), Y: trY(y0)})
+			path.Line(vg.Point{X: trX(x1), Y: trY(y1)})
+		})
 		if len(path) > 0 {
 			c.SetLineStyle(draw.LineStyle{Color: cl.colors[li%len(cl.colors)], Width: cl.width})
 			c.Stroke(path)
+		}
+	}
+}
+
+// levelSegments calls emit for each segment of the level set {z = lev},
+// by marching squares over the cells in row-major order, the crossing on
+// each cell edge placed by linear interpolation.
+func (g *lossGridXYZ) levelSegments(lev float64, emit func(x0, y0, x1, y1 float64)) {
+	nc, nr := g.Dims()
+	type pt struct{ x, y float64 }
+	// cross is where the level crosses the grid edge (c0, r0)–(c1, r1).
+	cross := func(c0, r0, c1, r1 int) pt {
+		z0, z1 := g.Z(c0, r0), g.Z(c1, r1)
+		a := (lev - z0) / (z1 - z0)
+		return pt{g.X(c0) + a*(g.X(c1)-g.X(c0)), g.Y(r0) + a*(g.Y(r1)-g.Y(r0))}
+	}
+	seg := func(p, q pt) { emit(p.x, p.y, q.x, q.y) }
+	for r := 0; r+1 < nr; r++ {
+		for c := 0; c+1 < nc; c++ {
+			b0 := g.Z(c, r) < lev
+			b1 := g.Z(c+1, r) < lev
+			b2 := g.Z(c+1, r+1) < lev
+			b3 := g.Z(c, r+1) < lev
+			// Edge crossings: bottom, right, top, left.
+			var pts [4]pt
+			var idx []int
+			if b0 != b1 {
+				pts[0], idx = cross(c, r, c+1, r), append(idx, 0)
+			}
+			if b1 != b2 {
+				pts[1], idx = cross(c+1, r, c+1, r+1), append(idx, 1)
+			}
+			if b3 != b2 {
+				pts[2], idx = cross(c, r+1, c+1, r+1), append(idx, 2)
+			}
+			if b0 != b3 {
+				pts[3], idx = cross(c, r, c, r+1), append(idx, 3)
+			}
+			switch len(idx) {
+			case 2:
+				seg(pts[idx[0]], pts[idx[1]])
+			case 4:
+				// Saddle: the centre value decides which corners the level
+				// cuts off.
+				centre := 0.25 * (g.Z(c, r) + g.Z(c+1, r) + g.Z(c+1, r+1) + g.Z(c, r+1))
+				if (centre < lev) == b0 {
+					seg(pts[0], pts[1]) // corners 1 and 3 cut off
+					seg(pts[2], pts[3])
+				} else {
+					seg(pts[0], pts[3]) // corners 0 and 2 cut off
+					seg(pts[1], pts[2])
+				}
+			}
 		}
 	}
 }

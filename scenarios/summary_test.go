@@ -1,0 +1,50 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestWriteTable(t *testing.T) {
+	r, err := Run(context.Background(), parseTiny(t), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Warnings = append(r.Warnings, "a test warning")
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "tiny: d = 2 weights, N = 6 samples") {
+		t.Errorf("first line %q", lines[0])
+	}
+	header := strings.Fields(lines[1])
+	if strings.Join(header, " ") != "flow status final loss nfev steps seconds" {
+		t.Errorf("header %q", lines[1])
+	}
+	for i, tr := range r.Flows {
+		f := strings.Fields(lines[2+i])
+		if f[0] != tr.Flow || f[1] != "ok" || f[2] != fmtG(tr.Loss[len(tr.Loss)-1]) {
+			t.Errorf("row %q, want %s ok %s …", lines[2+i], tr.Flow, fmtG(tr.Loss[len(tr.Loss)-1]))
+		}
+	}
+	for _, w := range []string{"λ_max(D(w0)) = " + fmtG(r.LambdaMax), "ε = " + fmtG(r.Epsilon), "max ‖w_grd − w_ngd‖ = " + fmtG(r.Comparisons.MaxGapGRDNGD),
+		"max R2/R1 = " + fmtG(r.Comparisons.MaxR2OverR1), "warning: a test warning", "± "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("table lacks %q:\n%s", w, out)
+		}
+	}
+	boom := errors.New("boom")
+	if err := r.WriteTable(failWriter{boom}); !errors.Is(err, boom) {
+		t.Errorf("write error: got %v, want boom", err)
+	}
+}
+
+type failWriter struct{ err error }
+
+func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
