@@ -350,3 +350,33 @@ func TestGeometryAtErrors(t *testing.T) {
 		_, _ = GeometryAt(ctx, b, []float64{1}, nil, nil)
 	})
 }
+
+// TestGeometryAtMatchesRun: `grd geometry` reports the ε and λ_max(D(w0))
+// that `grd run` uses, for auto and fixed ε.
+func TestGeometryAtMatchesRun(t *testing.T) {
+	ctx := context.Background()
+	for _, eps := range []Epsilon{{}, {Fixed: true, Value: 0.05}} {
+		s, err := Builtin("quadratic-2d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Metric.Epsilon = eps
+		s.Flows = []string{FlowGD}
+		s.Time.T1, s.Time.Outputs = 0.1, 2
+		rep, err := Run(ctx, s, RunOptions{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := GeometryAt(ctx, b, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Epsilon != rep.Epsilon || g.LambdaMax != rep.LambdaMax {
+			t.Errorf("epsilon %v: geometry (ε, λ_max) = (%g, %g), run (%g, %g)", eps, g.Epsilon, g.LambdaMax, rep.Epsilon, rep.LambdaMax)
+		}
+	}
+}
