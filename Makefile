@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build run test test-race bench lint fmt clean
+.PHONY: all build run test test-race bench bench-peers lint fmt clean
 
 all: build
 
@@ -27,6 +27,11 @@ test-race:
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	./bin/grd bench integrators --format table
+
+# grd against Boost.Odeint, GSL, scipy, numpy and PyTorch (bench/peers/run.sh):
+# installs Debian packages, takes tens of minutes; writes bench/results/. Not run by CI.
+bench-peers:
+	bash bench/peers/run.sh
 
 lint:
 	$(GO) vet ./...
