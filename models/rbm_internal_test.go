@@ -104,3 +104,121 @@ func TestRBMEnumCache(t *testing.T) {
 		t.Errorf("cached third derivative differs from a fresh one at component %d", k)
 	}
 }
+
+// benchmarkRBMPass times one enumeration pass of the given kind for an RBM
+// with n visible and n hidden units (2^n configurations).
+func benchmarkRBMPass(b *testing.B, n int, kind string) {
+	d := n*n + 2*n
+	w := rbmTestVec(1, d, 0.3)
+	u := rbmTestVec(2, d, 0.3)
+	en := newRBMEnum(n, n, false)
+	en.at(w)
+	s := en.dir(w, u)
+	b.ResetTimer()
+	for range b.N {
+		switch kind {
+		case "logZ":
+			en.pass0(w)
+		case "hv":
+			en.passDir(u, s)
+		case "third":
+			en.passThird(u, s)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(int(1)<<n), "ns/config")
+}
+
+func BenchmarkRBMPassLogZ12(b *testing.B)  { benchmarkRBMPass(b, 12, "logZ") }
+func BenchmarkRBMPassHv12(b *testing.B)    { benchmarkRBMPass(b, 12, "hv") }
+func BenchmarkRBMPassThird12(b *testing.B) { benchmarkRBMPass(b, 12, "third") }
+func BenchmarkRBMPassLogZ20(b *testing.B)  { benchmarkRBMPass(b, 20, "logZ") }
+func BenchmarkRBMPassHv20(b *testing.B)    { benchmarkRBMPass(b, 20, "hv") }
+func BenchmarkRBMPassThird20(b *testing.B) { benchmarkRBMPass(b, 20, "third") }
+
+// TestRBMLargeWeights checks the log-sum-exp shifts with weights of size
+// 10–30, where exp(ψ) overflows without them: both enumerations agree, the
+// moments are finite, and log Z matches a direct shifted sum over the
+// visible configurations of −F(v).
+func TestRBMLargeWeights(t *testing.T) {
+	for i, sd := range []float64{10, 30} {
+		nv, nh := 7, 5
+		d := nh*nv + nv + nh
+		w := rbmTestVec(uint64(60+i), d, sd)
+		u := rbmTestVec(uint64(70+i), d, 1)
+		ev, eh := newRBMEnum(nv, nh, false), newRBMEnum(nv, nh, true)
+		ev.at(w)
+		eh.at(w)
+		// Direct: log Σ_v exp(−F(v)) with the maximum factored out.
+		negF := make([]float64, 1<<nv)
+		mx := math.Inf(-1)
+		v := make([]float64, nv)
+		for k := range negF {
+			for j := range v {
+				v[j] = float64((k >> j) & 1)
+			}
+			negF[k] = -rbmFree(nv, nh, w, v)
+			mx = math.Max(mx, negF[k])
+		}
+		var s float64
+		for _, f := range negF {
+			s += math.Exp(f - mx)
+		}
+		direct := mx + math.Log(s)
+		for _, got := range []float64{ev.logZ, eh.logZ} {
+			if math.IsInf(direct, 0) || math.Abs(got-direct) > 1e-13*math.Abs(direct) {
+				t.Errorf("sd %g: log Z = %.17g, direct %.17g", sd, got, direct)
+			}
+		}
+		// The model is nearly a point mass: moments are tiny and may
+		// cancel, so compare on the scale of the statistics (≤ 1) times
+		// the direction's scale.
+		if ok, k := rbmClose(ev.grad, eh.grad, 1e-10); !ok {
+			t.Errorf("sd %g: ∇log Z component %d: %v vs %v", sd, k, ev.grad[k], eh.grad[k])
+		}
+		hv, hh := ev.dir(w, u).hv, eh.dir(w, u).hv
+		if ok, k := rbmClose(hv, hh, 1e-9); !ok {
+			t.Errorf("sd %g: ∇²log Z u component %d: %v vs %v", sd, k, hv[k], hh[k])
+		}
+		tv, th := ev.thirdAt(w, u), eh.thirdAt(w, u)
+		if ok, k := rbmClose(tv, th, 1e-9); !ok {
+			t.Errorf("sd %g: ∇³log Z[u,u] component %d: %v vs %v", sd, k, tv[k], th[k])
+		}
+	}
+}
+
+// TestRBMMaxUnits runs the largest visible layer, n_v = 20, with n_h = 2:
+// the model enumerates 4 hidden configurations, the check enumerates the
+// 2^20 visible ones; ModelProbs (2^20 entries) must sum to 1.
+func TestRBMMaxUnits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2^20 configurations")
+	}
+	nv, nh := 20, 2
+	d := nh*nv + nv + nh
+	w := rbmTestVec(80, d, 0.3)
+	eh := newRBMEnum(nv, nh, true)
+	ev := newRBMEnum(nv, nh, false)
+	eh.at(w)
+	ev.at(w)
+	// 2^20-term sums in blocks of 128: rounding ≲ 1e-13 relative.
+	if math.Abs(ev.logZ-eh.logZ) > 1e-12*math.Abs(eh.logZ) {
+		t.Errorf("log Z: visible %.17g, hidden %.17g", ev.logZ, eh.logZ)
+	}
+	if ok, k := rbmClose(ev.grad, eh.grad, 1e-11); !ok {
+		t.Errorf("∇log Z component %d: %v vs %v", k, ev.grad[k], eh.grad[k])
+	}
+	p := make([]float64, 20)
+	m, err := NewRBM(p, nv, nh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := make([]float64, 1<<nv)
+	m.ModelProbs(w, probs)
+	var s float64
+	for _, x := range probs {
+		s += x
+	}
+	if math.Abs(s-1) > 1e-11 {
+		t.Errorf("Σ ModelProbs = %.17g, want 1", s)
+	}
+}

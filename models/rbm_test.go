@@ -78,15 +78,19 @@ func bruteRBM(nv, nh int, w []float64) rbmBrute {
 var rbmSizes = []struct{ nv, nh int }{{3, 2}, {4, 5}, {6, 3}, {1, 1}, {5, 5}, {2, 7}}
 
 // TestRBMConformance runs the model harness on RBMs that enumerate the
-// hidden layer (3,2), (6,3) and the visible layer (4,5).
+// hidden layer (3,2), (6,3), (9,8) and the visible layer (4,5); (9,8) has
+// two blocks of configurations and larger weights.
 func TestRBMConformance(t *testing.T) {
-	for i, sz := range []struct{ nv, nh int }{{3, 2}, {4, 5}, {6, 3}} {
+	for i, sz := range []struct {
+		nv, nh int
+		sd     float64
+	}{{3, 2, 0.7}, {4, 5, 0.7}, {6, 3, 0.7}, {9, 8, 1.5}} {
 		t.Run(fmt.Sprintf("nv=%d,nh=%d", sz.nv, sz.nh), func(t *testing.T) {
 			m := newRBM(t, rbmPatterns(uint64(i+1), 9, sz.nv), sz.nv, sz.nh)
 			seed := uint64(50 * (i + 1))
-			w := nnConfVec(seed, m.Dim(), 0.7)
-			v := nnConfVec(seed+1, m.Dim(), 0.7)
-			u := nnConfVec(seed+2, m.Dim(), 0.7)
+			w := nnConfVec(seed, m.Dim(), sz.sd)
+			v := nnConfVec(seed+1, m.Dim(), sz.sd)
+			u := nnConfVec(seed+2, m.Dim(), sz.sd)
 			modeltest.Check(t, m, w, v, u, &modeltest.Options{MaxChunk: 4})
 		})
 	}
