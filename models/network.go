@@ -3,9 +3,6 @@ package models
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // This file holds the batched, exactly differentiated feed-forward network
@@ -769,50 +766,6 @@ func nnColSum(dst, a []float64, rows, cols int) {
 		r := a[i*cols : (i+1)*cols]
 		for j, x := range r {
 			dst[j] += x
-		}
-	}
-}
-
-// nnBLAS is gonum's pure-Go BLAS, called directly rather than through
-// blas64 so that the evaluators do not depend on global state.
-var nnBLAS gonum.Implementation
-
-// nnGemm computes C = α op(A) op(B) + β C (op = transpose when tA/tB) on
-// the calling goroutine. gonum's Dgemm spreads products of four or more
-// 64×64 output blocks over goroutines (allocating for each call); the
-// engine already runs one evaluator per worker, so nnGemm cuts C into
-// panels of at most three blocks, which gonum computes serially.
-func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	const bs = 64
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	nc := min(n, 3*bs)
-	mc := bs * (3 / ((nc + bs - 1) / bs))
-	for j0 := 0; j0 < n; j0 += nc {
-		nj := min(nc, n-j0)
-		var bj []float64
-		if tB {
-			bj = b[j0*ldb:]
-		} else {
-			bj = b[j0:]
-		}
-		for i0 := 0; i0 < m; i0 += mc {
-			mi := min(mc, m-i0)
-			var ai []float64
-			if tA {
-				ai = a[i0:]
-			} else {
-				ai = a[i0*lda:]
-			}
-			nnBLAS.Dgemm(ta, tb, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}
 	}
 }

@@ -1,0 +1,231 @@
+package models
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// Kernel benchmarks matching the peer drivers in bench/peers (numpy,
+// PyTorch): the two-layer tanh network with one output and squared loss at
+// (N, n, h) = (1000, 16, 32), (10000, 64, 64), (60000, 64, 128), so
+// d = h(n+1) + h + 1 = 577, 4225, 8449. One op is one kernel over all N
+// samples. The samples are split into chunks of the engine's default size
+// min(max(⌈N/64⌉, 16), 256), handed round-robin to GOMAXPROCS workers with
+// one Evaluator each (run with -cpu 1,2 to see both), like engine passes.
+//
+//	grad        ∇f = Σ (1/N) g_n                       (one Accumulate pass)
+//	dv          D v = Σ c_n g_n, c_n = (g_n·v − s̄)/N    (Directional + Accumulate)
+//	persample   every row g_n (Grads), into one chunk-sized buffer per worker
+//	persample-full  the same into an N×d matrix (only when it fits in 512 MiB)
+//	dense       D = (1/N) Σ (g_n − ∇f)(g_n − ∇f)ᵀ: Grads per chunk, centring,
+//	            SYRK into one d×d partial per worker (skipped for d > 5000,
+//	            as in the peers)
+//
+// The two larger sizes are skipped under -short. GFLOP/s are reported for
+// the GEMM-bound kernels with the nominal multiply-add counts of the
+// network sweeps (2 flops each): grad 2nh + 3h·o per sample with o = 1,
+// dense N·d(d+1)/2 for the SYRK alone.
+
+var nnKernelSizes = []struct{ n, in, hidden int }{
+	{1000, 16, 32},
+	{10000, 64, 64},
+	{60000, 64, 128},
+}
+
+type nnKernelBench struct {
+	m     *TwoLayer
+	n, d  int
+	chunk int
+	w, v  []float64
+	c, s  []float64
+	evs   []Evaluator
+	rows  [][]float64 // per worker, chunk×d
+	parts [][]float64 // per worker, len d (or d×d for dense)
+	mean  []float64
+	dst   []float64
+}
+
+func nnNewKernelBench(b *testing.B, n, in, hidden int) *nnKernelBench {
+	b.Helper()
+	data := nnTestData(uint64(n), n, in, 1, false)
+	m, err := NewTwoLayer(data, hidden, Tanh, Squared)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := &nnKernelBench{m: m, n: n, d: m.Dim(), chunk: min(max((n+63)/64, 16), 256, n)}
+	k.w = nnTestVec(1, k.d, 1/float64(in))
+	k.v = nnTestVec(2, k.d, 1)
+	k.c = make([]float64, n)
+	k.s = make([]float64, n)
+	nw := runtime.GOMAXPROCS(0)
+	for range nw {
+		k.evs = append(k.evs, m.NewEvaluator(k.chunk))
+		k.rows = append(k.rows, make([]float64, k.chunk*k.d))
+		k.parts = append(k.parts, make([]float64, k.d))
+	}
+	k.mean = make([]float64, k.d)
+	k.dst = make([]float64, k.d)
+	return k
+}
+
+// pass runs op on every chunk, chunk j on worker j mod W, and waits.
+func (k *nnKernelBench) pass(op func(wk, lo, hi int)) {
+	nw := len(k.evs)
+	if nw == 1 {
+		for lo := 0; lo < k.n; lo += k.chunk {
+			op(0, lo, min(lo+k.chunk, k.n))
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for wk := range nw {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := wk * k.chunk; lo < k.n; lo += nw * k.chunk {
+				op(wk, lo, min(lo+k.chunk, k.n))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// reduce sets dst to the sum of the first len(dst) entries of the workers'
+// partials.
+func (k *nnKernelBench) reduce(dst []float64) {
+	copy(dst, k.parts[0][:len(dst)])
+	for _, p := range k.parts[1:] {
+		for i := range dst {
+			dst[i] += p[i]
+		}
+	}
+}
+
+func (k *nnKernelBench) grad(dst []float64) {
+	for i := range k.c {
+		k.c[i] = 1 / float64(k.n)
+	}
+	k.weighted(dst)
+}
+
+// weighted sets dst = Σ c_n g_n.
+func (k *nnKernelBench) weighted(dst []float64) {
+	for _, p := range k.parts {
+		clear(p[:k.d])
+	}
+	k.pass(func(wk, lo, hi int) {
+		k.evs[wk].Accumulate(k.parts[wk][:k.d], k.c[lo:hi], nil, k.w, nil, lo, hi)
+	})
+	k.reduce(dst)
+}
+
+func (k *nnKernelBench) dv(dst []float64) {
+	k.pass(func(wk, lo, hi int) {
+		k.evs[wk].Directional(nil, k.s[lo:hi], nil, k.w, k.v, lo, hi)
+	})
+	var sbar float64
+	for _, s := range k.s {
+		sbar += s
+	}
+	sbar /= float64(k.n)
+	for i, s := range k.s {
+		k.c[i] = (s - sbar) / float64(k.n)
+	}
+	k.weighted(dst)
+}
+
+func (k *nnKernelBench) persample() {
+	k.pass(func(wk, lo, hi int) {
+		k.evs[wk].Grads(k.rows[wk][:(hi-lo)*k.d], k.w, lo, hi)
+	})
+}
+
+func (k *nnKernelBench) persampleFull(g []float64) {
+	k.pass(func(wk, lo, hi int) {
+		k.evs[wk].Grads(g[lo*k.d:hi*k.d], k.w, lo, hi)
+	})
+}
+
+// dense sets the upper triangle of the d×d dst to D. The partials must be
+// d×d (see the benchmark).
+func (k *nnKernelBench) dense(dst []float64) {
+	d := k.d
+	k.grad(k.mean)
+	for _, p := range k.parts {
+		clear(p)
+	}
+	k.pass(func(wk, lo, hi int) {
+		m := hi - lo
+		rows := k.rows[wk][:m*d]
+		k.evs[wk].Grads(rows, k.w, lo, hi)
+		for i := 0; i < m; i++ {
+			r := rows[i*d : (i+1)*d]
+			for j, g := range k.mean {
+				r[j] -= g
+			}
+		}
+		nnBLAS.Dsyrk(blas.Upper, blas.Trans, d, m, 1, rows, d, 1, k.parts[wk], d)
+	})
+	k.reduce(dst)
+	inv := 1 / float64(k.n)
+	for i := 0; i < d; i++ {
+		r := dst[i*d+i : (i+1)*d]
+		for j := range r {
+			r[j] *= inv
+		}
+	}
+}
+
+func BenchmarkTwoLayerKernels(b *testing.B) {
+	for _, sz := range nnKernelSizes {
+		name := fmt.Sprintf("N=%d_n=%d_h=%d", sz.n, sz.in, sz.hidden)
+		run := func(kernel string, flops float64, f func(k *nnKernelBench) func()) {
+			b.Run(kernel+"/"+name, func(b *testing.B) {
+				if testing.Short() && sz.n > 1000 {
+					b.Skip("large size skipped under -short")
+				}
+				k := nnNewKernelBench(b, sz.n, sz.in, sz.hidden)
+				op := f(k)
+				if op == nil {
+					b.Skip("too large for this kernel")
+				}
+				op()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					op()
+				}
+				if flops > 0 {
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				}
+			})
+		}
+		n, h := float64(sz.n), float64(sz.hidden)
+		in := float64(sz.in)
+		d := float64(h*(in+1) + h + 1)
+		run("grad", 2*n*(2*in*h+3*h), func(k *nnKernelBench) func() { return func() { k.grad(k.dst) } })
+		run("dv", 2*n*(4*in*h+6*h), func(k *nnKernelBench) func() { return func() { k.dv(k.dst) } })
+		run("persample", 0, func(k *nnKernelBench) func() { return k.persample })
+		run("persample-full", 0, func(k *nnKernelBench) func() {
+			if k.n*k.d > 64<<20 {
+				return nil
+			}
+			g := make([]float64, k.n*k.d)
+			return func() { k.persampleFull(g) }
+		})
+		run("dense", n*d*(d+1), func(k *nnKernelBench) func() {
+			if k.d > 5000 {
+				return nil
+			}
+			for i := range k.parts {
+				k.parts[i] = make([]float64, k.d*k.d)
+			}
+			dst := make([]float64, k.d*k.d)
+			return func() { k.dense(dst) }
+		})
+	}
+}
