@@ -331,7 +331,8 @@ func (e *rbmEval) checkLen(op, what string, x []float64, want int) {
 }
 
 // sample computes, for pattern n, e.a = softplus(c + W v_n), e.s = σ and,
-// by order, e.s1 = σ', e.s2 = σ”; with u non-nil also e.ad = γ + U v_n.
+// by order, e.s1 = σ' and e.s2 = the second derivative of σ; with u
+// non-nil also e.ad = γ + U v_n.
 // It returns v_n.
 func (e *rbmEval) sample(n int, w, u []float64, order int) []float64 {
 	nv, nh := e.m.nv, e.m.nh
@@ -583,7 +584,8 @@ func (e *rbmEval) HessVecs(dst []float64, w, u []float64, lo, hi int) {
 }
 
 // ThirdVecs implements Evaluator analytically:
-// ∇³f_n[u,u] = −[(σ”⊙ȧ²) ⊗ v_n, 0, σ”⊙ȧ²] + ∇³log Z[u,u].
+//
+//	∇³f_n[u,u] = −[(σ''⊙ȧ²) ⊗ v_n, 0, σ''⊙ȧ²] + ∇³log Z[u,u].
 func (e *rbmEval) ThirdVecs(dst []float64, w, u []float64, lo, hi int) {
 	d := e.m.dim
 	e.check("ThirdVecs", w, lo, hi)

@@ -225,7 +225,8 @@ func (en *rbmEnum) addOuter(dW, R []float64, nb int) {
 }
 
 // block loads configurations [t0, t0+nb) and computes z = γ + M x, the
-// sigmoid σ(z) and, by order, σ'(z), σ”(z) (en.sg, en.s1, en.s2), and
+// sigmoid σ(z) and, by order, its first and second derivatives (en.sg,
+// en.s1, en.s2), and
 // en.psi = ψ(x). With U non-nil it also sets en.zd = ż.
 //
 // Softplus sums. With t_y = e^{−|z_y|} ∈ (0, 1],
