@@ -222,3 +222,30 @@ func TestRBMMaxUnits(t *testing.T) {
 		t.Errorf("Σ ModelProbs = %.17g, want 1", s)
 	}
 }
+
+// TestRBMAllocsOnCacheMiss checks that evaluations at a new w or along a
+// new direction (an enumeration pass each) allocate nothing either.
+func TestRBMAllocsOnCacheMiss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation test")
+	}
+	m, err := NewRBM([]float64{0, 1, 1, 1, 0, 0, 1, 0, 1}, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	ws := [][]float64{rbmTestVec(1, d, 1), rbmTestVec(2, d, 1)}
+	us := [][]float64{rbmTestVec(3, d, 1), rbmTestVec(4, d, 1), rbmTestVec(5, d, 1)}
+	ev := m.NewEvaluator(3)
+	dst := make([]float64, 3*d)
+	c := []float64{1, 2, 3}
+	i := 0
+	if a := testing.AllocsPerRun(10, func() {
+		i++
+		w, u := ws[i%2], us[i%3]
+		ev.Accumulate(dst[:d], c, c, w, u, 0, 3)
+		ev.ThirdVecs(dst, w, u, 0, 3)
+	}); a > 0 {
+		t.Errorf("evaluations with cache misses allocate %v times per call", a)
+	}
+}
