@@ -58,17 +58,18 @@ const RBMMaxUnits = 20
 //
 // Cost. One enumeration pass visits 2^m configurations, m = min(n_v, n_h),
 // at about 2·2^m·n_v·n_h multiply-adds (three with a direction) in small
-// matrix products, plus 2^m·max(n_v,n_h) exponentials and 2^m logarithms;
-// for n_v = n_h = 20 that is about 10⁹ operations, measured at ≈ 1.7 µs per
+// matrix products, plus 2^m·max(n_v, n_h) exponentials and 2^m logarithms.
+// For n_v = n_h = 20 that is about 10⁹ operations, measured at ≈ 1.7 µs per
 // configuration (≈ 1.8 s per pass) on a loaded shared 2-core machine
-// (BenchmarkRBMPass*20), and 2^m·n_v·n_h fewer for every unit removed from
-// the smaller layer. An Evaluator does one
-// pass per new w (log Z and ∇log Z together), one per new (w, direction)
-// for Hessian-vector products and q, and one more per (w, u) for
-// ∇³f[u,u]; it remembers the last w, the last two directions and the last
-// third-derivative direction, so one Accumulate or Directional sweep over
-// all chunks at fixed w enumerates once. The per-sample work is
-// O(n_v·n_h) per sample and operation.
+// (BenchmarkRBMPass*20); the cost halves with each unit fewer in the
+// smaller layer. An Evaluator does one pass per new w (log Z and ∇log Z
+// together), one per new (w, direction) for Hessian-vector products and q,
+// and one more per (w, u) for ∇³f[u,u]. It remembers the last w, the last
+// two directions and the last third-derivative direction, so one
+// Accumulate or Directional sweep over all chunks at fixed w enumerates
+// once per Evaluator (each Evaluator enumerates for itself: W concurrent
+// workers repeat the pass W times). The per-sample work is O(n_v·n_h) per
+// sample and operation.
 type RBM struct {
 	nv, nh, n int
 	v         []float64 // N×n_v patterns
