@@ -441,8 +441,10 @@ func (e *rbmEval) Directional(loss, s, q []float64, w, u []float64, lo, hi int) 
 	if s != nil || q != nil {
 		du = u
 	}
-	nv, nh := e.m.nv, e.m.nh
-	_, beta, _ := rbmSplit(nv, nh, u)
+	var beta []float64
+	if du != nil {
+		_, beta, _ = rbmSplit(e.m.nv, e.m.nh, u)
+	}
 	for n := lo; n < hi; n++ {
 		v := e.sample(n, w, du, order)
 		i := n - lo

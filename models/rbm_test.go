@@ -323,6 +323,13 @@ func TestRBMErrors(t *testing.T) {
 	}
 	w := make([]float64, m.Dim())
 	ev := m.NewEvaluator(2)
+	// Directional with only the loss requested accepts a nil direction.
+	loss, loss2 := make([]float64, 2), make([]float64, 2)
+	ev.Directional(loss, nil, nil, w, nil, 0, 2)
+	ev.Losses(loss2, w, 0, 2)
+	if loss[0] != loss2[0] || loss[1] != loss2[1] {
+		t.Errorf("Directional(loss, nil, nil, w, nil) = %v, Losses = %v", loss, loss2)
+	}
 	mustPanic("short w", func() { ev.Losses(make([]float64, 2), w[1:], 0, 2) })
 	mustPanic("chunk too big", func() { m.NewEvaluator(1).Losses(make([]float64, 2), w, 0, 2) })
 	mustPanic("bad dst", func() { ev.Grads(make([]float64, 3), w, 0, 2) })
