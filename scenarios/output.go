@@ -225,7 +225,11 @@ func mkOutDir(dir string) error {
 //
 // Outputs depend only on the report (timings aside), so they are
 // byte-identical for any worker count.
-func WriteOutputs(dir string, r *Report) ([]string, error) {
+func WriteOutputs(dir string, r *Report) ([]string, error) { return writeOutputs(dir, r, true) }
+
+// writeOutputs is WriteOutputs, without the plots unless plots is set
+// (tests of the other files under -race, where rasterising is slow).
+func writeOutputs(dir string, r *Report, plots bool) ([]string, error) {
 	if err := mkOutDir(dir); err != nil {
 		return nil, err
 	}
@@ -240,10 +244,12 @@ func WriteOutputs(dir string, r *Report) ([]string, error) {
 		}
 		files = append(files, name)
 	}
-	plotted, err := writeRunPlots(dir, r)
-	files = append(files, plotted...)
-	if err != nil {
-		return files, err
+	if plots {
+		plotted, err := writeRunPlots(dir, r)
+		files = append(files, plotted...)
+		if err != nil {
+			return files, err
+		}
 	}
 	if err := WriteFileAtomic(dir, SummaryFile, r.WriteSummaryJSON); err != nil {
 		return files, err

@@ -449,7 +449,7 @@ func (f *figure) render(format string) ([]byte, error) {
 	}
 	if f.square {
 		// Measure first, then size the figure to the square data area.
-		m := draw.New(vgimg.New(width, height))
+		m := draw.New(vgsvg.New(width, height)) // cheap: text metrics only
 		_, _, used := f.layout(m, plots, &legend)
 		width = used
 	}

@@ -10,11 +10,11 @@ import (
 )
 
 // Run a scenario, then write its outputs: the CSV files, the plots and
-// summary.json.
+// summary.json (with d = 2 a contour plot too).
 func ExampleRun() {
 	sc, err := scenarios.Parse([]byte(`name: example
 seed: 1
-model: {kind: quadratic, dim: 2, count: 4, condition: 3}
+model: {kind: quadratic, dim: 3, count: 4, condition: 3}
 flows: [gd, ngd, grd]
 time: {t1: 1, outputs: 5}
 `), "")
@@ -44,7 +44,7 @@ time: {t1: 1, outputs: 5}
 	// ngd: ok, 5 rows
 	// grd: ok, 5 rows
 	// ε·λ_max(D(w0)) = 0.50
-	// [gd.csv ngd.csv grd.csv loss.png loss.svg gap.png gap.svg residuals.png residuals.svg contours.png contours.svg summary.json]
+	// [gd.csv ngd.csv grd.csv loss.png loss.svg gap.png gap.svg residuals.png residuals.svg summary.json]
 }
 
 // Fit the order of a gap in ε.

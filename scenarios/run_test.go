@@ -126,7 +126,9 @@ func TestRunWorkersIdentical(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := filepath.Join(t.TempDir(), "out")
-		if _, err := WriteOutputs(dir, r); err != nil {
+		// Under -short (the race run) the plots, slow to rasterise with the
+		// race detector, are left to TestRunPlots.
+		if _, err := writeOutputs(dir, r, !testing.Short()); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)
@@ -179,11 +181,15 @@ func TestRunFailingFlow(t *testing.T) {
 		t.Errorf("warnings %q do not report the sgd failure", r.Warnings)
 	}
 	dir := t.TempDir()
-	files, err := WriteOutputs(dir, r)
+	files, err := writeOutputs(dir, r, !testing.Short())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"gd.csv", "ngd.csv", "grd.csv", "sde.csv", SummaryFile, "loss.png", "gap.png"} {
+	want := []string{"gd.csv", "ngd.csv", "grd.csv", "sde.csv", SummaryFile}
+	if !testing.Short() {
+		want = append(want, "loss.png", "gap.png", "contours.png")
+	}
+	for _, f := range want {
 		if !contains(files, f) {
 			t.Errorf("%s not written (wrote %v)", f, files)
 		}
