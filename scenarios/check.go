@@ -19,8 +19,8 @@ import (
 	"github.com/grd-engine/grd/engine"
 )
 
-// CheckFlows are the flows Check runs, whatever the scenario lists.
-var checkFlows = []string{FlowGD, FlowNGD, FlowGRD}
+// checkFlows are the flows Check and Sweep run, whatever the scenario lists.
+func checkFlows() []string { return []string{FlowGD, FlowNGD, FlowGRD} }
 
 // CheckReport is the outcome of Check: the run of gd, ngd and grd, and a
 // plain-language verdict on how far GRD is from NGD.
@@ -44,7 +44,7 @@ func Check(ctx context.Context, sc *Scenario, opts RunOptions) (*CheckReport, er
 
 func checkWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
 	c := *sc
-	c.Flows = append([]string(nil), checkFlows...)
+	c.Flows = checkFlows()
 	r, err := runWith(ctx, &c, opts, run)
 	if r == nil {
 		return nil, err
@@ -214,7 +214,7 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 		return nil, fmt.Errorf("scenarios: sweep: %d safety factor(s), need at least 2 to fit a slope", len(ss))
 	}
 	c := *sc
-	c.Flows = append([]string(nil), checkFlows...)
+	c.Flows = checkFlows()
 	p, err := prepare(ctx, &c, c.Flows, opts.workers())
 	if err != nil {
 		return nil, err

@@ -174,15 +174,13 @@ func compare(gd, ngd, grd *engine.Trajectory, w0 []float64) Comparisons {
 	c.RelativeGapNGDGD = ratio(c.MaxGapNGDGD, c.NGDPathLength)
 	if grd != nil {
 		c.MaxNGDDefect = maxOf(grd.NGDDefect)
-		n := min(len(grd.R1), len(grd.R2))
-		for k := 0; k < n; k++ {
+		var q []float64
+		for k := range min(len(grd.R1), len(grd.R2)) {
 			if grd.R1[k] > 0 {
-				q := grd.R2[k] / grd.R1[k]
-				if math.IsNaN(c.MaxR2OverR1) || q > c.MaxR2OverR1 || math.IsNaN(q) {
-					c.MaxR2OverR1 = q
-				}
+				q = append(q, grd.R2[k]/grd.R1[k])
 			}
 		}
+		c.MaxR2OverR1 = maxOf(q)
 	}
 	return c
 }
@@ -204,12 +202,20 @@ type prepared struct {
 	warnings  []string
 }
 
-// orderNeeded is the derivative order each flow needs from the model. grd
-// needs Hessians for Hu and Γ and third derivatives for the R2 residual;
-// ngd's field P∇f needs only gradients, but DESIGN §3 refuses relu for the
-// metric flows (the metric's geometry needs per-sample Hessians), so ngd asks
-// for order 2.
-var orderNeeded = map[string]int{FlowGD: 1, FlowNGD: 2, FlowGRD: 3, FlowSGD: 1, FlowSDE: 1}
+// orderNeeded is the derivative order flow needs from the model. grd needs
+// Hessians for Hu and Γ and third derivatives for the R2 residual; ngd's
+// field P∇f needs only gradients, but DESIGN §3 refuses relu for the metric
+// flows (the metric's geometry needs per-sample Hessians), so ngd asks for
+// order 2.
+func orderNeeded(flow string) int {
+	switch flow {
+	case FlowGRD:
+		return 3
+	case FlowNGD:
+		return 2
+	}
+	return 1
+}
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
@@ -219,7 +225,7 @@ func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*p
 		return nil, err
 	}
 	for _, f := range flows {
-		if err := models.RequireOrder(b.Model, orderNeeded[f], f); err != nil {
+		if err := models.RequireOrder(b.Model, orderNeeded(f), f); err != nil {
 			return nil, sc.errAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), ErrConflict)
 		}
 	}

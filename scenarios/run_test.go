@@ -334,3 +334,29 @@ func hasWarning(ws []string, sub string) bool {
 	}
 	return false
 }
+
+// TestRunEpsilonZero: with a user ε = 0 and v0 = gd, GRD is GD written as a
+// second-order system (u + ∇f is conserved), NGD is GD exactly (P = I), so
+// the GRD–NGD gap is integration error only (DESIGN §1, invariant 1).
+func TestRunEpsilonZero(t *testing.T) {
+	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {epsilon: 0}\ngrd: {v0: gd}\nflows: [gd, ngd, grd]")
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Comparisons
+	if r.Epsilon != 0 || !(r.LambdaMax > 0) {
+		t.Fatalf("ε, λ_max = %g, %g; want the user's 0 and λ_max > 0", r.Epsilon, r.LambdaMax)
+	}
+	if c.MaxGapNGDGD != 0 {
+		t.Errorf("max ‖w_ngd − w_gd‖ = %g, want 0 (P = I)", c.MaxGapNGDGD)
+	}
+	// rtol = 1e-8 over a path of length ~1: a relative gap of 1e-6 leaves
+	// a factor 100 for the accumulation of local errors.
+	if c.RelativeGap > 1e-6 || c.MaxNGDDefect > 1e-6 {
+		t.Errorf("relative gap %g, max defect %g; want integration error (< 1e-6)", c.RelativeGap, c.MaxNGDDefect)
+	}
+	if ngd := r.Flow(FlowNGD); maxOf(ngd.EpsLambdaMax) != 0 {
+		t.Errorf("max ε·λ_max along ngd = %g, want 0", maxOf(ngd.EpsLambdaMax))
+	}
+}
