@@ -148,6 +148,7 @@ func DefaultSafeties() []float64 { return []float64{0.05, 0.1, 0.2, 0.4} }
 // the relative gaps divide by the NGD path length L = max_t ‖w_ngd(t) − w0‖
 // at this ε.
 type SweepPoint struct {
+	// Safety is s; Epsilon = s/λ_max(D(w0)).
 	Safety, Epsilon float64
 	// GapGRDNGD = max_t ‖w_grd − w_ngd‖ / L; GapNGDGD = max_t ‖w_ngd − w_gd‖ / L.
 	GapGRDNGD, GapNGDGD float64
@@ -166,10 +167,14 @@ type SweepPoint struct {
 
 // SweepReport is the outcome of Sweep.
 type SweepReport struct {
-	Scenario     *Scenario
+	// Scenario is the swept scenario (flows gd, ngd, grd).
+	Scenario *Scenario
+	// Dim is d, Samples is N.
 	Dim, Samples int
-	LambdaMax    float64
-	Points       []SweepPoint
+	// LambdaMax is λ_max(D(w0)).
+	LambdaMax float64
+	// Points holds one entry per safety, in increasing order.
+	Points []SweepPoint
 	// SlopeGRDNGD and SlopeNGDGD are the least-squares slopes of
 	// log(relative gap) against log ε over the points that are OK and
 	// positive (NaN with fewer than two): p means the gap scales as ε^p.

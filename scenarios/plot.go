@@ -482,6 +482,7 @@ func (f *figure) render(format string) ([]byte, error) {
 // decade when less than two decades show, and at 3 below one decade), minor ticks at 2…9 times a decade.
 type log10Ticks struct{}
 
+// Ticks implements plot.Ticker.
 func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(hi-lo, 0) {
 		return plot.DefaultTicks{}.Ticks(lo, hi)
@@ -527,6 +528,7 @@ func decadeLabel(m, k int) string {
 // 2.5 or 5 times a power of ten) with unlabelled minor ticks between them.
 type niceTicks struct{}
 
+// Ticks implements plot.Ticker.
 func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	span := hi - lo
 	if !(span > 0) || math.IsInf(span, 0) {
@@ -821,6 +823,7 @@ type lossGridXYZ struct {
 	z    []float64 // row r (y) major: z[r*n + c]
 }
 
+// Dims, Z, X and Y implement plotter.GridXYZ.
 func (g *lossGridXYZ) Dims() (c, r int)   { return len(g.x), len(g.y) }
 func (g *lossGridXYZ) Z(c, r int) float64 { return g.z[r*len(g.x)+c] }
 func (g *lossGridXYZ) X(c int) float64    { return g.x[c] }
@@ -949,6 +952,7 @@ func (g *lossGridXYZ) levelSegments(lev float64, emit func(x0, y0, x1, y1 float6
 // contourPalette shades contour lines from light (low f) to darker grey.
 type contourPalette struct{ n int }
 
+// Colors implements palette.Palette.
 func (p contourPalette) Colors() []color.Color {
 	cs := make([]color.Color, p.n)
 	for k := range cs {

@@ -47,9 +47,10 @@ func (o RunOptions) workers() int {
 type Report struct {
 	// Scenario is the scenario as run (defaults filled).
 	Scenario *Scenario
-	// Model is the scenario's model; W0 its initial point.
+	// Model is the scenario's model.
 	Model models.Model
-	W0    []float64
+	// W0 is the initial point w0 (len Dim).
+	W0 []float64
 	// Dim is d, Samples is N.
 	Dim, Samples int
 	// LambdaMax is λ_max(D(w0)); Epsilon the ε used along every flow.
