@@ -35,7 +35,17 @@ type CheckReport struct {
 // Check runs GD, NGD and GRD on sc (DESIGN §5, `grd check`) and reports the
 // gap ‖w_grd − w_ngd‖, absolute and relative to the NGD path length
 // max_t ‖w_ngd(t) − w0‖, the NGD–GD gap on the same scale, the largest NGD
-// defect and R2/R1, and a verdict. Errors are as for Run: a problem before
+// defect and R2/R1, and a verdict.
+//
+// The verdict calls the gap close below 1% of the NGD path length, rough
+// below 10%, and a departure above; it compares it with the NGD–GD gap
+// (GRD "much closer to NGD" when the ratio is below 1/3, "as large as the
+// metric's own effect" up to 3, "farther" beyond); and it judges the (8)
+// residual by R2/R1 times the time span (the size of the second time
+// derivative's contribution relative to the first over the horizon):
+// "holds well" below 0.1, "approximately" below 1, "does not hold" beyond.
+//
+// Errors are as for Run: a problem before
 // the flows start returns a nil report; a flow that fails returns the
 // report with an error wrapping ErrFlowFailed (the verdict says so).
 func Check(ctx context.Context, sc *Scenario, opts RunOptions) (*CheckReport, error) {
