@@ -236,7 +236,9 @@ func (pn *panel) build() (*plot.Plot, []legendEntry) {
 	p.Add(pn.under...)
 
 	lo, hi, plo, phi := pn.yRange()
-	log := pn.mode == logY || (pn.mode == autoY && phi > 0 && !math.IsInf(plo, 0) && phi/plo > logSpan)
+	// auto: a non-negative quantity (zeros are left out on the log axis)
+	// whose positive values span more than logSpan.
+	log := pn.mode == logY || (pn.mode == autoY && lo >= 0 && phi > 0 && !math.IsInf(plo, 0) && phi/plo > logSpan)
 	if pn.mode == logY && math.IsInf(plo, 0) {
 		log = false // nothing positive to show
 	}

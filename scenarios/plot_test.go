@@ -237,3 +237,38 @@ func TestDecadeLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestPanelScale: a positive quantity spanning more than two decades gets a
+// log axis (with a ± band reaching below zero clipped, and non-positive
+// points left out); less than two decades stays linear.
+func TestPanelScale(t *testing.T) {
+	x := []float64{0, 1, 2, 3}
+	for _, tc := range []struct {
+		name string
+		y    []float64
+		band []float64
+		log  bool
+	}{
+		{"three decades", []float64{1, 0.1, 0.01, 0.001}, nil, true},
+		{"band below zero", []float64{1, 0.1, 0.01, 0.001}, []float64{0.5, 0.2, 0.02, 0.002}, true},
+		{"zero and NaN points", []float64{0, 0.1, math.NaN(), 0.0001}, nil, true},
+		{"one decade", []float64{1, 0.5, 0.2, 0.1}, []float64{0.1, 0.1, 0.1, 0.1}, false},
+		{"negative values", []float64{-1, 1, -1000, 1000}, nil, false},
+	} {
+		pn := panel{title: tc.name, xlabel: "x", ylabel: "y", series: []series{{label: "s", x: x, y: tc.y, band: tc.band, style: flowStyle(FlowGD), legend: true}}}
+		p, entries := pn.build()
+		_, isLog := p.Y.Tick.Marker.(log10Ticks)
+		if isLog != tc.log {
+			t.Errorf("%s: log axis %v, want %v", tc.name, isLog, tc.log)
+		}
+		if isLog && !(p.Y.Min < p.Y.Max && p.Y.Max < 1) {
+			t.Errorf("%s: log10 range [%g, %g], want within the data's decades", tc.name, p.Y.Min, p.Y.Max)
+		}
+		if len(entries) != 1 {
+			t.Errorf("%s: %d legend entries, want 1", tc.name, len(entries))
+		}
+		if _, err := (&figure{panels: []panel{pn}}).render("png"); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
