@@ -360,3 +360,25 @@ func TestRunEpsilonZero(t *testing.T) {
 		t.Errorf("max ε·λ_max along ngd = %g, want 0", maxOf(ngd.EpsLambdaMax))
 	}
 }
+
+func TestFlowWarnings(t *testing.T) {
+	p := &prepared{times: []float64{0, 1, 2, 3}}
+	ngd := &engine.Trajectory{Flow: FlowNGD, Status: engine.StatusOK, T: []float64{0, 1, 2, 3}, EpsLambdaMax: []float64{0.5, 0.9, 1.25, 1.1}}
+	grd := &engine.Trajectory{Flow: FlowGRD, Status: engine.StatusFailed, Err: errors.New("step size underflow"),
+		T: []float64{0, 1}, EpsLambdaMax: []float64{0.5, 0.6}}
+	gd := &engine.Trajectory{Flow: FlowGD, Status: engine.StatusCanceled}
+	w := flowWarnings([]*engine.Trajectory{gd, ngd, grd}, p)
+	for _, want := range []string{
+		"flow gd canceled before the first output time",
+		"flow ngd: ε·λ_max(D(w(t))) reaches 1.25 (first ≥ 1 at t = 2): the weak-field inverse I − εD is not positive definite there",
+		"flow grd failed after t = 1 (2 of 4 output times recorded): step size underflow",
+		"the grd–ngd comparison covers only t ≤ 1",
+	} {
+		if !hasWarning(w, want) {
+			t.Errorf("warnings %q lack %q", w, want)
+		}
+	}
+	if len(w) != 4 {
+		t.Errorf("%d warnings, want 4: %q", len(w), w)
+	}
+}
