@@ -31,6 +31,12 @@ type Trajectory struct {
 	Loss     []float64   // f(w(t)) (for sgd/sde: mean over runs of f(w_r(t)))
 	GradNorm []float64   // ‖∇f(w(t))‖ (gd, ngd, grd)
 
+	// KL is KL(p_data ‖ p_model) at each output time for models that define
+	// it (rbm; for ensembles the mean over runs, with KLStd the population
+	// std); nil otherwise.
+	KL    []float64
+	KLStd []float64
+
 	WStd    [][]float64 // sgd/sde: per-coordinate population std of w over runs
 	LossStd []float64   // sgd/sde: population std of f(w_r(t)) over runs
 
