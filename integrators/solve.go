@@ -56,6 +56,13 @@ type Settings struct {
 	EventTol float64
 	// Recorder, if non-nil, is called after every accepted step.
 	Recorder Recorder
+	// Resume, if non-nil, continues a run from a State taken by
+	// StepInfo.State (same Problem, method, times and settings): the run
+	// starts at Resume.T with Resume.Y instead of T0 and Y0 (T0 still
+	// anchors fixed steps), reports only the output times after Resume.T,
+	// and takes exactly the steps the original run would have taken. H0 is
+	// ignored.
+	Resume *State
 }
 
 // Stats counts the work done by Solve.
@@ -230,6 +237,11 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	if p.T1 < p.T0 {
 		dir = -1
 	}
+	if set.Resume != nil {
+		if err := validateResume(name, p, set.Resume); err != nil {
+			return nil, err
+		}
+	}
 	for i, t := range times {
 		if math.IsNaN(t) || (t-p.T0)*dir < 0 || (t-p.T1)*dir > 0 {
 			return nil, invalid("%s: output time times[%d] = %g outside [%g, %g]", name, i, t, p.T0, p.T1)
@@ -308,8 +320,12 @@ func (d *driver) finish(st Status) {
 func (d *driver) run(ctx context.Context) (*Result, error) {
 	p, kr, res := d.p, d.kr, d.res
 	d.t = p.T0
+	rs := d.set.Resume
+	if rs != nil {
+		d.resume(rs)
+	}
 	// Outputs at T0.
-	for d.next < len(d.times) && d.times[d.next] == p.T0 {
+	for rs == nil && d.next < len(d.times) && d.times[d.next] == p.T0 {
 		d.emit(p.T0, d.y)
 	}
 	if err := ctx.Err(); err != nil {
@@ -317,7 +333,9 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 		return r, errors.Join(e, err)
 	}
 	kr.f(d.t, d.y, kr.k[0])
-	kr.nfev++
+	if rs == nil || !rs.EndDerivative {
+		kr.nfev++
+	}
 	d.k0Valid = true
 	if !allFinite(kr.k[0]) {
 		return d.fail(NonFinite, 0, "F(t0, y0) is not finite")
@@ -337,6 +355,8 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 			nFixed = 1
 		}
 		hAbs = d.set.Dt
+	case rs != nil:
+		hAbs = math.Abs(rs.H)
 	case d.set.H0 > 0:
 		hAbs = d.set.H0
 	default:
@@ -345,7 +365,7 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 	hAbs = math.Min(hAbs, d.set.MaxStep)
 	d.res.H = d.dir * hAbs
 
-	attempts, nonFinite := 0, 0
+	attempts, nonFinite := res.Stats.Accepted+res.Stats.Rejected, 0
 	for {
 		if attempts >= d.set.MaxSteps {
 			return d.fail(MaxStepsReached, d.dir*hAbs, "Settings.MaxSteps = %d", d.set.MaxSteps)

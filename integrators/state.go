@@ -1,0 +1,100 @@
+package integrators
+
+import (
+	"fmt"
+	"math"
+)
+
+// State is the complete state of a run after an accepted step: with it as
+// Settings.Resume, Solve continues the run exactly as if it had never
+// stopped — the same steps, the same bits, the same Stats — because it
+// restores everything the next step depends on: t, y, the proposed step
+// size, the PI controller's memory and the counters.
+//
+// The derivative F(T, Y) that begins the next step (the FSAL stage, or the
+// end derivative a dense output evaluated) is not stored: a resumed run
+// evaluates it again, which gives the same bits because F is a function of
+// (t, y), and EndDerivative says whether the original run had already
+// counted that evaluation in Stats.NFev, so the counts match too.
+type State struct {
+	// T and Y are the end of the last accepted step.
+	T float64
+	Y []float64
+	// H is the signed step size proposed for the next attempt (Result.H).
+	H float64
+	// ErrPrev and Rejected are the PI controller's memory (see Controller).
+	ErrPrev  float64
+	Rejected bool
+	// Stats are the counters after the step (NFev includes evaluations
+	// made by dense output within the step).
+	Stats Stats
+	// EndDerivative is true if F(T, Y) had already been evaluated (and
+	// counted) when the state was taken.
+	EndDerivative bool
+}
+
+// State returns the run's state at the end of this step. Call it inside
+// Record after any Interpolate calls of the step (so that the counters
+// include them); Y is copied into dst.Y, reusing its storage when it has
+// the right length, so repeated calls need not allocate.
+func (s StepInfo) State(dst *State) {
+	d := s.d
+	if len(dst.Y) != len(d.y) {
+		dst.Y = make([]float64, len(d.y))
+	}
+	copy(dst.Y, d.y)
+	dst.T = d.t
+	dst.H = d.res.H
+	dst.ErrPrev = d.ctrl.errPrev
+	dst.Rejected = d.ctrl.rejected
+	dst.Stats = d.res.Stats
+	dst.Stats.NFev = d.kr.nfev
+	dst.EndDerivative = d.kSValid
+}
+
+// validateResume checks st against the problem p (already validated).
+func validateResume(name string, p Problem, st *State) error {
+	if len(st.Y) != len(p.Y0) {
+		return invalid("%s: Settings.Resume has %d state values, want %d", name, len(st.Y), len(p.Y0))
+	}
+	if !allFinite(st.Y) {
+		return invalid("%s: Settings.Resume.Y is not finite", name)
+	}
+	dir := 1.0
+	if p.T1 < p.T0 {
+		dir = -1
+	}
+	if !((st.T-p.T0)*dir >= 0 && (st.T-p.T1)*dir < 0) {
+		return invalid("%s: Settings.Resume.T = %g outside the interval from %g (included) to %g (excluded)", name, st.T, p.T0, p.T1)
+	}
+	if st.H == 0 || math.IsNaN(st.H) || math.IsInf(st.H, 0) || (st.H > 0) != (p.T1 > p.T0) {
+		return invalid("%s: Settings.Resume.H = %g, want a finite step in the direction of integration", name, st.H)
+	}
+	if st.Stats.NFev < 0 || st.Stats.Accepted < 0 || st.Stats.Rejected < 0 {
+		return invalid("%s: Settings.Resume.Stats %+v has negative counts", name, st.Stats)
+	}
+	if math.IsNaN(st.ErrPrev) || st.ErrPrev < 0 {
+		return invalid("%s: Settings.Resume.ErrPrev = %g, want ≥ 0", name, st.ErrPrev)
+	}
+	return nil
+}
+
+// String summarises the state for messages.
+func (st *State) String() string {
+	return fmt.Sprintf("t=%g h=%g after %d steps (%d rejected, %d evaluations)",
+		st.T, st.H, st.Stats.Accepted, st.Stats.Rejected, st.Stats.NFev)
+}
+
+// resume moves a fresh driver onto st (validated by newDriver): time,
+// state, controller memory, counters, and the next output time after st.T.
+func (d *driver) resume(st *State) {
+	d.t = st.T
+	copy(d.y, st.Y)
+	d.ctrl.errPrev, d.ctrl.rejected = st.ErrPrev, st.Rejected
+	d.res.Stats = st.Stats
+	d.kr.nfev = st.Stats.NFev
+	d.res.H = st.H
+	for d.next < len(d.times) && (d.times[d.next]-st.T)*d.dir <= 0 {
+		d.next++
+	}
+}
