@@ -54,3 +54,9 @@ func nnTrans(t bool) blas.Transpose {
 	}
 	return blas.NoTrans
 }
+
+// nnMulWTTransposes and nnAddDTATransposes are false: OpenBLAS packs its
+// operands for any transposition, so the network calls it directly.
+func nnMulWTTransposes(nout, nin int) bool { return false }
+
+func nnAddDTATransposes(nout, nin int) bool { return false }

@@ -168,7 +168,7 @@ func (net *nnNet) newEval(maxChunk int) *nnEval {
 	}
 	hmax, wtLen := 0, 0
 	for l := 1; l <= L; l++ {
-		if net.widths[l] > net.widths[l-1] {
+		if nnMulWTTransposes(net.widths[l], net.widths[l-1]) || nnAddDTATransposes(net.widths[l], net.widths[l-1]) {
 			wtLen = max(wtLen, net.widths[l]*net.widths[l-1])
 		}
 		m := maxChunk * net.widths[l]
@@ -708,9 +708,10 @@ func (e *nnEval) rows(dst, w, v []float64, lo, hi, r int) {
 // row-major). gonum's A·Bᵀ kernel takes one dot product of length nin per
 // entry of C; for a layer wider than its input it is faster to transpose W
 // once (nin·nout copies, small next to rows·nin·nout multiply-adds) and use
-// the A·B kernel, which runs axpys of length nout.
+// the A·B kernel, which runs axpys of length nout. The backend decides
+// (nnMulWTTransposes): OpenBLAS packs its operands itself.
 func (e *nnEval) mulWT(rows, nout, nin int, alpha float64, A, W, C []float64) {
-	if nout <= nin {
+	if !nnMulWTTransposes(nout, nin) {
 		nnGemm(false, true, rows, nout, nin, alpha, A, nin, W, nin, 1, C, nout)
 		return
 	}
@@ -724,12 +725,12 @@ func (e *nnEval) mulWT(rows, nout, nin int, alpha float64, A, W, C []float64) {
 	nnGemm(false, false, rows, nout, nin, alpha, A, nin, wt, nout, 1, C, nout)
 }
 
-// addDTA adds Dᵀ A to dW for D rows×nout, A rows×nin and dW nout×nin. As
-// in mulWT, a layer wider than its input is better served by computing
+// addDTA adds Dᵀ A to dW for D rows×nout, A rows×nin and dW nout×nin. With
+// gonum, a layer wider than its input is better served by computing
 // (Dᵀ A)ᵀ = Aᵀ D, whose kernel runs axpys of length nout, into scratch and
-// adding its transpose.
+// adding its transpose (nnAddDTATransposes).
 func (e *nnEval) addDTA(rows, nout, nin int, D, A, dW []float64) {
-	if nout <= nin {
+	if !nnAddDTATransposes(nout, nin) {
 		nnGemm(true, false, nout, nin, rows, 1, D, nout, A, nin, 1, dW, nin)
 		return
 	}

@@ -25,7 +25,10 @@ import (
 //	            SYRK into one d×d partial per worker (skipped for d > 5000,
 //	            as in the peers)
 //
-// The two larger sizes are skipped under -short. GFLOP/s are reported for
+// Besides ns/op (wall time) each benchmark reports cpu-ms/op, the process's
+// CPU time per op: with one worker it is the kernel's cost even when other
+// processes compete for the cores. The two larger sizes are skipped under
+// -short. GFLOP/s are reported for
 // the GEMM-bound kernels with the nominal multiply-add counts of the
 // network sweeps (2 flops each): grad 2nh + 3h·o per sample with o = 1,
 // dense N·d(d+1)/2 for the SYRK alone.
@@ -196,9 +199,11 @@ func BenchmarkTwoLayerKernels(b *testing.B) {
 				op()
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu0 := nnCPUSeconds()
 				for range b.N {
 					op()
 				}
+				b.ReportMetric((nnCPUSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/op")
 				if flops > 0 {
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				}
