@@ -68,6 +68,10 @@ type FlowSpec struct {
 	// Workers is the number of ensemble runs (sgd, sde) computed in
 	// parallel; 0 means Geometry.Workers(). Results do not depend on it.
 	Workers int
+
+	// Checkpoint, if non-nil, resumes the flow from Checkpoint.Resume and
+	// hands out snapshots for checkpointing (see FlowCheckpoint).
+	Checkpoint *FlowCheckpoint
 }
 
 // RunFlow integrates the flow spec.Flow from w0 and records it at
@@ -104,9 +108,10 @@ func (g *Geometry) RunFlow(ctx context.Context, w0 []float64, spec FlowSpec, pro
 	switch spec.Flow {
 	case FlowGD, FlowNGD, FlowGRD:
 		g.runODE(ctx, tr, w0, &spec, progress)
-	case FlowSGD, FlowSDE:
+	case FlowSGD, FlowSDE, FlowCD:
 		g.runEnsemble(ctx, tr, w0, &spec, progress)
 	}
+	g.recordKL(tr) // gd, ngd, grd of a KLModel (flow_cd.go)
 	tr.Seconds = time.Since(start).Seconds()
 	return tr
 }
@@ -114,9 +119,9 @@ func (g *Geometry) RunFlow(ctx context.Context, w0 []float64, spec FlowSpec, pro
 // validate checks the parts of spec its flow uses.
 func (s *FlowSpec) validate(m models.Model) error {
 	switch s.Flow {
-	case FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE:
+	case FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD:
 	default:
-		return fmt.Errorf("engine: unknown flow %q (valid: gd, ngd, grd, sgd, sde)", s.Flow)
+		return fmt.Errorf("engine: unknown flow %q (valid: gd, ngd, grd, sgd, sde, cd)", s.Flow)
 	}
 	if len(s.Times) < 2 {
 		return fmt.Errorf("engine: %s flow: %d output times, need at least 2 (t0 and t1)", s.Flow, len(s.Times))
@@ -160,7 +165,12 @@ func (s *FlowSpec) validate(m models.Model) error {
 			return fmt.Errorf("engine: %w", err)
 		}
 	}
-	if s.Flow == FlowSGD || s.Flow == FlowSDE {
+	if s.Flow == FlowCD {
+		if _, err := cdModel(m); err != nil {
+			return err
+		}
+	}
+	if s.Flow == FlowSGD || s.Flow == FlowSDE || s.Flow == FlowCD {
 		return s.Ensemble.validate(s.Flow, m.Len())
 	}
 	return nil
@@ -191,6 +201,7 @@ type odeFlow struct {
 	progress   func(done, total float64)
 	t0, tSpan  float64
 	wBuf, uBuf []float64 // row storage, K·d each
+	ck         *odeCheckpoint
 }
 
 // rhs writes F(y) for the flow into dy. It never allocates.
@@ -309,6 +320,7 @@ func (f *odeFlow) step(ctx context.Context, s integrators.StepInfo) error {
 		}
 		f.next++
 	}
+	f.ckStep(s)
 	if f.progress != nil {
 		f.progress(s.T1-f.t0, f.tSpan)
 	}
@@ -349,11 +361,22 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 		return StatusFailed
 	}
 
-	// Initial state and the row at t_0.
+	// Initial state and the row at t_0, or the state to resume from.
+	defer f.ckFinish()
 	y0 := make([]float64, m)
 	copy(y0, w0)
 	if spec.Flow == FlowGRD {
 		f.uBuf = make([]float64, K*d)
+	}
+	rs, err := f.ckResume(spec, m)
+	if err != nil {
+		fail(StatusFailed, f.t0, 0, err)
+		return
+	}
+	if rs != nil {
+		copy(y0, rs.Y)
+	}
+	if rs == nil && spec.Flow == FlowGRD {
 		u0 := y0[d:]
 		var err error
 		switch spec.V0 {
@@ -369,12 +392,14 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 			return
 		}
 	}
-	copy(f.y, y0)
-	if err := f.record(ctx, f.t0); err != nil {
-		fail(statusOf(err), f.t0, 0, err)
-		return
+	if rs == nil {
+		copy(f.y, y0)
+		if err := f.record(ctx, f.t0); err != nil {
+			fail(statusOf(err), f.t0, 0, err)
+			return
+		}
+		f.next = 1
 	}
-	f.next = 1
 
 	method := spec.Method
 	if method == (integrators.Method{}) {
@@ -382,6 +407,7 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 	}
 	set := spec.Settings
 	set.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error { return f.step(ctx, s) })
+	set.Resume = rs
 	prob := integrators.Problem{
 		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
 		Y0: y0, T0: f.t0, T1: spec.Times[K-1],

@@ -63,14 +63,30 @@ import (
 // A run's rows are kept only until it is folded into the statistics:
 // memory is O(K·d) per run in flight (about Workers of them), not O(R·K·d).
 //
+// cd (flow_cd.go) is contrastive-divergence training of an RBM,
+//
+//	w_{j+1} = w_j − η ĝ_CD(w_j; B_j),   t_j = t_0 + jη,
+//
+// with the minibatches of sgd and ĝ_CD the CD-K estimate of
+// models.CD.Gradient (chains started at the batch's patterns), or with
+// Persistent the PCD-K estimate on Batch persistent chains started at the
+// patterns of the run's first batch. It needs a *models.RBM. Output rows
+// are recorded as for sgd.
+//
+// For a model implementing KLModel every ensemble also records the mean
+// and population std over runs of KL(p_data ‖ p_model(w_r(t))).
+//
 // A run whose state or loss becomes non-finite stops the flow with
 // StatusFailed; the Trajectory keeps the output rows every run reached.
 type EnsembleSpec struct {
-	LR    float64 // η > 0: the sgd step size; the sde temperature is η/|B|
+	LR    float64 // η > 0: the sgd and cd step size; the sde temperature is η/|B|
 	Batch int     // |B|, 1 ≤ Batch ≤ N
 	Runs  int     // R ≥ 1 independent runs
 	Dt    float64 // sde only: the Euler–Maruyama step > 0
 	Seed  uint64  // all randomness derives from it
+
+	K          int  // cd only: Gibbs sweeps per estimate ≥ 0; 0 means DefaultCDK (CD-1)
+	Persistent bool // cd only: persistent chains (PCD-K) instead of CD-K
 }
 
 func (e *EnsembleSpec) validate(flow string, n int) error {
@@ -83,6 +99,8 @@ func (e *EnsembleSpec) validate(flow string, n int) error {
 		return fmt.Errorf("engine: %s flow: runs = %d, want at least 1", flow, e.Runs)
 	case flow == FlowSDE && (!(e.Dt > 0) || math.IsInf(e.Dt, 0)):
 		return fmt.Errorf("engine: sde flow: dt = %g, want a finite value > 0", e.Dt)
+	case flow == FlowCD && e.K < 0:
+		return fmt.Errorf("engine: cd flow: k = %d, want ≥ 1 Gibbs sweeps (0 = default %d)", e.K, DefaultCDK)
 	}
 	return nil
 }
@@ -105,6 +123,7 @@ func runSource(seed uint64, r int) rand.Source {
 type ensembleRun struct {
 	w     []float64 // K·d, row k = w at output k
 	loss  []float64 // K
+	kl    []float64 // K (KLModel only)
 	rows  int       // rows recorded
 	steps int       // steps taken
 	err   error     // why the run stopped early
@@ -127,6 +146,8 @@ type ensembleWorker struct {
 	sub   models.Model
 	evSub models.Evaluator
 	subs  models.Subsetter
+	// cd
+	cd *cdState
 }
 
 // sumChunks sets dst = Σ_{n∈[lo,hi)} c_n g_n over chunks of the evaluator's
@@ -256,6 +277,7 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		workers = g.Workers()
 	}
 	rd := newEnsembleReducer(d, K, R)
+	_, hasKL := g.m.(KLModel)
 	p := pool.New().WithMaxGoroutines(min(workers, R))
 	for r := range R {
 		p.Go(func() {
@@ -285,6 +307,12 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		tr.W[k], tr.WStd[k] = mk, sk
 		tr.Loss[k], tr.LossStd[k] = rd.lmean[k], math.Sqrt(rd.lm2[k]/float64(R))
 	}
+	if hasKL {
+		tr.KL, tr.KLStd = make([]float64, rows), make([]float64, rows)
+		for k := range rows {
+			tr.KL[k], tr.KLStd[k] = rd.klmean[k], math.Sqrt(rd.klm2[k]/float64(R))
+		}
+	}
 	cause := rd.err
 	if cause == nil {
 		tr.Status = StatusOK
@@ -307,21 +335,23 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 // spread of exactly 0. A run's rows are kept only until it is folded
 // (buffers are recycled), so memory is O(K·d) per run in flight, not R·K·d.
 type ensembleReducer struct {
-	mu          sync.Mutex
-	d, k        int
-	pending     []*ensembleRun // finished, not yet folded
-	next        int            // the next run to fold
-	free        []*ensembleRun
-	cnt         []int     // per row: runs folded that reached it
-	mean, m2    []float64 // K·d
-	lmean, lm2  []float64 // K
-	rows, steps int       // rows every folded run reached; steps over runs
-	err         error     // the first error in run order
+	mu           sync.Mutex
+	d, k         int
+	pending      []*ensembleRun // finished, not yet folded
+	next         int            // the next run to fold
+	free         []*ensembleRun
+	cnt          []int     // per row: runs folded that reached it
+	mean, m2     []float64 // K·d
+	lmean, lm2   []float64 // K
+	klmean, klm2 []float64 // K: KL(w_r) (KLModel only)
+	rows, steps  int       // rows every folded run reached; steps over runs
+	err          error     // the first error in run order
 }
 
 func newEnsembleReducer(d, k, r int) *ensembleReducer {
 	return &ensembleReducer{d: d, k: k, pending: make([]*ensembleRun, r), cnt: make([]int, k),
-		mean: make([]float64, k*d), m2: make([]float64, k*d), lmean: make([]float64, k), lm2: make([]float64, k), rows: k}
+		mean: make([]float64, k*d), m2: make([]float64, k*d), lmean: make([]float64, k), lm2: make([]float64, k),
+		klmean: make([]float64, k), klm2: make([]float64, k), rows: k}
 }
 
 // get returns a cleared run record with K·d storage.
@@ -331,10 +361,10 @@ func (rd *ensembleReducer) get() *ensembleRun {
 	if n := len(rd.free); n > 0 {
 		run := rd.free[n-1]
 		rd.free = rd.free[:n-1]
-		*run = ensembleRun{w: run.w, loss: run.loss}
+		*run = ensembleRun{w: run.w, loss: run.loss, kl: run.kl}
 		return run
 	}
-	return &ensembleRun{w: make([]float64, rd.k*rd.d), loss: make([]float64, rd.k)}
+	return &ensembleRun{w: make([]float64, rd.k*rd.d), loss: make([]float64, rd.k), kl: make([]float64, rd.k)}
 }
 
 // finish hands over run r and folds every consecutive finished run.
@@ -357,6 +387,7 @@ func (rd *ensembleReducer) fold(run *ensembleRun) {
 		c := float64(rd.cnt[k])
 		welford(rd.mean[k*d:(k+1)*d], rd.m2[k*d:(k+1)*d], run.w[k*d:(k+1)*d], c)
 		welford(rd.lmean[k:k+1], rd.lm2[k:k+1], run.loss[k:k+1], c)
+		welford(rd.klmean[k:k+1], rd.klm2[k:k+1], run.kl[k:k+1], c)
 	}
 	rd.rows = min(rd.rows, run.rows)
 	rd.steps += run.steps
@@ -382,6 +413,8 @@ func (g *Geometry) newEnsembleWorker(spec *FlowSpec) *ensembleWorker {
 		w: make([]float64, d), dir: make([]float64, d), part: make([]float64, d),
 		c: make([]float64, n), lossN: make([]float64, n)}
 	switch spec.Flow {
+	case FlowCD:
+		wk.perm = make([]int, n)
 	case FlowSGD:
 		if spec.Ensemble.Batch >= n {
 			for i := range wk.c {
@@ -410,6 +443,8 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 	rng := rand.New(runSource(es.Seed, r))
 	var st sgdState
 	temp := es.LR / float64(es.Batch)
+	klm, _ := g.m.(KLModel)
+	rbm, _ := g.m.(*models.RBM) // cd only (validated)
 
 	lastLoss, lastT := math.NaN(), spec.Times[0]
 	fail := func(j int, cause error) {
@@ -429,9 +464,12 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 				fail(j, err)
 				return
 			}
-			if spec.Flow == FlowSGD {
+			switch spec.Flow {
+			case FlowSGD:
 				wk.sgdStep(rng, &st, es.LR, es.Batch)
-			} else {
+			case FlowCD:
+				wk.cdStep(rng, &st, &es, rbm)
+			default:
 				wk.sdeStep(rng, es.Dt, temp)
 			}
 			out.steps = j + 1
@@ -447,6 +485,9 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 		}
 		copy(out.w[k*d:(k+1)*d], wk.w)
 		out.loss[k] = loss
+		if klm != nil {
+			out.kl[k] = klm.KL(wk.w)
+		}
 		out.rows = k + 1
 		lastLoss, lastT = loss, spec.Times[k]
 		if k > 0 {
