@@ -142,6 +142,7 @@ if [ "${SKIP_KERNELS:-0}" != 1 ]; then
 fi
 
 # ---------------------------------------------------------------- summary
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 log "summary"
 $PY "$PEERS/summarize.py" "$OUT"
 log "done: $OUT/summary.md, $OUT/workprecision.png, $OUT/workprecision.svg"

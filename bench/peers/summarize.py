@@ -36,6 +36,7 @@ SAME_ORDER = {
     "scipy-rk45": "dopri5", "boost-rk4": "dopri5",
     "boost-rkf78": "dop853", "gsl-rk8pd": "dop853", "scipy-dop853": "dop853",
 }
+HUES = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19]  # distinct tab20 hues first
 PEER_FILES = [("odeint_gsl", "grd_1"), ("scipy", "grd_2")]
 
 
@@ -244,7 +245,7 @@ def plot(res, grd_all, peers, problems):
             ls, mk = style.get(tool, ("-", "x"))
             lw = 2.2 if tool == "grd" else 1.4
             label = m if tool != "grd" else f"grd {m}"
-            ax.loglog(xs, ys, ls=ls, marker=mk, ms=4, lw=lw, color=cmap(methods.index(m) % 20), label=label)
+            ax.loglog(xs, ys, ls=ls, marker=mk, ms=4, lw=lw, color=cmap(HUES[methods.index(m) % 20]), label=label)
         ax.axhline(TARGET, color="0.6", lw=0.8)
         ax.set_title(p)
         ax.set_xlabel("seconds per solve (median)")
