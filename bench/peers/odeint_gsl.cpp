@@ -36,7 +36,7 @@
 // refVanDerPol, refGrdtoy: DOP853 at rtol = atol = 1e-14, cross-checked with Tsit5
 // by grd's TestIntegratorReferences); Arenstorf's reference is y0 after one
 // period. If integrators.go's references are regenerated, update them here and
-// in scipy_ivp.py.
+// in scipy_ivp.py; run.sh checks all three agree (scipy_ivp.py --check-refs).
 //
 // Timing as grd's bench.RunIntegrators: one untimed solve gives the results and
 // the batch size (enough solves for ≥ 2 ms, at most 1000); then `reps` timed

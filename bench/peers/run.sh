@@ -102,6 +102,8 @@ fi
 
 # ---------------------------------------------------------------- integrators
 if [ "${SKIP_INTEGRATORS:-0}" != 1 ]; then
+	# The peers carry copies of grd's reference solutions: stop if they are stale.
+	$PY "$PEERS/scipy_ivp.py" --check-refs bench/integrators.go "$PEERS/odeint_gsl.cpp"
 	for f in grd_1 odeint_gsl grd_2 scipy; do
 		echo "problem,method,tol,error,nfev,steps,rejected,seconds" >"$OUT/integrators_$f.csv"
 	done

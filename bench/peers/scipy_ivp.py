@@ -24,7 +24,8 @@ error is the max-norm distance of the state at t_end from grd's reference
 solution. The reference values are COPIED from grd's bench/integrators.go
 (refLorenz, refVanDerPol, refGrdtoy: DOP853 at rtol = atol = 1e-14, checked
 against Tsit5 by grd's TestIntegratorReferences); Arenstorf's reference is y0
-after one period. Keep them in sync with odeint_gsl.cpp.
+after one period. Keep them in sync with odeint_gsl.cpp: `scipy_ivp.py --check-refs
+bench/integrators.go bench/peers/odeint_gsl.cpp` (run by run.sh) compares all three.
 """
 
 import argparse
@@ -149,13 +150,47 @@ def run(prob, mname, tol, reps):
     return f"{name},{mname},{tol!r},{err!r},{nfev},{steps},{rejected},{median(secs)!r}"
 
 
+def check_refs(go_path, cpp_path):
+    """Compare the copied references with grd's bench/integrators.go and odeint_gsl.cpp.
+
+    Returns a list of mismatch messages (empty when all agree bit for bit)."""
+    import re
+
+    def grab(text, name, opener):
+        m = re.search(re.escape(name) + r"\s*=\s*" + opener + r"([^}]*)\}", text)
+        if not m:
+            return None
+        return [float(x) for x in re.findall(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?", m.group(1))]
+
+    go = open(go_path).read()
+    cpp = open(cpp_path).read()
+    bad = []
+    for goname, cppname, mine in (("refLorenz", "refLorenz", REF_LORENZ),
+                                  ("refVanDerPol", "refVdP", REF_VANDERPOL),
+                                  ("refGrdtoy", "refToy", REF_GRDTOY)):
+        g = grab(go, goname, r"\[\.\.\.\]float64\{")
+        c = grab(cpp, cppname, r"\{")
+        if g != mine:
+            bad.append(f"{goname}: bench/integrators.go has {g}, scipy_ivp.py has {mine}")
+        if c != mine:
+            bad.append(f"{cppname}: odeint_gsl.cpp has {c}, scipy_ivp.py has {mine}")
+    return bad
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions (median reported)")
     ap.add_argument("--problems", default="", help="comma-separated problems (default all)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
     ap.add_argument("--tols", default=",".join(f"1e-{k}" for k in range(3, 13)), help="comma-separated tolerances")
+    ap.add_argument("--check-refs", nargs=2, metavar=("INTEGRATORS_GO", "ODEINT_GSL_CPP"),
+                    help="only check that the copied reference solutions match these files (exit 1 if not)")
     a = ap.parse_args(argv)
+    if a.check_refs:
+        bad = check_refs(*a.check_refs)
+        for b in bad:
+            print(f"scipy_ivp: reference mismatch: {b}", file=sys.stderr)
+        sys.exit(1 if bad else 0)
     if a.reps < 1:
         ap.error("--reps must be at least 1")
     want = [p for p in a.problems.split(",") if p]
