@@ -16,7 +16,6 @@ import "C"
 import (
 	"os"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
@@ -46,13 +45,6 @@ func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []f
 		return
 	}
 	nnBLAS.Dgemm(nnTrans(tA), nnTrans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func nnTrans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
 }
 
 // nnMulWTTransposes and nnAddDTATransposes are false: OpenBLAS packs its

@@ -3,7 +3,6 @@
 package models
 
 import (
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -49,13 +48,6 @@ func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []f
 			nnBLAS.Dgemm(ta, tb, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}
 	}
-}
-
-func nnTrans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
 }
 
 // nnMulWTTransposes reports whether nnEval.mulWT should transpose W (nout×nin)

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -157,4 +159,55 @@ func TestNetworkBLASBackend(t *testing.T) {
 			nnAssertClose(t, "Σ c_n g_n", sum, wantSum, 1e-12)
 		})
 	}
+}
+
+// TestGramAdd checks GramAdd against a naive sum of outer products on the
+// upper triangle, and that it leaves the strict lower triangle alone, at a
+// size beyond gonum's 64-wide blocks, under the build's backend.
+func TestGramAdd(t *testing.T) {
+	const m, d, alpha = 37, 130, 0.7
+	a := nnTestVec(21, m*d, 1)
+	c := nnTestVec(22, d*d, 1)
+	want := append([]float64(nil), c...)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			var s float64
+			for l := 0; l < m; l++ {
+				s += a[l*d+i] * a[l*d+j]
+			}
+			want[i*d+j] += alpha * s
+		}
+	}
+	GramAdd(c, alpha, a, m, d)
+	// Sums of 37 products of O(1) terms: rounding is a few ulps of O(10).
+	nnAssertClose(t, "GramAdd", c, want, 1e-13)
+	before := append([]float64(nil), c...)
+	GramAdd(c, alpha, a, 0, d) // m = 0 is a no-op
+	nnAssertClose(t, "GramAdd with m = 0", c, before, 0)
+	for _, bad := range []func(){
+		func() { GramAdd(c, 1, a, m, 0) },
+		func() { GramAdd(c, 1, a[:m*d-1], m, d) },
+		func() { GramAdd(c[:d*d-1], 1, a, m, d) },
+	} {
+		if msg := nnPanicMessage(bad); !strings.HasPrefix(msg, "models: GramAdd") {
+			t.Errorf("GramAdd with bad shapes: panic %q, want a models: GramAdd message", msg)
+		}
+	}
+}
+
+// ExampleGramAdd accumulates the Gram matrix of two rows of a 2×3 matrix.
+func ExampleGramAdd() {
+	a := []float64{
+		1, 2, 3,
+		0, 1, -1,
+	}
+	c := make([]float64, 9)
+	GramAdd(c, 1, a, 2, 3)
+	for i := 0; i < 3; i++ {
+		fmt.Println(c[i*3 : i*3+3])
+	}
+	// Output:
+	// [1 2 3]
+	// [0 5 5]
+	// [0 0 10]
 }

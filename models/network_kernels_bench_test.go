@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-
-	"gonum.org/v1/gonum/blas"
 )
 
 // Kernel benchmarks matching the peer drivers in bench/peers (numpy,
@@ -171,7 +169,7 @@ func (k *nnKernelBench) dense(dst []float64) {
 				r[j] -= g
 			}
 		}
-		nnBLAS.Dsyrk(blas.Upper, blas.Trans, d, m, 1, rows, d, 1, k.parts[wk], d)
+		GramAdd(k.parts[wk], 1, rows, m, d)
 	})
 	k.reduce(dst)
 	inv := 1 / float64(k.n)
