@@ -100,6 +100,10 @@ func (s *Scenario) Build() (*Built, error) {
 		if err != nil {
 			return nil, modelErr(err)
 		}
+	case KindRBM:
+		if b.Model, err = s.buildRBM(b.Data); err != nil {
+			return nil, err
+		}
 	default:
 		panic("scenarios: Build: unhandled model kind " + m.Kind) // Validate lists the kinds
 	}
@@ -107,7 +111,7 @@ func (s *Scenario) Build() (*Built, error) {
 	for _, r := range []struct {
 		flow  string
 		batch int
-	}{{FlowSGD, s.SGD.Batch}, {FlowSDE, s.SDE.Batch}} {
+	}{{FlowSGD, s.SGD.Batch}, {FlowSDE, s.SDE.Batch}, {FlowCD, s.CD.Batch}} {
 		if s.HasFlow(r.flow) && r.batch > n {
 			return nil, s.errAt(r.flow+".batch", fmt.Sprintf("batch %d is larger than the number of samples N = %d: want 1..%d", r.batch, n, n), ErrShape)
 		}

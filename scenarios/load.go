@@ -28,6 +28,9 @@ func (s *Scenario) LoadData() (*Dataset, error) {
 	if s.Data == nil {
 		return nil, nil
 	}
+	if s.Model.Kind == KindRBM {
+		return s.loadRBMData() // rbm.go
+	}
 	f, name, err := s.openFile("data.csv", s.Data.CSV, ErrData)
 	if err != nil {
 		return nil, err

@@ -339,6 +339,12 @@ func (s *Scenario) explicitZeros() error {
 		{"sde.runs", s.SDE.Runs == 0, "an integer ≥ 1; default 32"},
 		{"sde.dt", s.SDE.DT == 0, "a step > 0; default 0.01"},
 		{"model.condition", s.Model.Condition == 0, "a condition number ≥ 1; default 1"},
+		{"cd.lr", s.CD.LR == 0, "a step size > 0; default 0.05"},
+		{"cd.batch", s.CD.Batch == 0, "an integer ≥ 1; default 16"},
+		{"cd.runs", s.CD.Runs == 0, "an integer ≥ 1; default 32"},
+		{"cd.k", s.CD.K == 0, "a number of Gibbs sweeps ≥ 1; default 1"},
+		{"cd.samples", s.CD.Samples == 0, "a number of CD estimates ≥ 2; default 4096"},
+		{"data.bars-and-stripes", s.Data != nil && s.Data.BarsAndStripes == 0, "a grid size 1..4"},
 	}
 	for _, c := range checks {
 		if line, given := s.src.lines[c.key]; given && c.zero {

@@ -30,6 +30,8 @@ func (p *prepared) flowSpec(flow string, met engine.Metric) (engine.FlowSpec, er
 	case FlowSDE:
 		spec.Ensemble = engine.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
 			Seed: NewSource(sc.Seed, StreamSDE).Uint64()}
+	case FlowCD:
+		spec.Ensemble = sc.cdEnsemble() // rbm.go
 	}
 	return spec, nil
 }
@@ -40,6 +42,7 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 	if err != nil {
 		return &engine.Trajectory{Flow: flow, Status: engine.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", flow, err)}
 	}
+	p.ck.apply(&spec)
 	var prog func(done, total float64)
 	if progress != nil {
 		prog = func(done, total float64) {

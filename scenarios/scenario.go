@@ -19,6 +19,7 @@ const (
 	KindLogistic         = "logistic"
 	KindTwoLayer         = "two-layer"
 	KindMLP              = "mlp"
+	KindRBM              = "rbm" // restricted Boltzmann machine (rbm.go)
 )
 
 // Flows (the flows list).
@@ -28,6 +29,7 @@ const (
 	FlowGRD = "grd"
 	FlowSGD = "sgd"
 	FlowSDE = "sde"
+	FlowCD  = "cd" // contrastive divergence, rbm only (rbm.go)
 )
 
 // Metric inverse and Christoffel forms (metric.inverse, metric.christoffel).
@@ -45,8 +47,8 @@ const (
 
 // The valid names of each list, in the order error messages show them.
 var (
-	kinds        = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP}
-	flowNames    = []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE}
+	kinds        = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP, KindRBM}
+	flowNames    = []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD}
 	forms        = []string{WeakField, Exact}
 	v0Names      = []string{V0NGD, V0GD, V0Zero}
 	methods      = []string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
@@ -118,6 +120,10 @@ type Scenario struct {
 	SGD SGDSpec `yaml:"sgd" json:"sgd"`
 	// SDE configures the sde flow (the continuous-time SGD model).
 	SDE SDESpec `yaml:"sde" json:"sde"`
+	// CD configures the cd flow (contrastive divergence, rbm only) and the
+	// CD diffusion matrix of `grd geometry`.
+	// Only for model kind rbm (omitted from the echo of other kinds).
+	CD CDSpec `yaml:"cd,omitempty" json:"cd,omitzero"`
 	// Integrator configures the ODE solver for gd, ngd and grd.
 	Integrator IntegratorSpec `yaml:"integrator" json:"integrator"`
 	// Time sets the time span and the output times.
@@ -128,7 +134,8 @@ type Scenario struct {
 
 // DataSpec is the data section: a CSV file with a header row and numbers only.
 type DataSpec struct {
-	// CSV is the file, relative to the scenario file. Required. A relative
+	// CSV is the file, relative to the scenario file. Required (for an
+	// rbm: exactly one of CSV and BarsAndStripes). A relative
 	// path data/<file>.csv that does not exist next to the scenario but names
 	// an embedded data set (see DataSets) uses the embedded copy.
 	CSV string `yaml:"csv" json:"csv"`
@@ -150,6 +157,10 @@ type DataSpec struct {
 	// Limit uses only the first Limit data rows (0 = all). It is applied
 	// before standardisation, so the statistics come from the rows used.
 	Limit int `yaml:"limit" json:"limit"`
+	// BarsAndStripes generates the patterns of an rbm instead of reading a
+	// CSV: every bars-and-stripes image of a size×size grid (size 1..4,
+	// n_v = size², N = 2^(size+1) − 2; see models.BarsAndStripes). rbm only.
+	BarsAndStripes int `yaml:"bars-and-stripes,omitempty" json:"bars-and-stripes,omitempty"`
 }
 
 // StandardizeOn reports the effective standardize setting (nil means true).
@@ -158,9 +169,11 @@ func (d *DataSpec) StandardizeOn() bool { return d.Standardize == nil || *d.Stan
 // ModelSpec is the model section. Which keys apply depends on Kind; a key
 // that does not apply to the kind is an error.
 type ModelSpec struct {
-	// Kind is quadratic, linear-regression, logistic, two-layer or mlp. Required.
+	// Kind is quadratic, linear-regression, logistic, two-layer, mlp or
+	// rbm. Required.
 	Kind string `yaml:"kind" json:"kind"`
-	// Hidden is the hidden width of two-layer (required there, ≥ 1).
+	// Hidden is the hidden width of two-layer (required there, ≥ 1) and
+	// the number of hidden units n_h of an rbm (required, 1..20).
 	Hidden int `yaml:"hidden,omitempty" json:"hidden,omitempty"`
 	// Activation is tanh, sigmoid, softplus or relu (two-layer, mlp).
 	// Default tanh. relu cannot be used with the ngd or grd flows.
@@ -404,7 +417,7 @@ func (c *Columns) UnmarshalJSON(b []byte) error {
 // SetDefaults fills every zero field that has a default (see the field
 // docs and the Default constants). It is idempotent and does not validate.
 func (s *Scenario) SetDefaults() {
-	if d := s.Data; d != nil && d.Standardize == nil {
+	if d := s.Data; d != nil && d.Standardize == nil && s.Model.Kind != KindRBM {
 		t := true
 		d.Standardize = &t
 	}
@@ -444,6 +457,9 @@ func (s *Scenario) SetDefaults() {
 	setRun(&s.SDE.LR, &s.SDE.Batch, &s.SDE.Runs)
 	if s.SDE.DT == 0 {
 		s.SDE.DT = DefaultSDEStep
+	}
+	if m.Kind == KindRBM {
+		s.CD.setDefaults() // rbm.go; the cd section applies to rbm scenarios only
 	}
 	in := &s.Integrator
 	if in.Method == "" {

@@ -43,7 +43,7 @@ func parentKey(k string) string {
 // columns, w0 length) happen in Build.
 func (s *Scenario) Validate() error {
 	checks := []func() error{s.validateName, s.validateModel, s.validateData, s.validateInit,
-		s.validateMetric, s.validateFlows, s.validateRuns, s.validateIntegrator, s.validateTime}
+		s.validateMetric, s.validateFlows, s.validateRuns, s.validateRBM, s.validateIntegrator, s.validateTime}
 	for _, c := range checks {
 		if err := c(); err != nil {
 			return err
@@ -80,7 +80,7 @@ func (s *Scenario) validateModel() error {
 		allowed bool
 		forWhat string
 	}{
-		{"model.hidden", m.Hidden != 0, m.Kind == KindTwoLayer, "two-layer (an mlp lists its widths in model.layers)"},
+		{"model.hidden", m.Hidden != 0, m.Kind == KindTwoLayer || m.Kind == KindRBM, "two-layer and rbm (an mlp lists its widths in model.layers)"},
 		{"model.layers", m.Layers != nil, m.Kind == KindMLP, "mlp"},
 		{"model.activation", m.Activation != "", network, "two-layer and mlp"},
 		{"model.loss", m.Loss != "", network, "two-layer and mlp"},
@@ -223,7 +223,7 @@ func (s *Scenario) validateData() error {
 	if d == nil {
 		return nil
 	}
-	if d.CSV == "" {
+	if d.CSV == "" && d.BarsAndStripes == 0 {
 		return s.errAt("data.csv", "missing: want the path of a CSV file (relative to the scenario file)", ErrMissing)
 	}
 	if d.Limit < 0 {
