@@ -33,6 +33,10 @@ type RunOptions struct {
 	// span a flow has covered. Calls are serialised (never concurrent), but
 	// the calls for different flows interleave.
 	Progress func(flow string, frac float64)
+	// Checkpoint, if non-nil, makes Run write checkpoints into
+	// Checkpoint.Dir (periodically and when interrupted) and continue from
+	// Checkpoint.Resume (see CheckpointOptions). Run only.
+	Checkpoint *CheckpointOptions
 }
 
 func (o RunOptions) workers() int {
@@ -201,6 +205,7 @@ type prepared struct {
 	times     []float64
 	workers   int
 	warnings  []string
+	ck        *runCheckpoint // nil: no checkpointing
 }
 
 // orderNeeded is the derivative order flow needs from the model. grd needs
@@ -321,11 +326,16 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 	if err != nil {
 		return nil, err
 	}
+	if p.ck, err = newRunCheckpoint(p, opts.Checkpoint); err != nil {
+		return nil, err
+	}
 	jobs := make([]flowJob, len(sc.Flows))
 	for i, f := range sc.Flows {
 		jobs[i] = flowJob{flow: f, label: f, met: p.met}
 	}
-	trs := runFlows(ctx, p, jobs, run, opts.Progress)
+	trs, ckErr := p.ck.around(sc.Flows, func() []*engine.Trajectory {
+		return runFlows(ctx, p, jobs, p.ck.wrap(run), opts.Progress)
+	})
 	r := &Report{
 		Scenario:  sc,
 		Model:     p.b.Model,
@@ -341,7 +351,7 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 	}
 	r.Comparisons = compare(r.Flow(FlowGD), r.Flow(FlowNGD), r.Flow(FlowGRD), r.W0)
 	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)
-	return r, flowsError(ctx, r.Flows)
+	return r, errors.Join(flowsError(ctx, r.Flows), ckErr)
 }
 
 // flowWarnings: flows that stopped early, ε·λ_max ≥ 1, comparisons over a

@@ -42,6 +42,7 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 	if err != nil {
 		return &engine.Trajectory{Flow: flow, Status: engine.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", flow, err)}
 	}
+	p.ck.apply(&spec)
 	var prog func(done, total float64)
 	if progress != nil {
 		prog = func(done, total float64) {

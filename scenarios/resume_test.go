@@ -1,0 +1,241 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grd-engine/grd/integrators"
+)
+
+// resumeYAML is tinyYAML with a longer span, so that each deterministic
+// flow takes dozens of steps.
+func resumeScenario(t *testing.T) *Scenario {
+	return parseTiny(t, "t1: 2, outputs: 11", "t1: 6, outputs: 31", "rtol: 1.0e-8", "rtol: 1.0e-10")
+}
+
+// outputsOf runs sc uninterrupted and writes its outputs into a new
+// directory.
+func outputsOf(t *testing.T, sc *Scenario) string {
+	t.Helper()
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "full")
+	if _, err := writeOutputs(dir, r, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// sameOutputs fails unless dirs a and b hold the same files with the same
+// bytes (summary.json up to the wall times).
+func sameOutputs(t *testing.T, a, b, what string) {
+	t.Helper()
+	na, nb := listDir(t, a), listDir(t, b)
+	if strings.Join(na, " ") != strings.Join(nb, " ") {
+		t.Fatalf("%s: files %v, uninterrupted run %v", what, nb, na)
+	}
+	for _, n := range na {
+		x, _ := os.ReadFile(filepath.Join(a, n))
+		y, _ := os.ReadFile(filepath.Join(b, n))
+		if n == SummaryFile {
+			x, y = zeroSeconds(t, x), zeroSeconds(t, y)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s: %s differs from the uninterrupted run", what, n)
+		}
+	}
+}
+
+// interruptAt runs sc into dir with checkpointing and cancels the context
+// after flow's k-th accepted step (a deterministic point: one worker runs
+// the flows one after the other). It returns the run's error.
+func interruptAt(t *testing.T, sc *Scenario, dir string, resume *Checkpoint, flow string, k int) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	ck := &CheckpointOptions{Dir: dir, Every: -1, Version: "test", Resume: resume,
+		stepHook: func(f string, s integrators.StepInfo) {
+			if f == flow {
+				if steps++; steps == k {
+					cancel()
+				}
+			}
+		}}
+	r, err := Run(ctx, sc, RunOptions{Workers: 1, Checkpoint: ck})
+	if r != nil {
+		if _, werr := writeOutputs(dir, r, false); werr != nil {
+			t.Fatal(werr)
+		}
+	}
+	return err
+}
+
+// TestResumeBitIdentical interrupts a run of every flow at several
+// deterministic points (after the k-th accepted step of gd, ngd or grd;
+// the flows after it are canceled before they start, the ensembles are
+// rerun), resumes it from the checkpoint file — once, or after a second
+// interruption — and compares every output file with an uninterrupted
+// run's, byte for byte (summary.json up to wall times).
+func TestResumeBitIdentical(t *testing.T) {
+	sc := resumeScenario(t)
+	full := outputsOf(t, sc)
+	cases := []struct {
+		flow string
+		k    int
+		// a second interruption of the resumed run (flow2 "" = none)
+		flow2 string
+		k2    int
+	}{
+		{FlowGD, 1, "", 0},
+		{FlowGD, 7, "", 0},
+		{FlowNGD, 3, "", 0},
+		{FlowGRD, 1, "", 0},
+		{FlowGRD, 12, "", 0},
+		{FlowNGD, 2, FlowGRD, 5}, // interrupted twice
+		{FlowGRD, 4, FlowGRD, 6}, // twice in the same flow (6 steps after the resume)
+	}
+	for _, c := range cases {
+		name := c.flow + "@" + itoa(c.k)
+		dir := filepath.Join(t.TempDir(), "out")
+		err := interruptAt(t, sc, dir, nil, c.flow, c.k)
+		if !errors.Is(err, ErrFlowFailed) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: interrupted run: err = %v, want ErrFlowFailed and context.Canceled", name, err)
+		}
+		ck, err := ReadCheckpoint(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.flow2 != "" {
+			err := interruptAt(t, sc, dir, ck, c.flow2, c.k2)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: second interruption: err = %v", name, err)
+			}
+			if ck, err = ReadCheckpoint(dir); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		stepsAfter := 0
+		r, err := Run(context.Background(), sc, RunOptions{Workers: 2, Checkpoint: &CheckpointOptions{Dir: dir, Version: "test", Resume: ck,
+			stepHook: func(f string, _ integrators.StepInfo) {
+				if f == c.flow {
+					stepsAfter++
+				}
+			}}})
+		if err != nil {
+			t.Fatalf("%s: resumed run: %v", name, err)
+		}
+		// The resumed run continues: it takes only the remaining steps.
+		if total := r.Flow(c.flow).Steps; c.flow2 == "" && stepsAfter != total-c.k {
+			t.Errorf("%s: the resumed run took %d steps of %s, want %d of %d", name, stepsAfter, c.flow, total-c.k, total)
+		}
+		if _, err := writeOutputs(dir, r, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: the checkpoint of a finished run is still there (stat: %v)", name, err)
+		}
+		sameOutputs(t, full, dir, name)
+	}
+}
+
+func itoa(k int) string { return fmt.Sprint(k) }
+
+// TestResumeFromPeriodicCheckpoint takes the first periodic checkpoint a
+// run writes (every millisecond, whatever point the flows have reached)
+// and resumes from a copy of it: same outputs.
+func TestResumeFromPeriodicCheckpoint(t *testing.T) {
+	sc := resumeScenario(t)
+	full := outputsOf(t, sc)
+	dir := filepath.Join(t.TempDir(), "out")
+	var saved []byte
+	ck := &CheckpointOptions{Dir: dir, Every: time.Millisecond, Version: "test",
+		stepHook: func(string, integrators.StepInfo) {
+			if saved == nil {
+				if b, err := os.ReadFile(filepath.Join(dir, CheckpointFile)); err == nil {
+					saved = b
+				}
+			}
+			time.Sleep(200 * time.Microsecond) // let the ticker fire during the run
+		}}
+	if _, err := Run(context.Background(), sc, RunOptions{Workers: 1, Checkpoint: ck}); err != nil {
+		t.Fatal(err)
+	}
+	if saved == nil {
+		t.Skip("no periodic checkpoint was written during the run (machine too fast or too loaded)")
+	}
+	res, err := DecodeCheckpoint(bytes.NewReader(saved), "saved")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "resumed")
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 1, Checkpoint: &CheckpointOptions{Dir: out, Version: "test", Resume: res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writeOutputs(out, r, false); err != nil {
+		t.Fatal(err)
+	}
+	sameOutputs(t, full, out, "periodic checkpoint")
+}
+
+// TestCheckpointRefused: a checkpoint of another scenario, grd version or
+// format, or a damaged file, is refused with ErrCheckpoint and a message
+// that says why and what to do.
+func TestCheckpointRefused(t *testing.T) {
+	sc := resumeScenario(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := interruptAt(t, sc, dir, nil, FlowNGD, 2); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	ck, err := ReadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(sc *Scenario, version string, ck *Checkpoint) error {
+		_, err := Run(context.Background(), sc, RunOptions{Workers: 1, Checkpoint: &CheckpointOptions{Dir: t.TempDir(), Version: version, Resume: ck}})
+		return err
+	}
+	other := parseTiny(t, "seed: 7", "seed: 8")
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"other scenario", run(other, "test", ck), "it belongs to another scenario"},
+		{"other version", run(sc, "v9.9.9", ck), "written by grd test, this is grd v9.9.9"},
+	} {
+		if !errors.Is(c.err, ErrCheckpoint) || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want ErrCheckpoint with %q", c.name, c.err, c.want)
+		}
+	}
+	var buf bytes.Buffer
+	bad := *ck
+	bad.Format = CheckpointFormat + 1
+	if err := bad.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"format":    buf.Bytes(),
+		"truncated": buf.Bytes()[:buf.Len()/2],
+		"not one":   []byte("name: tiny\n"),
+		"empty":     nil,
+	} {
+		_, err := DecodeCheckpoint(bytes.NewReader(b), "ck")
+		if !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("%s: err = %v, want ErrCheckpoint", name, err)
+		}
+	}
+	if _, err := ReadCheckpoint(t.TempDir()); !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing file: err = %v", err)
+	}
+}
