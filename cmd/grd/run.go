@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"time"
 
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/spf13/cobra"
@@ -16,6 +18,11 @@ type runOptions struct {
 	Scenario string
 	// Out is the output directory ("" means out/<name>/).
 	Out string
+	// Resume is the output directory of an interrupted run to continue
+	// ("" means start afresh); CheckpointEvery the checkpoint interval (0
+	// means scenarios.DefaultCheckpointEvery, negative none).
+	Resume          string
+	CheckpointEvery time.Duration
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
@@ -30,15 +37,27 @@ out/<name>/), and print a short summary table. A progress line is drawn on
 stderr when it is a terminal.
 
 If a flow fails to reach t1, everything computed is still written and grd
-exits with status 1 and a message naming the flow.`,
+exits with status 1 and a message naming the flow.
+
+A checkpoint (DIR/checkpoint.gob) is written every --checkpoint-every
+(default 30s) and when grd is interrupted (Ctrl-C, SIGTERM): grd then writes
+the outputs so far and exits with status 1, and
+  grd run --resume DIR
+continues the run, producing the same bytes as an uninterrupted run.`,
 		Example: `  grd run
   grd run quadratic-2d --out /tmp/q2
-  grd run my.yaml --workers 4`,
+  grd run my.yaml --workers 4
+  grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Scenario = scenarios.DefaultName
 			if len(args) == 1 {
 				opts.Scenario = args[0]
+			} else if opts.Resume != "" {
+				opts.Scenario = "" // the checkpoint's scenario
+			}
+			if opts.Resume != "" && opts.Out != "" && filepath.Clean(opts.Out) != filepath.Clean(opts.Resume) {
+				return usagef(c, "--out %s and --resume %s: a resumed run writes into the directory it resumes", opts.Out, opts.Resume)
 			}
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -47,23 +66,21 @@ exits with status 1 and a message naming the flow.`,
 		},
 	}
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (default out/<name>/)")
+	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
+	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
 	return c
 }
 
 func runRun(ctx context.Context, opts *runOptions) error {
 	g := opts.g
-	s, err := scenarios.Open(opts.Scenario)
+	s, dir, ck, err := resumeSetup(opts)
 	if err != nil {
 		return err
-	}
-	dir := opts.Out
-	if dir == "" {
-		dir = scenarios.DefaultOutDir(s)
 	}
 	if err := scenarios.CheckOutDir(dir); err != nil {
 		return err
 	}
-	ro := scenarios.RunOptions{Workers: g.Workers}
+	ro := scenarios.RunOptions{Workers: g.Workers, Checkpoint: ck}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	rep, runErr := scenarios.Run(ctx, s, ro)
 	bar.Done()
@@ -79,7 +96,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if _, err := fmt.Fprintf(g.Out, "outputs in %s\n", dir); err != nil {
 		return err
 	}
-	return runErr
+	return interrupted(ctx, runErr, dir)
 }
 
 // maxArgs is cobra.MaximumNArgs reporting a usage error.

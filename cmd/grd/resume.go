@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/grd-engine/grd/scenarios"
+)
+
+// resumeSetup prepares checkpointing for `grd run`: it returns the scenario
+// to run, the output directory and the checkpoint options. With --resume
+// DIR the checkpoint DIR/checkpoint.gob is read, the scenario is the one
+// given or else the one the checkpoint was written for, and the outputs go
+// to DIR (a different --out is a usage error, reported by the caller).
+func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *scenarios.CheckpointOptions, error) {
+	ck := &scenarios.CheckpointOptions{Every: opts.CheckpointEvery, Version: version()}
+	if opts.CheckpointEvery == 0 {
+		ck.Every = scenarios.DefaultCheckpointEvery
+	}
+	if opts.Resume == "" {
+		s, err := scenarios.Open(opts.Scenario)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		dir := opts.Out
+		if dir == "" {
+			dir = scenarios.DefaultOutDir(s)
+		}
+		ck.Dir = dir
+		return s, dir, ck, nil
+	}
+	dir := opts.Resume
+	res, err := scenarios.ReadCheckpoint(dir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	name := opts.Scenario
+	if name == "" {
+		name = strings.TrimPrefix(res.Source, "builtin:")
+		if name == "" {
+			return nil, "", nil, fmt.Errorf("the checkpoint in %s does not say which scenario it belongs to: give it, grd run SCENARIO --resume %s", dir, dir)
+		}
+	}
+	s, err := scenarios.Open(name)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ck.Dir, ck.Resume = dir, res
+	return s, dir, ck, nil
+}
+
+// interrupted turns the error of a run stopped by its context (SIGINT,
+// SIGTERM) into a message saying where the checkpoint is and how to resume.
+func interrupted(ctx context.Context, err error, dir string) error {
+	if err == nil || ctx.Err() == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("interrupted: the checkpoint and the outputs so far are in %s; continue with: grd run --resume %s", dir, dir)
+}
