@@ -20,6 +20,7 @@ func TestBuildBuiltins(t *testing.T) {
 		"logistic-cancer":  {31, 569},
 		"mlp-wine":         {13*10 + 10 + 10*6 + 6 + 6*3 + 3, 178},
 		"two-layer-digits": {64*32 + 32 + 10*32 + 10, 1797},
+		"rbm-bars":         {8*9 + 9 + 8, 14},
 	}
 	for _, info := range Builtins() {
 		t.Run(info.Name, func(t *testing.T) {

@@ -60,5 +60,6 @@ func ExampleBuiltin() {
 	// logistic-cancer
 	// mlp-wine
 	// two-layer-digits
+	// rbm-bars
 	// two-layer-iris: d = 67, N = 150, outputs 3, inputs [sepal_length sepal_width petal_length petal_width]
 }

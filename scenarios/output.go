@@ -29,6 +29,7 @@ const (
 	PlotResiduals = "residuals" // R0, R1, R2 vs t
 	PlotContours  = "contours"  // d = 2 only: loss contours and trajectories
 	PlotSweep     = "sweep"     // grd check --sweep: gaps vs ε (WriteSweepPlots)
+	PlotKL        = "kl"        // rbm only: KL(p_data ‖ p_model) vs t, every flow
 )
 
 // CSVHeader returns the header of <flow>.csv for a model with d weights
@@ -36,16 +37,35 @@ const (
 //
 //	gd, ngd:  t,loss,grad_norm,w_0,…,w_{d−1}
 //	grd:      the same, then u_0,…,u_{d−1},ngd_defect,r0,r1,r2
-//	sgd, sde: t,loss_mean,loss_std,w_0,…,w_{d−1}  (ensemble means)
+//	sgd, sde, cd: t,loss_mean,loss_std,w_0,…,w_{d−1}  (ensemble means)
 //
-// It panics on an unknown flow name.
-func CSVHeader(flow string, d int) []string {
+// It panics on an unknown flow name. Trajectories of a model with an exact
+// KL (rbm) add KL columns: see CSVHeaderKL.
+func CSVHeader(flow string, d int) []string { return CSVHeaderKL(flow, d, false) }
+
+// CSVHeaderKL is CSVHeader with, when kl is set (rbm scenarios, whose
+// trajectories carry KL(p_data ‖ p_model)), the KL columns right after the
+// loss columns:
+//
+//	gd, ngd, grd:  t,loss,kl,grad_norm,…
+//	sgd, sde, cd:  t,loss_mean,loss_std,kl_mean,kl_std,…  (mean and population std over runs)
+//
+// The ensembles keep the loss_mean,loss_std pair of DESIGN §5 together and
+// put the KL pair right after it.
+func CSVHeaderKL(flow string, d int, kl bool) []string {
 	var h []string
 	switch flow {
 	case FlowGD, FlowNGD, FlowGRD:
-		h = append(h, "t", "loss", "grad_norm")
-	case FlowSGD, FlowSDE:
+		h = append(h, "t", "loss")
+		if kl {
+			h = append(h, "kl")
+		}
+		h = append(h, "grad_norm")
+	case FlowSGD, FlowSDE, FlowCD:
 		h = append(h, "t", "loss_mean", "loss_std")
+		if kl {
+			h = append(h, "kl_mean", "kl_std")
+		}
 	default:
 		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(flow))
 	}
@@ -61,13 +81,14 @@ func CSVHeader(flow string, d int) []string {
 	return h
 }
 
-// WriteCSV writes tr as <flow>.csv (see CSVHeader) for a model with d
-// weights: one row per recorded output time, numbers in the shortest form
+// WriteCSV writes tr as <flow>.csv (see CSVHeader; with KL columns when
+// tr.KL is set, see CSVHeaderKL) for a model with d weights: one row per recorded output time, numbers in the shortest form
 // that reads back to the same float64 (strconv 'g', −1), so the file is
 // byte-reproducible. A slice the trajectory lacks is an error (the
 // trajectory does not belong to a flow of this kind).
 func WriteCSV(w io.Writer, tr *engine.Trajectory, d int) error {
-	header := CSVHeader(tr.Flow, d)
+	hasKL := tr.KL != nil
+	header := CSVHeaderKL(tr.Flow, d, hasKL)
 	bw := bufio.NewWriter(w)
 	for i, h := range header {
 		if i > 0 {
@@ -83,8 +104,14 @@ func WriteCSV(w io.Writer, tr *engine.Trajectory, d int) error {
 		}
 		return nil
 	}
-	ensemble := tr.Flow == FlowSGD || tr.Flow == FlowSDE
+	ensemble := tr.Flow == FlowSGD || tr.Flow == FlowSDE || tr.Flow == FlowCD
 	checks := []error{need("w", len(tr.W)), need("loss", len(tr.Loss))}
+	if hasKL {
+		checks = append(checks, need("kl", len(tr.KL)))
+		if ensemble {
+			checks = append(checks, need("kl_std", len(tr.KLStd)))
+		}
+	}
 	if ensemble {
 		checks = append(checks, need("loss_std", len(tr.LossStd)))
 	} else {
@@ -116,7 +143,14 @@ func WriteCSV(w io.Writer, tr *engine.Trajectory, d int) error {
 		num(tr.Loss[k])
 		if ensemble {
 			num(tr.LossStd[k])
+			if hasKL {
+				num(tr.KL[k])
+				num(tr.KLStd[k])
+			}
 		} else {
+			if hasKL {
+				num(tr.KL[k])
+			}
 			num(tr.GradNorm[k])
 		}
 		if err := vec("w", k, tr.W[k]); err != nil {

@@ -80,6 +80,8 @@ func flowStyle(flow string) lineStyle {
 		return lineStyle{colPurple, 1.8, []vg.Length{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}}
 	case FlowSDE:
 		return lineStyle{colGreen, 1.8, []vg.Length{vg.Points(2), vg.Points(2.5)}}
+	case FlowCD:
+		return lineStyle{colBlack, 1.8, []vg.Length{vg.Points(5), vg.Points(2)}}
 	}
 	return lineStyle{colBlack, 1.5, nil}
 }
@@ -94,10 +96,13 @@ func flowLabel(tr *engine.Trajectory, sc *Scenario, band bool) string {
 		return "NGD"
 	case FlowGRD:
 		return "GRD"
-	case FlowSGD, FlowSDE:
+	case FlowSGD, FlowSDE, FlowCD:
 		runs := sc.SGD.Runs
-		if tr.Flow == FlowSDE {
+		switch tr.Flow {
+		case FlowSDE:
 			runs = sc.SDE.Runs
+		case FlowCD:
+			runs = sc.CD.Runs
 		}
 		what := "mean"
 		if band {
@@ -614,6 +619,9 @@ func writeRunPlots(dir string, r *Report) ([]string, error) {
 		return err
 	}
 	if err := add(PlotLoss, lossFigure(r)); err != nil {
+		return files, err
+	}
+	if err := add(PlotKL, klFigure(r)); err != nil { // rbm only (rbm_plot.go)
 		return files, err
 	}
 	if err := add(PlotGap, gapFigure(r)); err != nil {

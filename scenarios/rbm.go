@@ -99,7 +99,7 @@ func (s *Scenario) validateRBM() error {
 		return s.errAt("data.inputs", why+": an rbm uses every column", ErrConflict)
 	case d.Standardize != nil:
 		return s.errAt("data.standardize", why+": standardising would destroy the binary values", ErrConflict)
-	case d.Classes || s.given("data.classes"):
+	case d.Classes: // classes: false is the no-op the scenario echo writes
 		return s.errAt("data.classes", why+": an rbm has no class labels", ErrConflict)
 	case d.CSV != "" && d.BarsAndStripes != 0:
 		return s.errAt("data.bars-and-stripes", "give either csv or bars-and-stripes, not both", ErrConflict)

@@ -1,0 +1,31 @@
+package scenarios
+
+import "fmt"
+
+// klFigure: KL(p_data ‖ p_model(w(t))) for every flow that recorded it
+// (rbm scenarios); the ensembles (sgd, sde, cd) as their mean over runs
+// with a ± std band. nil when no flow has a KL.
+func klFigure(r *Report) *figure {
+	var ss []series
+	for _, tr := range r.Flows {
+		if tr.Len() == 0 || len(tr.KL) != tr.Len() {
+			continue
+		}
+		band := len(tr.KLStd) == len(tr.KL)
+		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.KL, style: flowStyle(tr.Flow), legend: true}
+		if band {
+			s.band = tr.KLStd
+		}
+		ss = append(ss, s)
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	return &figure{panels: []panel{{
+		title:  fmt.Sprintf("%s: KL(p_data ‖ p_model) along each flow (exact, by enumeration)", r.Scenario.Name),
+		xlabel: timeLabel,
+		xlim:   r.timeSpan(),
+		ylabel: "KL(p_data ‖ p_model) [nats]",
+		series: ss,
+	}}}
+}
