@@ -15,13 +15,30 @@ import (
 // costs m·d(d+1)/2 multiply-adds. It panics if m < 0, d < 1,
 // len(a) < m·d or len(c) < d·d.
 func GramAdd(c []float64, alpha float64, a []float64, m, d int) {
-	if m < 0 || d < 1 || len(a) < m*d || len(c) < d*d {
-		panic(fmt.Sprintf("models: GramAdd: m = %d, d = %d, len(a) = %d, len(c) = %d: need m ≥ 0, d ≥ 1, len(a) ≥ m·d, len(c) ≥ d·d", m, d, len(a), len(c)))
+	GramAddPanel(c, alpha, a, m, d, 0, d)
+}
+
+// GramAddPanel is GramAdd restricted to the column panel [j0, j1) of the
+// upper triangle: it adds α (AᵀA)_ij to c[i·d+j] for all i ≤ j with
+// j0 ≤ j < j1 (one GEMM for the rows above the panel's diagonal block, one
+// SYRK for the block). Panels that partition [0, d) write disjoint entries
+// of c, so they can run on different goroutines into one c, each summing
+// its entries over row blocks of A in the same order whatever the number
+// of goroutines; panel boundaries d·√(p/P), p = 0..P, give P panels of
+// equal work. It panics if m < 0, d < 1, len(a) < m·d, len(c) < d·d or
+// not 0 ≤ j0 ≤ j1 ≤ d.
+func GramAddPanel(c []float64, alpha float64, a []float64, m, d, j0, j1 int) {
+	if m < 0 || d < 1 || len(a) < m*d || len(c) < d*d || j0 < 0 || j1 < j0 || j1 > d {
+		panic(fmt.Sprintf("models: GramAdd: m = %d, d = %d, len(a) = %d, len(c) = %d, panel [%d, %d): need m ≥ 0, d ≥ 1, len(a) ≥ m·d, len(c) ≥ d·d, 0 ≤ j0 ≤ j1 ≤ d",
+			m, d, len(a), len(c), j0, j1))
 	}
-	if m == 0 {
+	if m == 0 || j1 == j0 {
 		return
 	}
-	nnBLAS.Dsyrk(blas.Upper, blas.Trans, d, m, alpha, a, d, 1, c, d)
+	if j0 > 0 {
+		nnBLAS.Dgemm(blas.Trans, blas.NoTrans, j0, j1-j0, m, alpha, a, d, a[j0:], d, 1, c[j0:], d)
+	}
+	nnBLAS.Dsyrk(blas.Upper, blas.Trans, j1-j0, m, alpha, a[j0:], d, 1, c[j0*d+j0:], d)
 }
 
 func nnTrans(t bool) blas.Transpose {

@@ -178,9 +178,19 @@ func TestGramAdd(t *testing.T) {
 			want[i*d+j] += alpha * s
 		}
 	}
+	c0 := append([]float64(nil), c...)
 	GramAdd(c, alpha, a, m, d)
 	// Sums of 37 products of O(1) terms: rounding is a few ulps of O(10).
 	nnAssertClose(t, "GramAdd", c, want, 1e-13)
+	// Panels of equal work (boundaries d·√(p/3)) and a ragged split,
+	// applied in an arbitrary order, add up to the same matrix.
+	for _, cuts := range [][]int{{0, 75, 106, 130}, {0, 1, 64, 65, 129, 130}} {
+		cp := append([]float64(nil), c0...)
+		for p := len(cuts) - 2; p >= 0; p-- {
+			GramAddPanel(cp, alpha, a, m, d, cuts[p], cuts[p+1])
+		}
+		nnAssertClose(t, fmt.Sprintf("GramAddPanel over %v", cuts), cp, want, 1e-13)
+	}
 	before := append([]float64(nil), c...)
 	GramAdd(c, alpha, a, 0, d) // m = 0 is a no-op
 	nnAssertClose(t, "GramAdd with m = 0", c, before, 0)
@@ -188,6 +198,8 @@ func TestGramAdd(t *testing.T) {
 		func() { GramAdd(c, 1, a, m, 0) },
 		func() { GramAdd(c, 1, a[:m*d-1], m, d) },
 		func() { GramAdd(c[:d*d-1], 1, a, m, d) },
+		func() { GramAddPanel(c, 1, a, m, d, 5, 4) },
+		func() { GramAddPanel(c, 1, a, m, d, 0, d+1) },
 	} {
 		if msg := nnPanicMessage(bad); !strings.HasPrefix(msg, "models: GramAdd") {
 			t.Errorf("GramAdd with bad shapes: panic %q, want a models: GramAdd message", msg)

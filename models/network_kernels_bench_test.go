@@ -2,8 +2,10 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -20,8 +22,8 @@ import (
 //	persample   every row g_n (Grads), into one chunk-sized buffer per worker
 //	persample-full  the same into an N×d matrix (only when it fits in 512 MiB)
 //	dense       D = (1/N) Σ (g_n − ∇f)(g_n − ∇f)ᵀ: Grads per chunk, centring,
-//	            SYRK into one d×d partial per worker (skipped for d > 5000,
-//	            as in the peers)
+//	            Gram panels (GramAddPanel) straight into D, see dense
+//	            (skipped for d > 5000, as in the peers)
 //
 // Besides ns/op (wall time) each benchmark reports cpu-ms/op, the process's
 // CPU time per op: with one worker it is the kernel's cost even when other
@@ -50,7 +52,12 @@ type nnKernelBench struct {
 	dst   []float64
 }
 
-func nnNewKernelBench(b *testing.B, n, in, hidden int) *nnKernelBench {
+func nnNewKernelBench(b testing.TB, n, in, hidden int) *nnKernelBench {
+	b.Helper()
+	return nnNewKernelBenchWorkers(b, n, in, hidden, runtime.GOMAXPROCS(0))
+}
+
+func nnNewKernelBenchWorkers(b testing.TB, n, in, hidden, nw int) *nnKernelBench {
 	b.Helper()
 	data := nnTestData(uint64(n), n, in, 1, false)
 	m, err := NewTwoLayer(data, hidden, Tanh, Squared)
@@ -62,7 +69,6 @@ func nnNewKernelBench(b *testing.B, n, in, hidden int) *nnKernelBench {
 	k.v = nnTestVec(2, k.d, 1)
 	k.c = make([]float64, n)
 	k.s = make([]float64, n)
-	nw := runtime.GOMAXPROCS(0)
 	for range nw {
 		k.evs = append(k.evs, m.NewEvaluator(k.chunk))
 		k.rows = append(k.rows, make([]float64, k.chunk*k.d))
@@ -151,27 +157,58 @@ func (k *nnKernelBench) persampleFull(g []float64) {
 	})
 }
 
-// dense sets the upper triangle of the d×d dst to D. The partials must be
-// d×d (see the benchmark).
+// nnDensePanels is the number of column panels of the dense kernel. It is
+// fixed (not the worker count) so that the result is bit-identical for any
+// number of workers.
+const nnDensePanels = 4
+
+// dense sets the upper triangle of the d×d dst to D the way an engine can
+// without d×d partial sums: the upper triangle is cut into nnDensePanels
+// column panels of equal work; the workers claim panels, and a panel's
+// worker runs over all chunks in order, recomputing the chunk's rows
+// (Grads, centred) and adding their Gram panel into dst (GramAddPanel).
+// Every entry of D is thus summed over the chunks in chunk order by one
+// goroutine, and the rows are recomputed nnDensePanels times (N·d each,
+// small next to the N·d²/2 of the Gram matrix).
 func (k *nnKernelBench) dense(dst []float64) {
-	d := k.d
 	k.grad(k.mean)
-	for _, p := range k.parts {
-		clear(p)
-	}
-	k.pass(func(wk, lo, hi int) {
-		m := hi - lo
-		rows := k.rows[wk][:m*d]
-		k.evs[wk].Grads(rows, k.w, lo, hi)
-		for i := 0; i < m; i++ {
-			r := rows[i*d : (i+1)*d]
-			for j, g := range k.mean {
-				r[j] -= g
+	k.denseCentred(dst)
+}
+
+// denseCentred is dense with the mean gradient already in k.mean.
+func (k *nnKernelBench) denseCentred(dst []float64) {
+	d := k.d
+	clear(dst)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for wk := range k.evs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				p := int(next.Add(1)) - 1
+				if p >= nnDensePanels {
+					return
+				}
+				j0 := int(math.Round(float64(d) * math.Sqrt(float64(p)/nnDensePanels)))
+				j1 := int(math.Round(float64(d) * math.Sqrt(float64(p+1)/nnDensePanels)))
+				for lo := 0; lo < k.n; lo += k.chunk {
+					hi := min(lo+k.chunk, k.n)
+					m := hi - lo
+					rows := k.rows[wk][:m*d]
+					k.evs[wk].Grads(rows, k.w, lo, hi)
+					for i := 0; i < m; i++ {
+						r := rows[i*d : i*d+j1]
+						for j, g := range k.mean[:j1] {
+							r[j] -= g
+						}
+					}
+					GramAddPanel(dst, 1, rows, m, d, j0, j1)
+				}
 			}
-		}
-		GramAdd(k.parts[wk], 1, rows, m, d)
-	})
-	k.reduce(dst)
+		}()
+	}
+	wg.Wait()
 	inv := 1 / float64(k.n)
 	for i := 0; i < d; i++ {
 		r := dst[i*d+i : (i+1)*d]
@@ -224,11 +261,59 @@ func BenchmarkTwoLayerKernels(b *testing.B) {
 			if k.d > 5000 {
 				return nil
 			}
-			for i := range k.parts {
-				k.parts[i] = make([]float64, k.d*k.d)
-			}
 			dst := make([]float64, k.d*k.d)
 			return func() { k.dense(dst) }
 		})
 	}
+}
+
+// TestNNKernelBench checks the benchmarked kernels against each other and
+// against D formed naively from the per-sample gradients: grad is the mean
+// row, dv is D v, and dense is D — bit for bit the same for 1 and 3
+// workers (the panel scheme sums every entry in chunk order). Tolerances:
+// the kernels reorder sums of N = 300 terms, so they agree to ~1e-13.
+func TestNNKernelBench(t *testing.T) {
+	const N, in, hidden = 300, 5, 7
+	k1 := nnNewKernelBenchWorkers(t, N, in, hidden, 1)
+	k3 := nnNewKernelBenchWorkers(t, N, in, hidden, 3)
+	d := k1.d
+	g := make([]float64, N*d)
+	k1.persampleFull(g)
+	mean := make([]float64, d)
+	for n := 0; n < N; n++ {
+		for j := range mean {
+			mean[j] += g[n*d+j] / N
+		}
+	}
+	want := make([]float64, d*d)
+	for n := 0; n < N; n++ {
+		r := g[n*d : (n+1)*d]
+		for i := range r {
+			for j := i; j < d; j++ {
+				want[i*d+j] += (r[i] - mean[i]) * (r[j] - mean[j]) / N
+			}
+		}
+	}
+	grad := make([]float64, d)
+	k3.grad(grad)
+	nnAssertClose(t, "grad vs mean row", grad, mean, 1e-13)
+	d1, d3 := make([]float64, d*d), make([]float64, d*d)
+	k1.dense(d1)
+	copy(k3.mean, k1.mean) // k.grad's sum depends on the worker count
+	k3.denseCentred(d3)
+	nnAssertClose(t, "dense vs naive D", d1, want, 1e-13)
+	for i := range d1 {
+		if d1[i] != d3[i] {
+			t.Fatalf("dense: entry %d differs between 1 and 3 workers: %v vs %v", i, d1[i], d3[i])
+		}
+	}
+	dv, wantDv := make([]float64, d), make([]float64, d)
+	k3.dv(dv)
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			dij := want[min(i, j)*d+max(i, j)]
+			wantDv[i] += dij * k3.v[j]
+		}
+	}
+	nnAssertClose(t, "dv vs naive D v", dv, wantDv, 1e-13)
 }
