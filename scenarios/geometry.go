@@ -47,6 +47,19 @@ type GeometryReport struct {
 	R0 float64 `json:"r0"`
 	R1 float64 `json:"r1"`
 	R2 float64 `json:"r2"`
+
+	// rbm scenarios only (absent from the JSON of other kinds); see
+	// rbm_geometry.go.
+	//
+	// KL is KL(p_data ‖ p_model(w)), exactly (= loss − H(p_data)).
+	KL *float64 `json:"kl,omitempty"`
+	// DiffusionCD is the per-sample covariance D_cd(w) of CD-k gradient
+	// estimates (engine.Geometry.CDDiffusion with the cd section's k, batch
+	// and samples), comparable entry by entry with Diffusion; nil when
+	// d > GeometryDenseMaxDim.
+	DiffusionCD [][]float64 `json:"diffusion_cd,omitempty"`
+	// LambdaMaxCD is λ_max(D_cd(w)).
+	LambdaMaxCD *float64 `json:"lambda_max_cd,omitempty"`
 }
 
 // GeometryAt evaluates the geometry of the built scenario b at w along v
@@ -154,6 +167,9 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 		return nil, err
 	}
 	r.R0, r.R1, r.R2 = res.R0, res.R1, res.R2
+	if err := r.addRBM(ctx, g, b, w); err != nil { // rbm only (rbm_geometry.go)
+		return nil, err
+	}
 	if err := r.checkFinite(); err != nil {
 		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
 	}
