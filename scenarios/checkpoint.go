@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
 	"errors"
@@ -75,9 +76,9 @@ type Checkpoint struct {
 	Format int
 	// Version is the grd version that wrote it.
 	Version string
-	// ScenarioHash is the SHA-256 of the filled scenario's JSON
-	// (ScenarioHash); Source is where the scenario was read from (an
-	// absolute file path or builtin:<name>).
+	// ScenarioHash is the SHA-256 of the filled scenario's JSON, w0, the
+	// data and the quadratic samples (as exact bits); Source is where the
+	// scenario was read from (an absolute file path or builtin:<name>).
 	ScenarioHash, Source string
 	// Epsilon is the ε of the run (a check that the set-up is the same).
 	Epsilon float64
@@ -132,15 +133,37 @@ func (r *Rows) trajectory(flow string) *engine.Trajectory {
 		W: r.W, WStd: r.WStd, U: r.U}
 }
 
-// ScenarioHash returns the SHA-256 (hex) of the filled scenario's JSON:
-// two scenarios with the same hash run the same computation.
-func ScenarioHash(sc *Scenario) (string, error) {
-	b, err := sc.JSON()
+// setupHash returns the SHA-256 (hex) of everything a run computes from:
+// the filled scenario's JSON, w0, the data (X, Y) and the quadratic
+// samples, all as exact bits. Two runs with the same hash compute the same
+// thing (with the same grd).
+func setupHash(p *prepared) (string, error) {
+	b, err := p.sc.JSON()
 	if err != nil {
-		return "", fmt.Errorf("scenarios: %s: hashing the scenario: %w", sc.Name, err)
+		return "", fmt.Errorf("scenarios: %s: hashing the scenario: %w", p.sc.Name, err)
 	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:]), nil
+	h := sha256.New()
+	h.Write(b)
+	var buf [8]byte
+	put := func(label string, xs []float64) {
+		h.Write([]byte(label))
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(xs)))
+		h.Write(buf[:])
+		for _, x := range xs {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(x))
+			h.Write(buf[:])
+		}
+	}
+	put("w0", p.b.W0)
+	if d := p.b.Data; d != nil {
+		put("x", d.X)
+		put("y", d.Y)
+	}
+	for _, q := range p.b.Quad {
+		put("A", q.A)
+		put("c", q.C)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadCheckpoint reads DIR/CheckpointFile. A missing file, a file that is
@@ -183,19 +206,20 @@ func (ck *Checkpoint) Encode(w io.Writer) error {
 	return gob.NewEncoder(w).Encode(ck)
 }
 
-// check reports whether ck can continue a run of sc with grd version
-// version and ε eps.
-func (ck *Checkpoint) check(sc *Scenario, version string, eps float64) error {
+// check reports whether ck can continue the prepared run p with grd
+// version version.
+func (ck *Checkpoint) check(p *prepared, version string) error {
+	sc, eps := p.sc, p.eps
 	if ck.Version != version {
 		return fmt.Errorf("scenarios: %w: written by grd %s, this is grd %s (finish the run with grd %s, or start afresh)",
 			ErrCheckpoint, ck.Version, version, ck.Version)
 	}
-	h, err := ScenarioHash(sc)
+	h, err := setupHash(p)
 	if err != nil {
 		return err
 	}
 	if h != ck.ScenarioHash {
-		return fmt.Errorf("scenarios: %w: it belongs to another scenario (%s, hash %.12s…; this is %s, hash %.12s…): resume with the scenario it was written for, or start afresh",
+		return fmt.Errorf("scenarios: %w: it belongs to another scenario or other data (%s, hash %.12s…; this is %s, hash %.12s…): resume with the scenario and data it was written for, or start afresh",
 			ErrCheckpoint, ck.Source, ck.ScenarioHash, sc.Name, h)
 	}
 	if math.Float64bits(eps) != math.Float64bits(ck.Epsilon) {
@@ -240,7 +264,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("scenarios: %s: CheckpointOptions.Dir is empty (want the output directory)", p.sc.Name)
 	}
-	h, err := ScenarioHash(p.sc)
+	h, err := setupHash(p)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +277,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 	rc := &runCheckpoint{opts: opts, flows: map[string]*flowCk{},
 		header: Checkpoint{Format: CheckpointFormat, Version: opts.Version, ScenarioHash: h, Source: src, Epsilon: p.eps}}
 	if r := opts.Resume; r != nil {
-		if err := r.check(p.sc, opts.Version, p.eps); err != nil {
+		if err := r.check(p, opts.Version); err != nil {
 			return nil, err
 		}
 		for i := range r.Flows {

@@ -239,3 +239,38 @@ func TestCheckpointRefused(t *testing.T) {
 		t.Errorf("missing file: err = %v", err)
 	}
 }
+
+// TestCheckpointRefusesOtherData: the same scenario file over a changed
+// data file is another computation: its checkpoint is refused.
+func TestCheckpointRefusesOtherData(t *testing.T) {
+	dir := t.TempDir()
+	scen, csv := filepath.Join(dir, "s.yaml"), filepath.Join(dir, "d.csv")
+	if err := writeFile(scen, "name: lr\ndata: {csv: d.csv}\nmodel: {kind: linear-regression}\nflows: [gd]\ntime: {t1: 3, outputs: 4}\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(csv, "x,y\n0,1\n1,3\n2,4\n"); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(scen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := interruptAt(t, sc, out, nil, FlowGD, 2); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	ck, err := ReadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(csv, "x,y\n0,1\n1,3\n2,5\n"); err != nil {
+		t.Fatal(err)
+	}
+	if sc, err = Load(scen); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), sc, RunOptions{Checkpoint: &CheckpointOptions{Dir: out, Version: "test", Resume: ck}})
+	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "another scenario or other data") {
+		t.Errorf("err = %v, want ErrCheckpoint naming other data", err)
+	}
+}
