@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/models/modeltest"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// TestCDMetricConformance: the CD metric model passes the models
+// conformance harness (every derivative against finite differences, chunk
+// additivity, concurrency, allocations), its mean loss and gradient are
+// the RBM's exactly (to rounding), and its diffusion matrix is the
+// population covariance of the per-sample CD estimates
+// ξ_m = ∇F(v_{n_m}) − ∇F(ṽ_m), built here directly from the stored
+// patterns and chain states.
+func TestCDMetricConformance(t *testing.T) {
+	p, _ := models.BarsAndStripes(2)
+	rbm, err := models.NewRBM(p, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rbm.Dim()
+	rng := rand.New(rand.NewPCG(2, 3))
+	vec := func(s float64) []float64 {
+		x := make([]float64, d)
+		for i := range x {
+			x[i] = s * rng.NormFloat64()
+		}
+		return x
+	}
+	w0, v, u := vec(0.5), vec(0.5), vec(0.5)
+	cm, err := NewCDMetric(rbm, w0, CDDiffusionSpec{K: 2, Samples: 37, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modeltest.Check(t, cm, w0, v, u, nil)
+
+	ctx := context.Background()
+	g, gr := New(cm, nil), New(rbm, nil)
+	w := vec(0.5) // away from w0
+	gc, ge := make([]float64, d), make([]float64, d)
+	fc, err := g.LossGrad(ctx, gc, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe, err := gr.LossGrad(ctx, ge, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(fc-fe) > 1e-12*math.Abs(fe) || floats.Distance(gc, ge, math.Inf(1)) > 1e-12*(1+floats.Norm(ge, math.Inf(1))) {
+		t.Errorf("mean loss %v vs %v, gradient differs by %g", fc, fe, floats.Distance(gc, ge, math.Inf(1)))
+	}
+	if kl := cm.KL(w); kl != rbm.KL(w) {
+		t.Errorf("KL %v vs %v", kl, rbm.KL(w))
+	}
+	var dm mat.SymDense
+	if err := g.Diffusion(ctx, &dm, w); err != nil {
+		t.Fatal(err)
+	}
+	// ξ_m from the stored pos/neg patterns: F(v) differences via the
+	// per-sample gradients of the two RBMs (log Z cancels).
+	m := cm.Len()
+	xi := mat.NewDense(m, d, nil)
+	gp, gn := make([]float64, m*d), make([]float64, m*d)
+	cm.pos.NewEvaluator(m).Grads(gp, w, 0, m)
+	cm.neg.NewEvaluator(m).Grads(gn, w, 0, m)
+	mean := make([]float64, d)
+	for r := range m {
+		row := xi.RawRowView(r)
+		floats.SubTo(row, gp[r*d:(r+1)*d], gn[r*d:(r+1)*d])
+		floats.AddScaled(mean, 1/float64(m), row)
+	}
+	for r := range m {
+		floats.Sub(xi.RawRowView(r), mean)
+	}
+	var want mat.SymDense
+	want.SymOuterK(1/float64(m), xi.T())
+	var diff mat.Dense
+	diff.Sub(&dm, &want)
+	if e := mat.Norm(&diff, math.Inf(1)); e > 1e-10*mat.Norm(&want, math.Inf(1)) {
+		t.Errorf("D of the CD metric differs from Cov(ξ) by %g (‖Cov‖ = %g)", e, mat.Norm(&want, math.Inf(1)))
+	}
+	// The chain states are CD-k states: at w0 they are binary.
+	for r := range m {
+		for _, x := range cm.neg.Pattern(r) {
+			if x != 0 && x != 1 {
+				t.Fatalf("chain state %d holds %v", r, x)
+			}
+		}
+	}
+}
+
+// TestCDMetricFlows: ngd and grd run on the CD metric (ε from its λ_max at
+// w0) and record the exact KL, which decreases, while the CD metric's λ_max at w0 agrees with
+// CDDiffusion's estimate within its statistical error (both use M = 2048
+// per-sample estimates from different draws; relative error ≈ 2·sqrt(2/M)
+// ≈ 6%, 20% allowed).
+func TestCDMetricFlows(t *testing.T) {
+	rbm, w0 := cdBars(t, 4)
+	ctx := context.Background()
+	cm, err := NewCDMetric(rbm, w0, CDDiffusionSpec{Samples: 2048, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(cm, nil)
+	eps, lam, err := g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dcd mat.SymDense
+	lamCD, err := New(rbm, nil).CDDiffusion(ctx, &dcd, w0, CDDiffusionSpec{Samples: 2048, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(lam-lamCD) > 0.2*lamCD {
+		t.Errorf("λ_max of the CD metric %g vs CDDiffusion %g", lam, lamCD)
+	}
+	// The flows on a cheaper metric (M = 256), with its own ε.
+	cm, err = NewCDMetric(rbm, w0, CDDiffusionSpec{Samples: 256, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = New(cm, nil)
+	if eps, _, err = g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	times := flLinspace(0, 20, 5)
+	met := Metric{Epsilon: eps, Inverse: WeakField, Christoffel: WeakField}
+	for _, flow := range []string{FlowNGD, FlowGRD} {
+		tr := flRun(t, g, w0, FlowSpec{Flow: flow, Times: times, Metric: met,
+			Settings: integrators.Settings{RTol: 1e-6, ATol: 1e-8}})
+		if len(tr.KL) != len(times) || !(tr.KL[4] < tr.KL[0]) {
+			t.Errorf("%s: KL %v: want recorded and decreasing", flow, tr.KL)
+		}
+		if e := math.Abs(tr.KL[4] - rbm.KL(tr.W[4])); e > 1e-12 {
+			t.Errorf("%s: recorded KL %v vs RBM KL %v", flow, tr.KL[4], rbm.KL(tr.W[4]))
+		}
+	}
+}
