@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build run test test-race bench bench-peers lint fmt clean
+.PHONY: all build run test test-race bench bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -32,6 +32,17 @@ bench: build
 # installs Debian packages, takes tens of minutes; writes bench/results/. Not run by CI.
 bench-peers:
 	bash bench/peers/run.sh
+
+# Fuzz every input decoder for FUZZTIME each, one after the other (go test
+# -fuzz takes one target at a time): scenario files, CSV data, weight files,
+# checkpoint files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
+FUZZTIME    ?= 60s
+FUZZ_TARGETS = FuzzParse FuzzLoadCSV FuzzReadWeights FuzzDecodeCheckpoint
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) ./scenarios || exit 1; \
+	done
 
 lint:
 	$(GO) vet ./...
