@@ -21,7 +21,7 @@ func GramAdd(c []float64, alpha float64, a []float64, m, d int) {
 // GramAddPanel is GramAdd restricted to the column panel [j0, j1) of the
 // upper triangle: it adds α (AᵀA)_ij to c[i·d+j] for all i ≤ j with
 // j0 ≤ j < j1 (one GEMM for the rows above the panel's diagonal block, one
-// SYRK for the block). Panels that partition [0, d) write disjoint entries
+// SYRK for the block; both serial, on the calling goroutine). Panels that partition [0, d) write disjoint entries
 // of c, so they can run on different goroutines into one c, each summing
 // its entries over row blocks of A in the same order whatever the number
 // of goroutines; panel boundaries d·√(p/P), p = 0..P, give P panels of
@@ -36,7 +36,7 @@ func GramAddPanel(c []float64, alpha float64, a []float64, m, d, j0, j1 int) {
 		return
 	}
 	if j0 > 0 {
-		nnBLAS.Dgemm(blas.Trans, blas.NoTrans, j0, j1-j0, m, alpha, a, d, a[j0:], d, 1, c[j0:], d)
+		nnGemm(true, false, j0, j1-j0, m, alpha, a, d, a[j0:], d, 1, c[j0:], d)
 	}
 	nnBLAS.Dsyrk(blas.Upper, blas.Trans, j1-j0, m, alpha, a[j0:], d, 1, c[j0*d+j0:], d)
 }
