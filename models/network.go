@@ -69,6 +69,15 @@ import (
 //
 // so for o ≪ n the Directional and fused Accumulate sweeps cost about 1 and
 // 1.5 gradient passes.
+//
+// BLAS. The GEMMs go through nnGemm, chosen at compile time: gonum's
+// pure-Go kernels by default (blas_purego.go), OpenBLAS through cgo with the
+// build tag openblas (blas_openblas.go). Measured on the two-layer tanh net
+// with o = 1 (BenchmarkTwoLayerKernels), the gradient pass is GEMM-bound:
+// with gonum about 70% of its time is in the GEMMs (≈ 7–8 GFLOP/s, the
+// axpy and dot kernels of gonum's Dgemm) and 10–15% in tanh; OpenBLAS runs
+// the same GEMMs about 3× faster. Grads (rows g_n) is bound by storing the
+// N·d outputs (the h·n outer-product block δ_n x_nᵀ per sample).
 
 // nnNet is an immutable feed-forward network over a data set.
 type nnNet struct {
