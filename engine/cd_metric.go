@@ -38,11 +38,16 @@ import (
 // which an adaptive integrator cannot step over efficiently and which has
 // no Christoffel symbols at the jumps.
 //
-// Cost: each pass runs over the M samples (two RBM per-sample passes)
-// plus, once per new w (and per new direction), one pass over the N data
-// patterns for the shared f, ∇f, H v and ∇³f[u,u].
+// Cost: the M samples hold at most N distinct patterns and 2^{n_v}
+// distinct chain states; the evaluator computes losses and gradient rows
+// of the distinct ones once per w (Hessian-vector rows once per (w, v),
+// third-derivative rows once per (w, u)), plus one pass over the N data
+// patterns for the shared f, ∇f, H v and ∇³f[u,u]; a chunk of samples
+// then costs O(chunk·d) gathers.
 type CDMetric struct {
-	data, pos, neg *models.RBM
+	data, pos, neg *models.RBM // pos, neg: the distinct patterns and chain states
+	posIdx, negIdx []int       // sample m uses pos row posIdx[m], neg row negIdx[m]
+	posW, negW     []float64   // multiplicity/M of each distinct row
 	k, m           int
 }
 
@@ -68,26 +73,48 @@ func NewCDMetric(rbm *models.RBM, w0 []float64, spec CDDiffusionSpec) (*CDMetric
 	nv, nh, n := rbm.Visible(), rbm.Hidden(), rbm.Len()
 	rng := rand.New(rand.NewPCG(mix64(spec.Seed), mix64(^uint64(1))))
 	est := rbm.NewCD(rng)
-	pos := make([]float64, 0, m*nv)
-	neg := make([]float64, m*nv)
+	c := &CDMetric{data: rbm, k: k, m: m, posIdx: make([]int, m), negIdx: make([]int, m)}
+	var pos, neg []float64
+	posAt, negAt := map[uint32]int{}, map[uint32]int{}
+	key := func(v []float64) uint32 {
+		var b uint32
+		for i, x := range v {
+			if x != 0 {
+				b |= 1 << i
+			}
+		}
+		return b
+	}
+	intern := func(at map[uint32]int, rows *[]float64, wts *[]float64, v []float64) int {
+		kv := key(v)
+		j, ok := at[kv]
+		if !ok {
+			j = len(*wts)
+			at[kv] = j
+			*rows = append(*rows, v...)
+			*wts = append(*wts, 0)
+		}
+		(*wts)[j] += 1 / float64(m)
+		return j
+	}
+	chain := make([]float64, nv)
 	for r := range m {
 		p := rbm.Pattern(rng.IntN(n))
-		pos = append(pos, p...)
-		chain := neg[r*nv : (r+1)*nv]
 		copy(chain, p)
 		for range k {
 			est.GibbsStep(w0, chain)
 		}
+		c.posIdx[r] = intern(posAt, &pos, &c.posW, p)
+		c.negIdx[r] = intern(negAt, &neg, &c.negW, chain)
 	}
-	rp, err := models.NewRBM(pos, nv, nh)
-	if err != nil {
+	var err error
+	if c.pos, err = models.NewRBM(pos, nv, nh); err != nil {
 		return nil, fmt.Errorf("engine: CD metric: %w", err)
 	}
-	rn, err := models.NewRBM(neg, nv, nh)
-	if err != nil {
+	if c.neg, err = models.NewRBM(neg, nv, nh); err != nil {
 		return nil, fmt.Errorf("engine: CD metric: %w", err)
 	}
-	return &CDMetric{data: rbm, pos: rp, neg: rn, k: k, m: m}, nil
+	return c, nil
 }
 
 // Name returns e.g. "cd-metric(k=1, M=4096) of rbm(nv=9, nh=8)".
@@ -110,45 +137,77 @@ func (c *CDMetric) KL(w []float64) float64 { return c.data.KL(w) }
 // RBM returns the underlying RBM.
 func (c *CDMetric) RBM() *models.RBM { return c.data }
 
+// Sample returns the positive pattern v_{n_m} and the chain state ṽ_m of
+// sample m (aliasing the model's copies: do not modify them).
+func (c *CDMetric) Sample(m int) (pos, neg []float64) {
+	return c.pos.Pattern(c.posIdx[m]), c.neg.Pattern(c.negIdx[m])
+}
+
 // NewEvaluator returns an Evaluator for chunks of at most maxChunk of the
-// M samples. It panics if maxChunk < 1.
+// M samples. Its memory is O((P + Q)·d) for the P distinct patterns and Q
+// distinct chain states. It panics if maxChunk < 1.
 func (c *CDMetric) NewEvaluator(maxChunk int) models.Evaluator {
 	if maxChunk < 1 {
 		panic(fmt.Sprintf("engine: CDMetric.NewEvaluator: maxChunk = %d, want ≥ 1", maxChunk))
 	}
-	d := c.Dim()
-	gc := min(256, max(c.data.Len(), c.m))
-	return &cdMetricEval{c: c, d: d, gc: gc,
-		evD: c.data.NewEvaluator(gc), evP: c.pos.NewEvaluator(max(gc, maxChunk)), evN: c.neg.NewEvaluator(max(gc, maxChunk)),
+	d, n := c.Dim(), c.data.Len()
+	np, nn := c.pos.Len(), c.neg.Len()
+	gc := min(256, n)
+	side := func(r *models.RBM, k int) cdSide {
+		return cdSide{ev: r.NewEvaluator(k), loss: make([]float64, k), g: make([]float64, k*d),
+			h: make([]float64, k*d), t: make([]float64, k*d)}
+	}
+	return &cdMetricEval{c: c, d: d, gc: gc, evD: c.data.NewEvaluator(gc),
+		p: side(c.pos, np), n: side(c.neg, nn),
 		wF: make([]float64, d), gf: make([]float64, d), gpsi: make([]float64, d),
 		wH: make([]float64, d), vH: make([]float64, d), hv: make([]float64, d), hpsi: make([]float64, d),
 		wT: make([]float64, d), uT: make([]float64, d), third: make([]float64, d), tpsi: make([]float64, d),
-		a: make([]float64, max(gc, maxChunk)), b: make([]float64, max(gc, maxChunk)),
-		a2: make([]float64, max(gc, maxChunk)), b2: make([]float64, max(gc, maxChunk)),
-		rows: make([]float64, max(gc, maxChunk)*d)}
+		a: make([]float64, gc), rows: make([]float64, gc*d)}
 }
 
-// cdMetricEval caches the shared (mean) terms per w, (w, v) and (w, u).
+// cdSide holds the cached rows of the distinct patterns (or chain states).
+type cdSide struct {
+	ev      models.Evaluator
+	loss    []float64 // F + log Z per distinct row, at wF
+	g, h, t []float64 // gradient rows at wF; H v rows at (wH, vH); ∇³[u,u] rows at (wT, uT)
+}
+
+// cdMetricEval caches the shared terms and the distinct rows per w,
+// (w, v) and (w, u).
 type cdMetricEval struct {
-	c             *CDMetric
-	d, gc         int
-	evD, evP, evN models.Evaluator
+	c     *CDMetric
+	d, gc int
+	evD   models.Evaluator
+	p, n  cdSide
 
 	okF      bool
 	wF       []float64
 	f, psi   float64
 	gf, gpsi []float64 // ∇f, ∇ψ̄
 
-	okH              bool
-	wH, vH           []float64
-	hv, hpsi         []float64 // H v, mean ∇²ψ_m v
-	sv, spsi, qv, qp float64   // ∇f·v, mean ∇ψ·v, vᵀHv, mean vᵀ∇²ψ v
+	okH      bool
+	wH, vH   []float64
+	hv, hpsi []float64 // H v, mean ∇²ψ_m v
+	qv, qp   float64   // vᵀHv, mean vᵀ∇²ψ v
 
-	okT          bool
-	wT, uT       []float64
-	third, tpsi  []float64 // mean ∇³f_n[u,u], mean ∇³ψ_m[u,u]
-	a, b, a2, b2 []float64
-	rows         []float64
+	okT         bool
+	wT, uT      []float64
+	third, tpsi []float64 // mean ∇³f_n[u,u], mean ∇³ψ_m[u,u]
+
+	a    []float64
+	rows []float64
+}
+
+// weighted sets dst = Σ_j wt_j row_j − (same for the other side).
+func (e *cdMetricEval) weighted(dst, pRows, nRows []float64) {
+	d := e.d
+	clear(dst)
+	for j, x := range e.c.posW {
+		floats.AddScaled(dst, x, pRows[j*d:(j+1)*d])
+	}
+	for j, x := range e.c.negW {
+		floats.AddScaled(dst, -x, nRows[j*d:(j+1)*d])
+	}
 }
 
 func (e *cdMetricEval) ensureF(w []float64) {
@@ -156,29 +215,24 @@ func (e *cdMetricEval) ensureF(w []float64) {
 		return
 	}
 	copy(e.wF, w)
-	n, m := e.c.data.Len(), e.c.m
-	e.f, e.psi = 0, 0
+	n := e.c.data.Len()
+	e.f = 0
 	clear(e.gf)
-	clear(e.gpsi)
 	for lo := 0; lo < n; lo += e.gc {
 		hi := min(lo+e.gc, n)
 		e.evD.Losses(e.a[:hi-lo], w, lo, hi)
 		e.f += floats.Sum(e.a[:hi-lo])
-		fill(e.b[:hi-lo], 1/float64(n))
-		e.evD.Accumulate(e.gf, e.b[:hi-lo], nil, w, nil, lo, hi)
+		fill(e.a[:hi-lo], 1/float64(n))
+		e.evD.Accumulate(e.gf, e.a[:hi-lo], nil, w, nil, lo, hi)
 	}
 	e.f /= float64(n)
-	for lo := 0; lo < m; lo += e.gc {
-		hi := min(lo+e.gc, m)
-		e.evP.Losses(e.a[:hi-lo], w, lo, hi)
-		e.evN.Losses(e.b[:hi-lo], w, lo, hi)
-		e.psi += floats.Sum(e.a[:hi-lo]) - floats.Sum(e.b[:hi-lo])
-		fill(e.a[:hi-lo], 1/float64(m))
-		fill(e.b[:hi-lo], -1/float64(m))
-		e.evP.Accumulate(e.gpsi, e.a[:hi-lo], nil, w, nil, lo, hi)
-		e.evN.Accumulate(e.gpsi, e.b[:hi-lo], nil, w, nil, lo, hi)
+	for _, s := range []*cdSide{&e.p, &e.n} {
+		k := len(s.loss)
+		s.ev.Losses(s.loss, w, 0, k)
+		s.ev.Grads(s.g, w, 0, k)
 	}
-	e.psi /= float64(m)
+	e.psi = floats.Dot(e.c.posW, e.p.loss) - floats.Dot(e.c.negW, e.n.loss)
+	e.weighted(e.gpsi, e.p.g, e.n.g)
 	e.okF = true
 }
 
@@ -189,22 +243,17 @@ func (e *cdMetricEval) ensureH(w, v []float64) {
 	}
 	copy(e.wH, w)
 	copy(e.vH, v)
-	n, m := e.c.data.Len(), e.c.m
+	n := e.c.data.Len()
 	clear(e.hv)
-	clear(e.hpsi)
 	for lo := 0; lo < n; lo += e.gc {
 		hi := min(lo+e.gc, n)
-		fill(e.b[:hi-lo], 1/float64(n))
-		e.evD.Accumulate(e.hv, nil, e.b[:hi-lo], w, v, lo, hi)
+		fill(e.a[:hi-lo], 1/float64(n))
+		e.evD.Accumulate(e.hv, nil, e.a[:hi-lo], w, v, lo, hi)
 	}
-	for lo := 0; lo < m; lo += e.gc {
-		hi := min(lo+e.gc, m)
-		fill(e.a[:hi-lo], 1/float64(m))
-		fill(e.b[:hi-lo], -1/float64(m))
-		e.evP.Accumulate(e.hpsi, nil, e.a[:hi-lo], w, v, lo, hi)
-		e.evN.Accumulate(e.hpsi, nil, e.b[:hi-lo], w, v, lo, hi)
+	for _, s := range []*cdSide{&e.p, &e.n} {
+		s.ev.HessVecs(s.h, w, v, 0, len(s.loss))
 	}
-	e.sv, e.spsi = floats.Dot(e.gf, v), floats.Dot(e.gpsi, v)
+	e.weighted(e.hpsi, e.p.h, e.n.h)
 	e.qv, e.qp = floats.Dot(e.hv, v), floats.Dot(e.hpsi, v)
 	e.okH = true
 }
@@ -215,24 +264,20 @@ func (e *cdMetricEval) ensureT(w, u []float64) {
 	}
 	copy(e.wT, w)
 	copy(e.uT, u)
-	n, m, d := e.c.data.Len(), e.c.m, e.d
+	n, d := e.c.data.Len(), e.d
 	clear(e.third)
-	clear(e.tpsi)
-	add := func(ev models.Evaluator, dst []float64, lo, hi int, scale float64) {
+	for lo := 0; lo < n; lo += e.gc {
+		hi := min(lo+e.gc, n)
 		rows := e.rows[:(hi-lo)*d]
-		ev.ThirdVecs(rows, w, u, lo, hi)
+		e.evD.ThirdVecs(rows, w, u, lo, hi)
 		for i := range hi - lo {
-			floats.AddScaled(dst, scale, rows[i*d:(i+1)*d])
+			floats.AddScaled(e.third, 1/float64(n), rows[i*d:(i+1)*d])
 		}
 	}
-	for lo := 0; lo < n; lo += e.gc {
-		add(e.evD, e.third, lo, min(lo+e.gc, n), 1/float64(n))
+	for _, s := range []*cdSide{&e.p, &e.n} {
+		s.ev.ThirdVecs(s.t, w, u, 0, len(s.loss))
 	}
-	for lo := 0; lo < m; lo += e.gc {
-		hi := min(lo+e.gc, m)
-		add(e.evP, e.tpsi, lo, hi, 1/float64(m))
-		add(e.evN, e.tpsi, lo, hi, -1/float64(m))
-	}
+	e.weighted(e.tpsi, e.p.t, e.n.t)
 	e.okT = true
 }
 
@@ -242,55 +287,45 @@ func fill(x []float64, v float64) {
 	}
 }
 
+// row returns the rows of sample m in the pos and neg caches rp, rn.
+func (e *cdMetricEval) row(rp, rn []float64, m int) (p, n []float64) {
+	d := e.d
+	i, j := e.c.posIdx[m], e.c.negIdx[m]
+	return rp[i*d : (i+1)*d], rn[j*d : (j+1)*d]
+}
+
 // Losses sets loss[i] = f + ψ_n − ψ̄.
 func (e *cdMetricEval) Losses(loss, w []float64, lo, hi int) {
 	e.ensureF(w)
-	k := hi - lo
-	e.evP.Losses(e.a[:k], w, lo, hi)
-	e.evN.Losses(e.b[:k], w, lo, hi)
-	for i := range loss[:k] {
-		loss[i] = e.f + (e.a[i] - e.b[i]) - e.psi
+	for i := range loss[:hi-lo] {
+		m := lo + i
+		loss[i] = e.f + (e.p.loss[e.c.posIdx[m]] - e.n.loss[e.c.negIdx[m]]) - e.psi
 	}
 }
 
 // Directional sets s and q of f̃_n along v (and the losses if asked).
 func (e *cdMetricEval) Directional(loss, s, q []float64, w, v []float64, lo, hi int) {
-	k := hi - lo
 	if q != nil {
 		e.ensureH(w, v)
 	} else {
 		e.ensureF(w)
 	}
-	var sa, sb, qa, qb, la, lb []float64
-	if s != nil {
-		sa, sb = e.a[:k], e.b[:k]
-	}
-	if q != nil {
-		qa, qb = e.a2[:k], e.b2[:k]
-	}
 	if loss != nil {
-		// Losses first, into loss (pos) and rows (neg), before the
-		// directional scratch is used.
-		la, lb = loss[:k], e.rows[:k]
-		e.evP.Losses(la, w, lo, hi)
-		e.evN.Losses(lb, w, lo, hi)
-		for i := range la {
-			la[i] = e.f + (la[i] - lb[i]) - e.psi
-		}
+		e.Losses(loss, w, lo, hi)
 	}
-	if s == nil && q == nil {
-		return
+	var sv, spsi float64
+	if s != nil {
+		sv, spsi = floats.Dot(e.gf, v), floats.Dot(e.gpsi, v)
 	}
-	e.evP.Directional(nil, sa, qa, w, v, lo, hi)
-	e.evN.Directional(nil, sb, qb, w, v, lo, hi)
-	sv := floats.Dot(e.gf, v)
-	spsi := floats.Dot(e.gpsi, v)
-	for i := range k {
+	for i := range hi - lo {
+		m := lo + i
 		if s != nil {
-			s[i] = sv + (sa[i] - sb[i]) - spsi
+			gp, gn := e.row(e.p.g, e.n.g, m)
+			s[i] = sv + (floats.Dot(gp, v) - floats.Dot(gn, v)) - spsi
 		}
 		if q != nil {
-			q[i] = e.qv + (qa[i] - qb[i]) - e.qp
+			hp, hn := e.row(e.p.h, e.n.h, m)
+			q[i] = e.qv + (floats.Dot(hp, v) - floats.Dot(hn, v)) - e.qp
 		}
 	}
 }
@@ -298,44 +333,40 @@ func (e *cdMetricEval) Directional(loss, s, q []float64, w, v []float64, lo, hi 
 // Accumulate adds Σ c_n g̃_n + e_n H̃_n v into dst.
 func (e *cdMetricEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, hi int) {
 	k := hi - lo
-	if c == nil && ew == nil {
-		return
-	}
-	// The shared terms first: their passes reuse the scratch a and b.
 	if ew != nil {
 		e.ensureH(w, v)
-	} else {
+	} else if c != nil {
 		e.ensureF(w)
 	}
-	var nc, ne []float64
 	if c != nil {
 		sc := floats.Sum(c[:k])
 		floats.AddScaled(dst, sc, e.gf)
 		floats.AddScaled(dst, -sc, e.gpsi)
-		nc = e.a[:k]
 		for i, x := range c[:k] {
-			nc[i] = -x
+			gp, gn := e.row(e.p.g, e.n.g, lo+i)
+			floats.AddScaled(dst, x, gp)
+			floats.AddScaled(dst, -x, gn)
 		}
 	}
 	if ew != nil {
 		se := floats.Sum(ew[:k])
 		floats.AddScaled(dst, se, e.hv)
 		floats.AddScaled(dst, -se, e.hpsi)
-		ne = e.b[:k]
 		for i, x := range ew[:k] {
-			ne[i] = -x
+			hp, hn := e.row(e.p.h, e.n.h, lo+i)
+			floats.AddScaled(dst, x, hp)
+			floats.AddScaled(dst, -x, hn)
 		}
 	}
-	e.evP.Accumulate(dst, c, ew, w, v, lo, hi)
-	e.evN.Accumulate(dst, nc, ne, w, v, lo, hi)
 }
 
-// rowsCombine sets row i of dst to dst_i − rows_i + shift.
-func (e *cdMetricEval) rowsCombine(dst []float64, k int, shift, minus []float64) {
+// gather sets row i of dst to rp(m) − rn(m) + shift − minus, m = lo+i.
+func (e *cdMetricEval) gather(dst, rp, rn, shift, minus []float64, lo, hi int) {
 	d := e.d
-	for i := range k {
+	for i := range hi - lo {
 		r := dst[i*d : (i+1)*d]
-		floats.Sub(r, e.rows[i*d:(i+1)*d])
+		p, n := e.row(rp, rn, lo+i)
+		floats.SubTo(r, p, n)
 		floats.Add(r, shift)
 		floats.Sub(r, minus)
 	}
@@ -344,26 +375,17 @@ func (e *cdMetricEval) rowsCombine(dst []float64, k int, shift, minus []float64)
 // Grads sets row i of dst to g̃_n.
 func (e *cdMetricEval) Grads(dst []float64, w []float64, lo, hi int) {
 	e.ensureF(w)
-	k := hi - lo
-	e.evP.Grads(dst, w, lo, hi)
-	e.evN.Grads(e.rows[:k*e.d], w, lo, hi)
-	e.rowsCombine(dst, k, e.gf, e.gpsi)
+	e.gather(dst, e.p.g, e.n.g, e.gf, e.gpsi, lo, hi)
 }
 
 // HessVecs sets row i of dst to H̃_n v.
 func (e *cdMetricEval) HessVecs(dst []float64, w, v []float64, lo, hi int) {
 	e.ensureH(w, v)
-	k := hi - lo
-	e.evP.HessVecs(dst, w, v, lo, hi)
-	e.evN.HessVecs(e.rows[:k*e.d], w, v, lo, hi)
-	e.rowsCombine(dst, k, e.hv, e.hpsi)
+	e.gather(dst, e.p.h, e.n.h, e.hv, e.hpsi, lo, hi)
 }
 
 // ThirdVecs sets row i of dst to ∇³f̃_n[u,u].
 func (e *cdMetricEval) ThirdVecs(dst []float64, w, u []float64, lo, hi int) {
 	e.ensureT(w, u)
-	k := hi - lo
-	e.evP.ThirdVecs(dst, w, u, lo, hi)
-	e.evN.ThirdVecs(e.rows[:k*e.d], w, u, lo, hi)
-	e.rowsCombine(dst, k, e.third, e.tpsi)
+	e.gather(dst, e.p.t, e.n.t, e.third, e.tpsi, lo, hi)
 }

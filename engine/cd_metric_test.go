@@ -18,8 +18,8 @@ import (
 // additivity, concurrency, allocations), its mean loss and gradient are
 // the RBM's exactly (to rounding), and its diffusion matrix is the
 // population covariance of the per-sample CD estimates
-// ξ_m = ∇F(v_{n_m}) − ∇F(ṽ_m), built here directly from the stored
-// patterns and chain states.
+// ξ_m = ∇F(v_{n_m}) − ∇F(ṽ_m), with ∇F(v) = −[σ⊗v, v, σ] written out here
+// for the stored patterns and chain states.
 func TestCDMetricConformance(t *testing.T) {
 	p, _ := models.BarsAndStripes(2)
 	rbm, err := models.NewRBM(p, 4, 3)
@@ -68,13 +68,25 @@ func TestCDMetricConformance(t *testing.T) {
 	// per-sample gradients of the two RBMs (log Z cancels).
 	m := cm.Len()
 	xi := mat.NewDense(m, d, nil)
-	gp, gn := make([]float64, m*d), make([]float64, m*d)
-	cm.pos.NewEvaluator(m).Grads(gp, w, 0, m)
-	cm.neg.NewEvaluator(m).Grads(gn, w, 0, m)
 	mean := make([]float64, d)
 	for r := range m {
+		pos, neg := cm.Sample(r)
 		row := xi.RawRowView(r)
-		floats.SubTo(row, gp[r*d:(r+1)*d], gn[r*d:(r+1)*d])
+		for j := range 3 { // ∇F(v) = −[σ⊗v, v, σ], σ = sigmoid(c + W v)
+			z, z2 := w[12+4+j], w[12+4+j]
+			for i := range 4 {
+				z += w[j*4+i] * pos[i]
+				z2 += w[j*4+i] * neg[i]
+			}
+			s, s2 := 1/(1+math.Exp(-z)), 1/(1+math.Exp(-z2))
+			for i := range 4 {
+				row[j*4+i] = -s*pos[i] + s2*neg[i]
+			}
+			row[16+j] = -s + s2
+		}
+		for i := range 4 {
+			row[12+i] = -pos[i] + neg[i]
+		}
 		floats.AddScaled(mean, 1/float64(m), row)
 	}
 	for r := range m {
@@ -87,9 +99,10 @@ func TestCDMetricConformance(t *testing.T) {
 	if e := mat.Norm(&diff, math.Inf(1)); e > 1e-10*mat.Norm(&want, math.Inf(1)) {
 		t.Errorf("D of the CD metric differs from Cov(ξ) by %g (‖Cov‖ = %g)", e, mat.Norm(&want, math.Inf(1)))
 	}
-	// The chain states are CD-k states: at w0 they are binary.
+	// The chain states are binary; the positive ones are data patterns.
 	for r := range m {
-		for _, x := range cm.neg.Pattern(r) {
+		_, neg := cm.Sample(r)
+		for _, x := range neg {
 			if x != 0 && x != 1 {
 				t.Fatalf("chain state %d holds %v", r, x)
 			}
@@ -110,7 +123,7 @@ func TestCDMetricFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := New(cm, nil)
-	eps, lam, err := g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5})
+	_, lam, err := g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +141,8 @@ func TestCDMetricFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	g = New(cm, nil)
-	if eps, _, err = g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5}); err != nil {
+	eps, _, err := g.Epsilon(ctx, w0, EpsilonSpec{Auto: true, Safety: 0.5})
+	if err != nil {
 		t.Fatal(err)
 	}
 	times := flLinspace(0, 20, 5)

@@ -22,6 +22,10 @@ type Built struct {
 	// Quad holds the quadratic samples, inline or generated (nil for other
 	// kinds): what the loss-contour plot of a 2-D quadratic evaluates.
 	Quad []models.QuadSample
+	// CDMetric is the model of metric source cd (rbm only; nil otherwise):
+	// the RBM's exact loss with the CD covariance as D. The ngd and grd
+	// flows and ε use it instead of Model (rbm.go).
+	CDMetric models.Model
 }
 
 // Build validates s, loads its data, constructs its model and its initial
@@ -117,6 +121,9 @@ func (s *Scenario) Build() (*Built, error) {
 		}
 	}
 	if b.W0, err = s.InitialWeights(b.Model.Dim()); err != nil {
+		return nil, err
+	}
+	if err := s.buildCDMetric(b); err != nil { // metric source cd (rbm.go)
 		return nil, err
 	}
 	return b, nil

@@ -29,6 +29,10 @@ type GeometryReport struct {
 	LambdaMax float64 `json:"lambda_max"`
 	// Epsilon is the scenario's ε, fixed from its w0 by its metric policy
 	// (auto: safety/λ_max(D(w0)), or the given number), whatever w is.
+	// With metric source cd (rbm), D here and in the metric quantities
+	// below (ngd_velocity, christoffel_vv, grd_accel, r0–r2) is the CD
+	// metric's (engine.CDMetric), as in a run; loss, grad, lambda_max and
+	// diffusion are always those of the exact per-sample gradients.
 	Epsilon float64 `json:"epsilon"`
 	// Diffusion is the dense D(w) as d rows of d values, nil when
 	// d > GeometryDenseMaxDim.
@@ -95,14 +99,26 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 		return nil, s.errAt("metric.christoffel", err.Error(), ErrUnknownName)
 	}
 	g := engine.New(b.Model, opts)
+	// gm is the metric's geometry: g, or for metric source cd the CD metric
+	// (rbm.go), which gives ε, the NGD velocity, Γ and the residuals.
+	gm := g
+	if b.CDMetric != nil {
+		gm = engine.New(b.CDMetric, opts)
+	}
 	// λ_max(D(w0)) by the engine's ε rule (a spread at rounding level counts
 	// as 0), then the scenario's policy, whose errors cite metric.epsilon.
 	_, lam0, err := g.Epsilon(ctx, b.W0, engine.EpsilonSpec{Auto: true})
 	if err != nil {
 		return nil, err
 	}
+	lamEps := lam0
+	if gm != g {
+		if _, lamEps, err = gm.Epsilon(ctx, b.W0, engine.EpsilonSpec{Auto: true}); err != nil {
+			return nil, err
+		}
+	}
 	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
-	eps, err := engine.ResolveEpsilon(spec, lam0)
+	eps, err := engine.ResolveEpsilon(spec, lamEps)
 	if err != nil {
 		return nil, s.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
 	}
@@ -146,7 +162,7 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 			r.Diffusion[i] = row
 		}
 	}
-	if err := g.NGDVelocity(ctx, r.NGDVelocity, w, met); err != nil {
+	if err := gm.NGDVelocity(ctx, r.NGDVelocity, w, met); err != nil {
 		return nil, err
 	}
 	if v == nil {
@@ -156,13 +172,13 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	if err := g.HessVec(ctx, r.HVP, w, r.V); err != nil {
 		return nil, err
 	}
-	if err := g.Christoffel(ctx, r.ChristoffelVV, w, r.V, met.Christoffel, eps); err != nil {
+	if err := gm.Christoffel(ctx, r.ChristoffelVV, w, r.V, met.Christoffel, eps); err != nil {
 		return nil, err
 	}
-	if err := g.Acceleration(ctx, r.GRDAccel, w, r.V, met); err != nil {
+	if err := gm.Acceleration(ctx, r.GRDAccel, w, r.V, met); err != nil {
 		return nil, err
 	}
-	res, err := g.Residuals(ctx, w, r.V, met)
+	res, err := gm.Residuals(ctx, w, r.V, met)
 	if err != nil {
 		return nil, err
 	}

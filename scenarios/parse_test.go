@@ -43,7 +43,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top key", quadBase + "modle: x\n", ErrUnknownKey,
 			[]string{"test.yaml:4: modle: unknown key \"modle\", did you mean \"model\"? (valid keys at the top level: name, seed, data, model, init, metric, flows, grd, sgd, sde, cd, integrator, time)"}},
 		{"unknown nested key", quadBase + "metric:\n  epsilon: auto\n  saftey: 0.5\n", ErrUnknownKey,
-			[]string{"test.yaml:6: metric.saftey: unknown key \"saftey\", did you mean \"safety\"? (valid keys in metric: epsilon, safety, inverse, christoffel)"}},
+			[]string{"test.yaml:6: metric.saftey: unknown key \"saftey\", did you mean \"safety\"? (valid keys in metric: epsilon, safety, inverse, christoffel, source)"}},
 		{"unknown key in list item", "name: q\nmodel:\n  kind: quadratic\n  samples:\n    - {A: [[1]], c: [0], b: 2}\ntime: {t1: 1}\n", ErrUnknownKey,
 			[]string{"test.yaml:5: model.samples[0].b: unknown key \"b\" (valid keys in model.samples[0]: A, c)"}},
 		{"case matters", quadBase + "Name: x\n", ErrUnknownKey, []string{"test.yaml:4: Name: unknown key \"Name\", did you mean \"name\"?"}},

@@ -82,6 +82,9 @@ func (s *Scenario) validateRBM() error {
 		return s.errAt("data.bars-and-stripes", fmt.Sprintf("generates binary patterns for an rbm, not for model kind %s", s.Model.Kind), ErrConflict)
 	}
 	if !rbm {
+		if err := s.validateSource(); err != nil {
+			return err
+		}
 		if s.given("cd") {
 			return s.errAt("cd", fmt.Sprintf("the cd section configures contrastive divergence of an rbm, not model kind %s", s.Model.Kind), ErrConflict)
 		}
@@ -105,6 +108,9 @@ func (s *Scenario) validateRBM() error {
 		return s.errAt("data.bars-and-stripes", "give either csv or bars-and-stripes, not both", ErrConflict)
 	case d.BarsAndStripes != 0 && (d.BarsAndStripes < 1 || d.BarsAndStripes*d.BarsAndStripes > models.RBMMaxUnits):
 		return s.errAt("data.bars-and-stripes", fmt.Sprintf("want a grid size 1..4 (n_v = size² ≤ %d), got %d", models.RBMMaxUnits, d.BarsAndStripes), ErrBadValue)
+	}
+	if err := s.validateSource(); err != nil {
+		return err
 	}
 	c := &s.CD
 	switch {
@@ -274,4 +280,57 @@ func (s *Scenario) cdEnsemble() engine.EnsembleSpec {
 func (s *Scenario) cdDiffusionSpec() engine.CDDiffusionSpec {
 	return engine.CDDiffusionSpec{K: s.CD.K, Batch: s.CD.Batch, Samples: s.CD.Samples,
 		Seed: NewSource(s.Seed, StreamCDDiffusion).Uint64()}
+}
+
+// Metric sources (metric.source).
+const (
+	SourceExact = "exact" // D from the exact per-sample gradients (the default; "" means it too)
+	SourceCD    = "cd"    // D from per-sample CD-k estimates (rbm only)
+)
+
+// validateSource checks metric.source.
+func (s *Scenario) validateSource() error {
+	switch src := s.Metric.Source; src {
+	case "", SourceExact:
+	case SourceCD:
+		if s.Model.Kind != KindRBM {
+			return s.errAt("metric.source", fmt.Sprintf("cd takes D from contrastive-divergence estimates of an rbm, not model kind %s: use exact", s.Model.Kind), ErrConflict)
+		}
+	default:
+		return s.errAt("metric.source", fmt.Sprintf("unknown source %q (valid: exact, cd)", src), ErrUnknownName)
+	}
+	return nil
+}
+
+// buildCDMetric sets b.CDMetric for metric source cd: M = cd.samples
+// per-sample CD-k (k = cd.k) estimates drawn at w0 from the scenario seed
+// (stream StreamCDMetric), quenched (engine.NewCDMetric).
+func (s *Scenario) buildCDMetric(b *Built) error {
+	if s.Metric.Source != SourceCD {
+		return nil
+	}
+	rbm, ok := b.Model.(*models.RBM)
+	if !ok {
+		return s.errAt("metric.source", "cd needs an rbm", ErrConflict) // unreachable after Validate
+	}
+	cm, err := engine.NewCDMetric(rbm, b.W0, engine.CDDiffusionSpec{K: s.CD.K, Samples: s.CD.Samples,
+		Seed: NewSource(s.Seed, StreamCDMetric).Uint64()})
+	if err != nil {
+		return s.errAt("cd", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+	}
+	b.CDMetric = cm
+	return nil
+}
+
+// StreamCDMetric is the random stream of the quenched CD samples of metric
+// source cd.
+const StreamCDMetric uint64 = 7
+
+// MetricModel is the model whose per-sample gradients define D for the
+// metric flows (ngd, grd) and ε: CDMetric for metric source cd, else Model.
+func (b *Built) MetricModel() models.Model {
+	if b.CDMetric != nil {
+		return b.CDMetric
+	}
+	return b.Model
 }

@@ -54,6 +54,9 @@ func TestRBMParseErrors(t *testing.T) {
 		{"cd samples 1", rbmBars + "cd: {samples: 1}\n", ErrBadValue, "cd.samples: want at least 2 CD estimates"},
 		{"cd lr", rbmBars + "cd: {lr: -1}\n", ErrBadValue, "cd.lr: want a finite step size > 0, got -1"},
 		{"cd unknown key", rbmBars + "cd: {steps: 3}\n", ErrUnknownKey, "test.yaml:5: cd.steps: unknown key \"steps\""},
+		{"source cd for logistic", "name: l\ndata: {csv: x.csv}\nmodel: {kind: logistic}\nmetric: {source: cd}\ntime: {t1: 1}\n", ErrConflict,
+			"test.yaml:4: metric.source: cd takes D from contrastive-divergence estimates of an rbm, not model kind logistic"},
+		{"unknown source", rbmBars + "metric: {source: fisher}\n", ErrUnknownName, "metric.source: unknown source \"fisher\" (valid: exact, cd)"},
 		{"activation", strings.Replace(rbmBars, "hidden: 3", "hidden: 3, activation: tanh", 1), ErrConflict,
 			"model.activation: not used by model kind rbm"},
 	}
@@ -310,4 +313,62 @@ func TestRBMBuiltinRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cd.csv")); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestRBMMetricSourceCD: with metric source cd, ε comes from λ_max of the
+// CD metric's D at w0 (engine.CDMetric from cd.k, cd.samples and the
+// seed), ngd and grd run in that metric (so they differ from the exact-D
+// run) while gd is unchanged, and all record the exact KL.
+func TestRBMMetricSourceCD(t *testing.T) {
+	base := "name: r\nseed: 2\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, ngd, grd]\n" +
+		"cd: {k: 1, samples: 300}\ntime: {t1: 3, outputs: 4}\n"
+	run := func(text string) *Report {
+		t.Helper()
+		s, err := Parse([]byte(text), "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(context.Background(), s, RunOptions{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	exact := run(base)
+	cd := run(base + "metric: {source: cd}\n")
+	s, _ := Parse([]byte(base+"metric: {source: cd}\n"), "test.yaml")
+	b, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.CDMetric == nil || b.MetricModel() != b.CDMetric || b.CDMetric.Len() != 300 {
+		t.Fatalf("CDMetric %v", b.CDMetric)
+	}
+	_, lam, err := engine.New(b.CDMetric, nil).Epsilon(context.Background(), b.W0, engine.EpsilonSpec{Auto: true, Safety: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cd.LambdaMax != lam || cd.Epsilon != 0.5/lam || cd.LambdaMax == exact.LambdaMax {
+		t.Errorf("source cd: λ_max %v ε %v, want %v and %v (exact-D λ_max %v)", cd.LambdaMax, cd.Epsilon, lam, 0.5/lam, exact.LambdaMax)
+	}
+	if !flBitsEqual(cd.Flow(FlowGD).W[3], exact.Flow(FlowGD).W[3]) {
+		t.Error("gd depends on the metric source")
+	}
+	for _, f := range []string{FlowNGD, FlowGRD} {
+		if flBitsEqual(cd.Flow(f).W[3], exact.Flow(f).W[3]) {
+			t.Errorf("%s: the same with both metric sources", f)
+		}
+		if tr := cd.Flow(f); len(tr.KL) != 4 || tr.KL[3] != b.Model.(*models.RBM).KL(tr.W[3]) {
+			t.Errorf("%s: KL %v not the RBM's exact KL", f, tr.KL)
+		}
+	}
+}
+
+func flBitsEqual(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
 }

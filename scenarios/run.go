@@ -243,7 +243,7 @@ func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*p
 	if err != nil {
 		return nil, sc.errAt("metric.christoffel", err.Error(), ErrUnknownName)
 	}
-	g := engine.New(b.Model, &engine.Options{Workers: workers})
+	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers})
 	spec := engine.EpsilonSpec{Auto: !sc.Metric.Epsilon.Fixed, Safety: sc.Metric.Safety, Value: sc.Metric.Epsilon.Value}
 	eps, lmax, err := g.Epsilon(ctx, b.W0, spec)
 	if err != nil {

@@ -51,5 +51,8 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 			}
 		}
 	}
+	if p.b.CDMetric != nil && (flow == FlowNGD || flow == FlowGRD) {
+		g = engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
+	}
 	return g.RunFlow(ctx, p.b.W0, spec, prog)
 }

@@ -229,6 +229,11 @@ type MetricSpec struct {
 	Inverse string `yaml:"inverse" json:"inverse"`
 	// Christoffel is weak-field (Γ^k_ij ≈ Γ_k,ij, default) or exact.
 	Christoffel string `yaml:"christoffel" json:"christoffel"`
+	// Source is where D comes from: exact (the default, also written "")
+	// is the covariance of the exact per-sample gradients; cd (rbm only) is
+	// the covariance of per-sample CD-k estimates, quenched at w0 (see
+	// engine.CDMetric and rbm.go), used by ngd and grd and for ε.
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // GRDSpec configures the grd flow.
