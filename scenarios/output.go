@@ -356,6 +356,11 @@ type FlowSummary struct {
 	// (flows that use the metric: ngd, grd; null otherwise). ≥ 1 means the
 	// weak-field inverse I − εD was not valid there (a warning).
 	MaxEpsLambdaMax *float64 `json:"max_eps_lambda_max"`
+	// FinalKL is KL(p_data ‖ p_model) at TEnd and FinalKLStd its ensemble
+	// standard deviation (rbm scenarios only; absent otherwise, and
+	// FinalKLStd absent for the deterministic flows).
+	FinalKL    *float64 `json:"final_kl,omitempty"`
+	FinalKLStd *float64 `json:"final_kl_std,omitempty"`
 }
 
 // ComparisonSummary is the comparisons object of summary.json. With
@@ -417,6 +422,12 @@ func (r *Report) Summary() (*Summary, error) {
 			}
 			if len(tr.LossStd) >= n {
 				fs.FinalLossStd = jnum(tr.LossStd[n-1])
+			}
+			if len(tr.KL) >= n {
+				fs.FinalKL = jnum(tr.KL[n-1])
+			}
+			if len(tr.KLStd) >= n {
+				fs.FinalKLStd = jnum(tr.KLStd[n-1])
 			}
 		}
 		s.Flows[tr.Flow] = fs

@@ -313,6 +313,17 @@ func TestRBMBuiltinRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cd.csv")); err != nil {
 		t.Error(err)
 	}
+	sum := readSummary(t, filepath.Join(dir, SummaryFile))
+	flows := sum["flows"].(map[string]any)
+	for _, tr := range r.Flows {
+		fs := flows[tr.Flow].(map[string]any)
+		if got, _ := fs["final_kl"].(float64); got != tr.KL[len(tr.KL)-1] {
+			t.Errorf("%s: summary final_kl %v, want %v", tr.Flow, fs["final_kl"], tr.KL[len(tr.KL)-1])
+		}
+		if _, has := fs["final_kl_std"]; has != (tr.Flow == FlowCD) {
+			t.Errorf("%s: final_kl_std present = %v", tr.Flow, has)
+		}
+	}
 }
 
 // TestRBMMetricSourceCD: with metric source cd, ε comes from λ_max of the
