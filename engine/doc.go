@@ -29,6 +29,14 @@
 //	NGDVelocity                       −P∇f
 //	Residuals, TraceDiffusion         R0, R1, R2 and the NGD defect of DESIGN §1
 //
+// Restricted Boltzmann machines (models.RBM): every flow records the exact
+// KL(p_data ‖ p_model) of a model implementing KLModel (Trajectory.KL,
+// KLStd); the flow FlowCD trains by contrastive divergence on the ensemble
+// machinery of sgd (EnsembleSpec.K, Persistent); CDDiffusion estimates the
+// per-sample covariance of CD-k gradient estimates, comparable with D; and
+// CDMetric is a models.Model with the RBM's exact loss whose D is the
+// covariance of quenched per-sample CD estimates (metric source cd).
+//
 // A Metric value {Epsilon, Inverse, Christoffel} carries the constant ε and
 // the two choices of inverse (WeakField or Exact) of a trajectory.
 //

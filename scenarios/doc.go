@@ -58,10 +58,36 @@
 // does not exist next to the scenario file is read from the embedded copy,
 // so a copy of a built-in scenario runs anywhere.
 //
+// # Restricted Boltzmann machines
+//
+// model: {kind: rbm, hidden: n_h} is a binary RBM (models.RBM) whose loss
+// is the exact mean negative log-likelihood. Its data are binary patterns:
+// data: {csv: patterns.csv}, every column a visible unit holding 0 or 1
+// (no target, inputs, standardize or classes: each is an error saying so),
+// or generated, data: {bars-and-stripes: 3} (3×3 → n_v = 9, N = 14;
+// sizes 1..4). n_v, n_h ≤ 20. Every flow of an rbm records the exact
+// KL(p_data ‖ p_model): the CSVs add kl right after loss (gd, ngd, grd:
+// t,loss,kl,grad_norm,…) or kl_mean,kl_std right after loss_mean,loss_std
+// (sgd, sde, cd), summary.json adds final_kl (and final_kl_std), and the
+// plot kl.png/svg shows KL against t for every flow (ensembles: mean ±
+// std).
+//
+// The flow cd is contrastive-divergence training, configured by
+//
+//	cd: {lr: 0.05, batch: 16, runs: 32, k: 1, persistent: false, samples: 4096}
+//
+// (the defaults): CD-k (persistent: PCD-k) steps of size lr on minibatches
+// drawn without replacement per epoch, t = j·lr, runs seeded runs
+// (engine.EnsembleSpec; stream StreamCD). samples is the number of CD
+// estimates behind `grd geometry`'s diffusion_cd (engine.CDDiffusion) and
+// behind metric: {source: cd}, which makes ε and the ngd and grd flows use
+// the CD covariance as D (engine.CDMetric: M per-sample CD estimates drawn
+// at w0 and quenched; see its documentation for what that means).
+//
 // # Built-in scenarios
 //
 // Builtins lists them (two-layer-iris, the default, then quadratic-2d,
-// logistic-cancer, mlp-wine, two-layer-digits); Builtin parses one and
+// logistic-cancer, mlp-wine, two-layer-digits, rbm-bars); Builtin parses one and
 // BuiltinYAML returns its commented text. Open accepts a file path or a
 // built-in name.
 //
@@ -69,6 +95,7 @@
 //
 // All randomness derives from the scenario seed through NewSource(seed,
 // stream), a math/rand/v2 PCG with one stream per use (StreamInit,
-// StreamQuadratic, StreamSGD, StreamSDE), so results are reproducible and
+// StreamQuadratic, StreamSGD, StreamSDE, StreamCD, StreamCDDiffusion,
+// StreamCDMetric), so results are reproducible and
 // adding one flow does not change another's draws.
 package scenarios

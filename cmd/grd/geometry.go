@@ -40,6 +40,12 @@ direction v (default the NGD velocity −P∇f(w)):
   v, hvp (H v), christoffel_vv (Γ(v,v) of the configured kind), grd_accel
   (−Hv − Γ(v,v)), r0, r1, r2 (the (8) residuals with u = v).
 
+An rbm scenario adds kl (KL(p_data ‖ p_model(w)), exact), diffusion_cd (the
+per-sample covariance of CD-k gradient estimates, from cd.samples estimates)
+and lambda_max_cd (its largest eigenvalue). With metric.source: cd, epsilon and
+the metric quantities (ngd_velocity, christoffel_vv, grd_accel, r0–r2) use the
+CD metric, as a run does.
+
 --w and --v read one value per line (blank lines and '#' comments skipped),
 exactly d values.`,
 		Example: `  grd geometry quadratic-2d
