@@ -180,3 +180,25 @@ func TestCDSpecErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCDStepAllocs: after the first step (which creates the estimator and
+// the persistent chains) a cd step allocates nothing.
+func TestCDStepAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counting")
+	}
+	m, w0 := cdBars(t, 4)
+	for _, pcd := range []bool{false, true} {
+		es := EnsembleSpec{LR: 0.01, Batch: 3, Runs: 1, K: 2, Persistent: pcd}
+		g := New(m, nil)
+		wk := g.newEnsembleWorker(&FlowSpec{Flow: FlowCD, Ensemble: es})
+		copy(wk.w, w0)
+		rng := rand.New(runSource(1, 0))
+		var st sgdState
+		step := func() { wk.cdStep(rng, &st, &es, m) }
+		step()
+		if a := testing.AllocsPerRun(300, step); a != 0 {
+			t.Errorf("persistent=%v: %v allocations per step", pcd, a)
+		}
+	}
+}
