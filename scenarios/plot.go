@@ -25,7 +25,7 @@ import (
 // its legend in a strip to the right of the axes so that it never covers
 // data, and the time axis labelled timeLabel.
 const (
-	timeLabel   = "time t (continuous; SGD: t = jη)"
+	timeLabel   = "time t (continuous; SGD, CD: t = jη)"
 	plotDPI     = 150
 	figWidth    = 9 * vg.Inch
 	panelHeight = 4.6 * vg.Inch
