@@ -19,6 +19,7 @@ type Controller struct {
 	Q              float64 // error exponent q (err ∝ h^q)
 
 	errPrev  float64
+	lnPrev   float64 // log(errPrev), kept so that a step costs one Log and one Exp
 	rejected bool
 }
 
@@ -31,7 +32,16 @@ func NewController(q int) Controller {
 }
 
 // Reset forgets the step history.
-func (c *Controller) Reset() { c.errPrev, c.rejected = 0, false }
+func (c *Controller) Reset() { c.setMemory(0, false) }
+
+// setMemory sets the step history: errPrev (0 for none) and whether the
+// last attempt was rejected.
+func (c *Controller) setMemory(errPrev float64, rejected bool) {
+	c.errPrev, c.rejected, c.lnPrev = errPrev, rejected, 0
+	if errPrev > 0 {
+		c.lnPrev = math.Log(errPrev)
+	}
+}
 
 // Accept reports whether a step with error measure err is accepted and
 // returns the factor by which to multiply h for the next attempt. A NaN or
@@ -42,23 +52,40 @@ func (c *Controller) Accept(err float64) (ok bool, fac float64) {
 		return false, c.FacMin
 	}
 	if err <= 1 {
+		lnErr := math.NaN()
 		if err == 0 {
 			fac = c.FacMax
 		} else {
-			fac = c.Safety * math.Pow(err, -c.Beta1)
+			// err^(−Beta1)·errPrev^(Beta2) as one exponential of logs
+			// (math.Pow twice per step was a third of a small
+			// system's run time).
+			lnErr = math.Log(err)
+			x := -c.Beta1 * lnErr
 			if c.errPrev > 0 && c.Beta2 != 0 {
-				fac *= math.Pow(c.errPrev, c.Beta2)
+				x += c.Beta2 * c.lnPrev
 			}
+			fac = c.Safety * math.Exp(x)
 		}
-		fac = math.Min(c.FacMax, math.Max(c.FacMin, fac))
-		if c.rejected {
-			fac = math.Min(fac, 1)
+		// fac is finite and positive here: clamp by comparison.
+		if fac > c.FacMax {
+			fac = c.FacMax
 		}
-		c.errPrev = math.Max(err, 1e-4)
-		c.rejected = false
+		if fac < c.FacMin {
+			fac = c.FacMin
+		}
+		if c.rejected && fac > 1 {
+			fac = 1
+		}
+		if err >= 1e-4 {
+			// Same bits as setMemory's math.Log(err): a resumed run
+			// (which calls setMemory) continues identically.
+			c.errPrev, c.lnPrev, c.rejected = err, lnErr, false
+		} else {
+			c.setMemory(1e-4, false)
+		}
 		return true, fac
 	}
-	fac = math.Max(c.FacMin, math.Min(c.Safety*math.Pow(err, -1/c.Q), 0.999))
+	fac = math.Max(c.FacMin, math.Min(c.Safety*math.Exp(-math.Log(err)/c.Q), 0.999))
 	c.rejected = true
 	return false, fac
 }

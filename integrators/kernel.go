@@ -1,5 +1,7 @@
 package integrators
 
+//go:generate sh -c "go run ./internal/kerngen > kernels_gen.go.tmp && mv kernels_gen.go.tmp kernels_gen.go"
+
 // kernel is the generic explicit Runge–Kutta kernel: it runs any Tableau on
 // caller-owned state, with every stage and scratch vector allocated once.
 type kernel struct {
@@ -22,7 +24,14 @@ type kernel struct {
 	nzX            [][]int
 
 	nfev int
+
+	// fast, if non-nil, replaces the generic step (see Method.fast).
+	fast stepFunc
 }
+
+// stepFunc is a kernel's step specialised to one tableau: it must do what
+// kernel.step does, operation for operation.
+type stepFunc func(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool)
 
 func newKernel(tb *Tableau, f Func, n int) *kernel {
 	s := tb.Stages()
@@ -102,6 +111,10 @@ func (kr *kernel) weighted(dst []float64, h float64, c []float64, idx []int) {
 // at the end of the interval), used for stages with C = 1. With withErr the
 // error estimate(s) are written into e5 (and e3).
 func (kr *kernel) step(t, h, tEnd float64, y, y1 []float64, withErr bool) {
+	if kr.fast != nil {
+		kr.fast(kr, t, h, tEnd, y, y1, withErr)
+		return
+	}
 	tb := kr.tb
 	s := kr.s
 	last := s

@@ -11,6 +11,10 @@ import (
 // for concurrent use.
 type Method struct {
 	tab *Tableau
+	// fast, if non-nil, is a straight-line kernel generated from tab
+	// (kernels_gen.go) that the driver uses in place of the generic
+	// kernel.step; set only by MethodByName, never for a user tableau.
+	fast stepFunc
 }
 
 // methodNames lists the built-in methods in order of increasing cost.
@@ -29,6 +33,7 @@ func Methods() []string {
 // Methods); names are case-insensitive.
 func MethodByName(name string) (Method, error) {
 	var tb *Tableau
+	var fast stepFunc
 	switch strings.ToLower(name) {
 	case "euler":
 		tb = tableauEuler()
@@ -39,15 +44,15 @@ func MethodByName(name string) (Method, error) {
 	case "bs3":
 		tb = tableauBS3()
 	case "dopri5":
-		tb = tableauDopri5()
+		tb, fast = tableauDopri5(), stepdopri5
 	case "tsit5":
-		tb = tableauTsit5()
+		tb, fast = tableauTsit5(), steptsit5
 	case "dop853":
-		tb = tableauDop853()
+		tb, fast = tableauDop853(), stepdop853
 	default:
 		return Method{}, fmt.Errorf("integrators: unknown method %q (valid: %s)", name, strings.Join(methodNames[:], ", "))
 	}
-	return Method{tab: tb}, nil
+	return Method{tab: tb, fast: fast}, nil
 }
 
 // NewMethod validates tb (see Tableau.Validate, with tolerance 1e-12) and

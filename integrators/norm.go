@@ -21,10 +21,17 @@ func (n ErrorNorm) Norm(e, y0, y1 []float64) float64 {
 	if len(e) == 0 {
 		return 0
 	}
+	y0, y1 = y0[:len(e)], y1[:len(e)]
 	var s float64
 	for i, ei := range e {
-		sc := n.ATol + n.RTol*math.Max(math.Abs(y0[i]), math.Abs(y1[i]))
-		r := ei / sc
+		// max(|y0|, |y1|) by comparison: math.Max's NaN and ±0 rules
+		// cost more than the rest of the loop, and a NaN here makes s
+		// NaN anyway (sc NaN, or the driver rejects the non-finite y1).
+		a, b := math.Abs(y0[i]), math.Abs(y1[i])
+		if b > a {
+			a = b
+		}
+		r := ei / (n.ATol + n.RTol*a)
 		s += r * r
 	}
 	return math.Sqrt(s / float64(len(e)))

@@ -263,6 +263,7 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	} else if m.tab.Adaptive() {
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
+	d.kr.fast = m.fast
 	copy(d.y, p.Y0)
 	if len(times) == 0 {
 		times = []float64{p.T0, p.T1}

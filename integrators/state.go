@@ -90,7 +90,7 @@ func (st *State) String() string {
 func (d *driver) resume(st *State) {
 	d.t = st.T
 	copy(d.y, st.Y)
-	d.ctrl.errPrev, d.ctrl.rejected = st.ErrPrev, st.Rejected
+	d.ctrl.setMemory(st.ErrPrev, st.Rejected)
 	d.res.Stats = st.Stats
 	d.kr.nfev = st.Stats.NFev
 	d.res.H = st.H
