@@ -11,6 +11,10 @@ all: build
 build:
 	$(GO) build -o bin/grd ./cmd/grd
 
+# OpenBLAS backend for the models' BLAS (cgo; Debian: libopenblas-dev). Not needed by make test.
+build-openblas:
+	$(GO) build -tags openblas -o bin/grd ./cmd/grd
+
 # The main job: run the default built-in scenario, outputs in out/<name>/.
 run: build
 	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
@@ -21,7 +25,15 @@ test:
 	$(GO) test -count=1 ./...
 
 test-race:
-	$(GO) test -race -count=1 -short ./...
+	$(GO) test -race -count=1 ./...
+
+test-openblas:
+	$(GO) test -tags openblas -count=1 ./models/ ./engine/
+
+# Two-layer kernels (gradient, D·v, per-sample gradients, dense D) with both BLAS backends.
+bench-kernels:
+	cd models && $(GO) test -run '^$$' -bench TwoLayerKernels -cpu 1,2 -benchtime 5x .
+	cd models && $(GO) test -tags openblas -run '^$$' -bench TwoLayerKernels -cpu 1,2 -benchtime 5x .
 
 # Package benchmarks plus the grd bench tables; see bench/RESULTS.md.
 bench: build
