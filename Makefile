@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build run test test-race bench bench-peers lint fmt clean fuzz
+.PHONY: all build build-openblas run test test-race test-openblas bench bench-kernels bench-peers lint fmt clean fuzz
 
 all: build
 
