@@ -18,9 +18,9 @@ import (
 // RunFlow continue the flow so that the finished Trajectory is
 // bit-identical (rows and counters) to that of an uninterrupted run.
 //
-// The ensemble flows (sgd, sde, cd) have no intermediate state: they are
-// run again from the start, which, their randomness depending only on the
-// seed, gives the same bits.
+// For the ensemble flows (sgd, sde, cd) Ensemble holds the accumulator of
+// the runs completed in run order and the state of the runs in progress at
+// a step boundary (Rows and Solver are nil).
 type FlowState struct {
 	// Flow is the flow's name.
 	Flow string
@@ -33,6 +33,8 @@ type FlowState struct {
 	// LastLoss and LastLossT are the last finite loss and its time (used in
 	// fault messages).
 	LastLoss, LastLossT float64
+	// Ensemble is an ensemble flow's state (nil for the others).
+	Ensemble *EnsembleState
 }
 
 // FlowCheckpoint connects RunFlow to a caller that checkpoints: it carries
@@ -44,23 +46,43 @@ type FlowCheckpoint struct {
 	// starting at w0 (the FlowSpec must be the one of the original run).
 	Resume *FlowState
 
+	// EnsembleStep, if non-nil, is called by every run of an ensemble flow
+	// after each of its steps with the run index and the steps it has
+	// taken, from the run's goroutine (concurrently for different runs).
+	// It lets tests interrupt an ensemble at a deterministic point.
+	EnsembleStep func(run, step int)
+
 	want   atomic.Bool
+	gen    atomic.Uint64 // ensembles: bumped by Request
 	mu     sync.Mutex
 	latest *FlowState
+	ens    *ensembleCk
 }
 
 // Request asks the running flow for a snapshot at its next consistent
-// point (the end of the next accepted step); Latest then returns it. It
-// costs the flow one copy of its rows.
-func (c *FlowCheckpoint) Request() { c.want.Store(true) }
+// point (the end of the next accepted step; for an ensemble, the end of
+// the next step of each run in progress); Latest then returns it. It
+// costs the flow one copy of its rows (of each run's).
+func (c *FlowCheckpoint) Request() {
+	c.want.Store(true)
+	c.gen.Add(1)
+}
 
 // Latest returns the most recent snapshot (nil if none yet). After RunFlow
 // returns a flow that did not reach t1, Latest is the state at the last
-// consistent point before it stopped (nil: start over).
+// consistent point before it stopped (nil: start over). For an ensemble it
+// is assembled at the call: the runs completed in run order and the latest
+// state of each later run (runs interrupted by the context deliver theirs
+// when they stop).
 func (c *FlowCheckpoint) Latest() *FlowState {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.latest
+	ens := c.ens
+	latest := c.latest
+	c.mu.Unlock()
+	if ens != nil {
+		return &FlowState{Flow: latest.Flow, Ensemble: ens.state()}
+	}
+	return latest
 }
 
 func (c *FlowCheckpoint) set(s *FlowState) {
@@ -181,4 +203,143 @@ func copyRows(tr *Trajectory, n int) *Trajectory {
 		KL: v(tr.KL), KLStd: v(tr.KLStd), WStd: m(tr.WStd), LossStd: v(tr.LossStd),
 		U: m(tr.U), NGDDefect: v(tr.NGDDefect), R0: v(tr.R0), R1: v(tr.R1), R2: v(tr.R2),
 		EpsLambdaMax: v(tr.EpsLambdaMax)}
+}
+
+// EnsembleState is an ensemble flow's (sgd, sde, cd) progress: the
+// Welford accumulator of the runs folded so far — runs 0 … Folded−1, all
+// complete, folded in run order — and the state of later runs that had
+// started or finished (a run without an entry starts afresh, which gives
+// the same bits: its randomness depends only on the seed and its index).
+type EnsembleState struct {
+	// Folded is the number of runs in the accumulator (runs 0 … Folded−1).
+	Folded int
+	// Cnt, Mean, M2, LMean, LM2, KLMean, KLM2 are the accumulator (per
+	// output row: runs folded that reached it; means and centred sums of
+	// squares of w (K·d), the loss and KL (K)).
+	Cnt                                []int
+	Mean, M2, LMean, LM2, KLMean, KLM2 []float64
+	// Rows is the number of rows every folded run reached; Steps the steps
+	// taken over the folded runs.
+	Rows, Steps int
+	// Runs are the later runs' states, in run order.
+	Runs []EnsembleRun
+}
+
+// EnsembleRun is one ensemble run at a step boundary: Step steps taken
+// (its output rows 0 … Out−1 recorded), everything the next step depends
+// on, and the rows recorded so far.
+type EnsembleRun struct {
+	Run, Step, Out int
+	// W is the current weight vector.
+	W []float64
+	// RNG is the run's PCG state (rand.PCG.MarshalBinary).
+	RNG []byte
+	// Perm and Pos are the epoch's permutation and the position of the
+	// next batch in it (sgd with batch < N, cd; nil otherwise).
+	Perm []int
+	Pos  int
+	// Chains are the persistent chains of PCD (nil otherwise).
+	Chains []float64
+	// RowW (Out·d), Loss and KL (Out) are the rows recorded.
+	RowW, Loss, KL []float64
+	// LastLoss and LastT are the last finite loss and its time (used in
+	// fault messages).
+	LastLoss, LastT float64
+}
+
+// ensembleCk is an ensemble flow's checkpoint bookkeeping: the reducer and
+// the latest state of every run that is not yet folded.
+type ensembleCk struct {
+	c    *FlowCheckpoint
+	rd   *ensembleReducer
+	d, k int
+	mu   sync.Mutex
+	runs map[int]*EnsembleRun
+}
+
+// put records the state of run r (nil: forget it).
+func (e *ensembleCk) put(r int, s *EnsembleRun) {
+	e.mu.Lock()
+	if s == nil {
+		delete(e.runs, r)
+	} else {
+		e.runs[r] = s
+	}
+	e.mu.Unlock()
+}
+
+// state assembles the ensemble's consistent state: the accumulator of the
+// complete runs folded in order (before the first run that stopped early)
+// and the latest state of every later run.
+func (e *ensembleCk) state() *EnsembleState {
+	rd := e.rd
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	acc := rd.clean
+	if acc == nil {
+		acc = rd.accState()
+	}
+	st := *acc
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for r := st.Folded; r < len(rd.pending); r++ {
+		if s := e.runs[r]; s != nil {
+			st.Runs = append(st.Runs, *s)
+		}
+	}
+	return &st
+}
+
+// accState copies the reducer's accumulator (rd.mu held).
+func (rd *ensembleReducer) accState() *EnsembleState {
+	cp := func(x []float64) []float64 { return append([]float64(nil), x...) }
+	return &EnsembleState{Folded: rd.next, Cnt: append([]int(nil), rd.cnt...),
+		Mean: cp(rd.mean), M2: cp(rd.m2), LMean: cp(rd.lmean), LM2: cp(rd.lm2), KLMean: cp(rd.klmean), KLM2: cp(rd.klm2),
+		Rows: rd.rows, Steps: rd.steps}
+}
+
+// restore sets the reducer's accumulator from s (checked by checkEnsemble).
+func (rd *ensembleReducer) restore(s *EnsembleState) {
+	rd.next, rd.rows, rd.steps = s.Folded, s.Rows, s.Steps
+	copy(rd.cnt, s.Cnt)
+	copy(rd.mean, s.Mean)
+	copy(rd.m2, s.M2)
+	copy(rd.lmean, s.LMean)
+	copy(rd.lm2, s.LM2)
+	copy(rd.klmean, s.KLMean)
+	copy(rd.klm2, s.KLM2)
+}
+
+// checkEnsemble checks that s fits the ensemble of spec (d weights, K
+// output times, R runs, total steps at jOut).
+func checkEnsemble(s *EnsembleState, spec *FlowSpec, d int, jOut []int) error {
+	K, R := len(jOut), spec.Ensemble.Runs
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("engine: %s flow: resume state: "+format, append([]any{spec.Flow}, a...)...)
+	}
+	switch {
+	case s.Folded < 0 || s.Folded > R:
+		return bad("%d runs folded, want 0 to %d", s.Folded, R)
+	case len(s.Cnt) != K || len(s.LMean) != K || len(s.LM2) != K || len(s.KLMean) != K || len(s.KLM2) != K:
+		return bad("accumulator for %d rows, want %d", len(s.Cnt), K)
+	case len(s.Mean) != K*d || len(s.M2) != K*d:
+		return bad("accumulator of %d weights, want %d", len(s.Mean), K*d)
+	case s.Rows < 0 || s.Rows > K:
+		return bad("%d rows, want 0 to %d", s.Rows, K)
+	}
+	prev := s.Folded - 1
+	for _, r := range s.Runs {
+		switch {
+		case r.Run <= prev || r.Run >= R:
+			return bad("run %d out of order or range (want %d to %d)", r.Run, prev+1, R-1)
+		case r.Out < 1 || r.Out > K || r.Step < jOut[r.Out-1] || (r.Out < K && r.Step > jOut[r.Out]):
+			return bad("run %d: %d rows at step %d do not match the output steps", r.Run, r.Out, r.Step)
+		case len(r.W) != d || len(r.RowW) != r.Out*d || len(r.Loss) != r.Out || len(r.KL) != r.Out:
+			return bad("run %d: state of the wrong size", r.Run)
+		case r.Perm != nil && (r.Pos < 0 || r.Pos > len(r.Perm)):
+			return bad("run %d: epoch position %d out of range", r.Run, r.Pos)
+		}
+		prev = r.Run
+	}
+	return nil
 }

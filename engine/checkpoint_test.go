@@ -1,12 +1,17 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/models"
 )
 
 // ckSameRows reports the first difference between the per-time slices and
@@ -144,5 +149,172 @@ func TestFlowResumeMismatch(t *testing.T) {
 		if tr.Status != StatusFailed || tr.Err == nil {
 			t.Errorf("%s: status %s, want failed", name, tr.Status)
 		}
+	}
+}
+
+// ckInterruptEnsemble runs spec from resume (nil: the start) and cancels
+// the context right after run r's step-th step (a deterministic point in
+// that run; other runs in flight stop wherever they are). It returns the
+// trajectory, the state delivered (passed through gob, as a checkpoint
+// file stores it) and the number of steps taken over all runs.
+func ckInterruptEnsemble(t *testing.T, g *Geometry, w0 []float64, spec FlowSpec, resume *FlowState, r, step int) (*Trajectory, *FlowState, int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var taken atomic.Int64
+	c := &FlowCheckpoint{Resume: resume, EnsembleStep: func(run, j int) {
+		taken.Add(1)
+		if run == r && j == step {
+			cancel()
+		}
+	}}
+	spec.Checkpoint = c
+	tr := g.RunFlow(ctx, w0, spec, nil)
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c.Latest()); err != nil {
+		t.Fatal(err)
+	}
+	var st FlowState
+	if err := gob.NewDecoder(&buf).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return tr, &st, taken.Load()
+}
+
+// TestEnsembleResumeBitIdentical interrupts every ensemble flow (sgd on
+// the Subset and masked paths and with the full batch, sde, cd and pcd) at
+// deterministic points — inside the first run, inside a later run, right
+// after a run's last step, and twice in a row — resumes from the state,
+// and checks the finished Trajectory against an uninterrupted run bit for
+// bit (means, spreads, KL, counters), for 1 and 2 workers. The resumed run
+// takes only the steps that were not taken before.
+func TestEnsembleResumeBitIdentical(t *testing.T) {
+	lm := flLogistic(t, 11, 37, 3) // batch 5: epochs of 8 steps, the last one short
+	lw0 := []float64{0.2, -0.1, 0.3, 0.05}
+	rbm, rw0 := cdBars(t, 4)
+	for i := range rw0 {
+		// Weights of order 1, so that the Gibbs samples, and with them the
+		// trajectory, depend on the state of the persistent chains.
+		rw0[i] *= 10
+	}
+	times := flLinspace(0, 2, 5) // 40 steps of 0.05 per run
+	const R = 4
+	type point struct{ run, step int }
+	for _, c := range []struct {
+		name string
+		m    models.Model
+		w0   []float64
+		spec FlowSpec
+	}{
+		{"sgd subset", lm, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
+		{"sgd masked", hidden{lm}, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
+		{"sgd full batch", lm, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 37, Runs: R, Seed: 3}}},
+		{"sde", lm, lw0, FlowSpec{Flow: FlowSDE, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Dt: 0.05, Seed: 3}}},
+		{"cd", rbm, rw0, FlowSpec{Flow: FlowCD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Seed: 3}}},
+		{"pcd", rbm, rw0, FlowSpec{Flow: FlowCD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Persistent: true, Seed: 3}}},
+	} {
+		c.spec.Times = times
+		for _, workers := range []int{1, 2} {
+			c.spec.Workers = workers
+			g := New(c.m, &Options{Chunk: 4, Workers: 1})
+			want := flRun(t, g, c.w0, c.spec)
+			total := int64(R * 40)
+			for _, pts := range [][]point{{{0, 1}}, {{0, 13}}, {{1, 40}}, {{2, 27}}, {{0, 9}, {3, 33}}, {{1, 5}, {1, 6}}} {
+				name := fmt.Sprintf("%s workers %d at %v", c.name, workers, pts)
+				var st *FlowState
+				for _, p := range pts {
+					tr, next, _ := ckInterruptEnsemble(t, g, c.w0, c.spec, st, p.run, p.step)
+					// With 2 workers the other runs may all have finished
+					// when the last step of a run cancels: then the state is
+					// complete.
+					complete := tr.Status == StatusOK && next.Ensemble != nil && next.Ensemble.Folded == R
+					if !complete && (tr.Status != StatusCanceled || next.Ensemble == nil) {
+						t.Fatalf("%s: interrupted run: status %s (%v), state %v", name, tr.Status, tr.Err, next.Ensemble)
+					}
+					st = next
+				}
+				done := int64(st.Ensemble.Steps)
+				for _, r := range st.Ensemble.Runs {
+					done += int64(r.Step)
+				}
+				if done == 0 && len(st.Ensemble.Runs) == 0 {
+					t.Errorf("%s: the state holds no progress", name)
+				}
+				got, _, taken := ckInterruptEnsemble(t, g, c.w0, c.spec, st, -1, 0)
+				if d := ckSameRows(got, want); d != "" {
+					t.Errorf("%s: resumed trajectory differs: %s", name, d)
+				}
+				if taken != total-done {
+					t.Errorf("%s: the resumed run took %d steps, want %d − %d", name, taken, total, done)
+				}
+			}
+		}
+	}
+}
+
+// TestEnsembleResumeMismatch: a resume state that does not fit the flow
+// is refused with an error naming what does not fit.
+func TestEnsembleResumeMismatch(t *testing.T) {
+	m := flLogistic(t, 11, 37, 3)
+	w0 := []float64{0.2, -0.1, 0.3, 0.05}
+	spec := FlowSpec{Flow: FlowSGD, Times: flLinspace(0, 2, 5), Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
+	g := New(m, nil)
+	_, st, _ := ckInterruptEnsemble(t, g, w0, spec, nil, 1, 17)
+	if len(st.Ensemble.Runs) == 0 {
+		t.Fatal("no run in progress in the state")
+	}
+	for _, c := range []struct {
+		name string
+		edit func(s *FlowState, sp *FlowSpec)
+		want string
+	}{
+		{"flow", func(s *FlowState, _ *FlowSpec) { s.Flow = FlowSDE }, "from a state of the sde flow"},
+		{"runs", func(_ *FlowState, sp *FlowSpec) { sp.Ensemble.Runs = 1 }, "out of order or range"},
+		{"times", func(_ *FlowState, sp *FlowSpec) { sp.Times = flLinspace(0, 2, 9) }, "accumulator for 5 rows, want 9"},
+		{"rng", func(s *FlowState, _ *FlowSpec) { s.Ensemble.Runs[0].RNG = []byte("x") }, "random state"},
+		{"step", func(s *FlowState, _ *FlowSpec) { s.Ensemble.Runs[0].Step = 99 }, "do not match the output steps"},
+	} {
+		s, sp := *st, spec
+		e := *st.Ensemble
+		e.Runs = append([]EnsembleRun(nil), e.Runs...)
+		s.Ensemble = &e
+		c.edit(&s, &sp)
+		sp.Checkpoint = &FlowCheckpoint{Resume: &s}
+		tr := g.RunFlow(context.Background(), w0, sp, nil)
+		if tr.Status != StatusFailed || tr.Err == nil || !strings.Contains(tr.Err.Error(), c.want) {
+			t.Errorf("%s: status %s, err %v, want failed with %q", c.name, tr.Status, tr.Err, c.want)
+		}
+	}
+}
+
+// TestEnsembleSnapshot: a snapshot requested while an ensemble runs (as
+// periodic checkpoints do) is taken at the next step of each run in
+// progress; resuming from it gives the uninterrupted trajectory.
+func TestEnsembleSnapshot(t *testing.T) {
+	m := flLogistic(t, 11, 37, 3)
+	w0 := []float64{0.2, -0.1, 0.3, 0.05}
+	spec := FlowSpec{Flow: FlowSGD, Times: flLinspace(0, 2, 5), Workers: 1, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
+	g := New(m, nil)
+	want := flRun(t, g, w0, spec)
+	var st *FlowState
+	c := &FlowCheckpoint{}
+	c.EnsembleStep = func(run, j int) {
+		switch {
+		case run == 1 && j == 13:
+			c.Request()
+		case run == 1 && j == 20:
+			st = c.Latest()
+		}
+	}
+	spec.Checkpoint = c
+	if tr := g.RunFlow(context.Background(), w0, spec, nil); tr.Status != StatusOK {
+		t.Fatal(tr.Err)
+	}
+	if e := st.Ensemble; e.Folded != 1 || len(e.Runs) != 1 || e.Runs[0].Run != 1 || e.Runs[0].Step != 13 || e.Runs[0].Out != 2 {
+		t.Fatalf("snapshot: %d runs folded, runs %+v; want run 0 folded and run 1 at step 13 (the boundary after the request) with 2 rows", e.Folded, e.Runs)
+	}
+	spec.Checkpoint = &FlowCheckpoint{Resume: st}
+	if d := ckSameRows(g.RunFlow(context.Background(), w0, spec, nil), want); d != "" {
+		t.Errorf("resumed from the snapshot: %s", d)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/grd-engine/grd/integrators"
@@ -402,7 +403,7 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 	}
 
 	method := spec.Method
-	if method == (integrators.Method{}) {
+	if reflect.ValueOf(method).IsZero() { // the zero Method (not comparable with ==)
 		method, _ = integrators.MethodByName(DefaultMethod)
 	}
 	set := spec.Settings

@@ -115,7 +115,7 @@ func mix64(z uint64) uint64 {
 }
 
 // runSource returns the random source of run r of an ensemble with seed.
-func runSource(seed uint64, r int) rand.Source {
+func runSource(seed uint64, r int) *rand.PCG {
 	return rand.NewPCG(mix64(seed), mix64(uint64(r)+1))
 }
 
@@ -278,11 +278,16 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 	}
 	rd := newEnsembleReducer(d, K, R)
 	_, hasKL := g.m.(KLModel)
+	ck, resume, err := g.ensembleCheckpoint(spec, rd, jOut)
+	if err != nil {
+		tr.Status, tr.Err = StatusFailed, err
+		return
+	}
 	p := pool.New().WithMaxGoroutines(min(workers, R))
-	for r := range R {
+	for r := rd.next; r < R; r++ {
 		p.Go(func() {
 			run := rd.get()
-			g.ensembleOne(ctx, run, r, w0, spec, jOut, h, tick)
+			g.ensembleOne(ctx, run, r, w0, spec, jOut, h, tick, ck, resume[r])
 			rd.finish(r, run)
 		})
 	}
@@ -346,6 +351,11 @@ type ensembleReducer struct {
 	klmean, klm2 []float64 // K: KL(w_r) (KLModel only)
 	rows, steps  int       // rows every folded run reached; steps over runs
 	err          error     // the first error in run order
+
+	// checkpointing (nil without): the bookkeeping, and the accumulator
+	// before the first run that stopped early was folded
+	ck    *ensembleCk
+	clean *EnsembleState
 }
 
 func newEnsembleReducer(d, k, r int) *ensembleReducer {
@@ -373,6 +383,15 @@ func (rd *ensembleReducer) finish(r int, run *ensembleRun) {
 	defer rd.mu.Unlock()
 	rd.pending[r] = run
 	for rd.next < len(rd.pending) && rd.pending[rd.next] != nil {
+		if rd.ck != nil {
+			run := rd.pending[rd.next]
+			switch {
+			case run.err != nil && rd.clean == nil:
+				rd.clean = rd.accState()
+			case run.err == nil && rd.clean == nil:
+				rd.ck.put(rd.next, nil) // in the accumulator now
+			}
+		}
 		rd.fold(rd.pending[rd.next])
 		rd.free = append(rd.free, rd.pending[rd.next])
 		rd.pending[rd.next] = nil
@@ -434,19 +453,36 @@ func (g *Geometry) newEnsembleWorker(spec *FlowSpec) *ensembleWorker {
 	return wk
 }
 
-// ensembleOne computes run r into out.
-func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int)) {
+// ensembleOne computes run r into out, from the start or from the state
+// rs (nil: the start). With ck it delivers its state when asked
+// (ck.c.Request), when it completes and when the context stops it.
+func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
 	es := spec.Ensemble
 	d, K := g.d, len(jOut)
 	wk := g.newEnsembleWorker(spec)
 	copy(wk.w, w0)
-	rng := rand.New(runSource(es.Seed, r))
+	pcg := runSource(es.Seed, r)
+	rng := rand.New(pcg)
 	var st sgdState
 	temp := es.LR / float64(es.Batch)
 	klm, _ := g.m.(KLModel)
 	rbm, _ := g.m.(*models.RBM) // cd only (validated)
 
 	lastLoss, lastT := math.NaN(), spec.Times[0]
+	j, k0 := 0, 0
+	if rs != nil {
+		if err := wk.restore(rs, pcg, rng, &st, spec, rbm, out); err != nil {
+			out.err = err
+			return
+		}
+		j, k0 = rs.Step, rs.Out
+		lastLoss, lastT = rs.LastLoss, rs.LastT
+	}
+	var hook func(int, int)
+	var gen uint64
+	if ck != nil {
+		hook, gen = ck.c.EnsembleStep, ck.c.gen.Load()
+	}
 	fail := func(j int, cause error) {
 		t := spec.Times[0] + float64(j)*h
 		what := "failed"
@@ -456,11 +492,19 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 		out.err = fmt.Errorf("engine: %s flow %s at t=%g (run %d, step %d, step size %g; last finite loss %g at t=%g): %w",
 			spec.Flow, what, t, r, j, h, lastLoss, lastT, cause)
 	}
-	j := 0
-	for k := range K {
+	for k := k0; k < K; k++ {
 		for ; j < jOut[k]; j++ {
 			out.steps = j
+			if ck != nil && j > 0 {
+				if g := ck.c.gen.Load(); g != gen {
+					gen = g
+					ck.put(r, wk.snapshot(r, j, k, pcg, &st, out, lastLoss, lastT))
+				}
+			}
 			if err := ctx.Err(); err != nil {
+				if ck != nil && j > 0 {
+					ck.put(r, wk.snapshot(r, j, k, pcg, &st, out, lastLoss, lastT))
+				}
 				fail(j, err)
 				return
 			}
@@ -476,6 +520,9 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 			if !allFinite(wk.w) {
 				fail(j+1, errNonFinite)
 				return
+			}
+			if hook != nil {
+				hook(r, j+1)
 			}
 		}
 		loss := wk.fullLoss()
@@ -494,4 +541,95 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 			tick(jOut[k] - jOut[k-1])
 		}
 	}
+	if ck != nil {
+		ck.put(r, wk.snapshot(r, j, K, pcg, &st, out, lastLoss, lastT))
+	}
+}
+
+// ensembleCheckpoint connects the ensemble to spec.Checkpoint: it restores
+// the reducer from the resume state and returns the bookkeeping (nil
+// without checkpointing) and each run's state to continue from (indexed
+// by run; nil entries start afresh).
+func (g *Geometry) ensembleCheckpoint(spec *FlowSpec, rd *ensembleReducer, jOut []int) (*ensembleCk, []*EnsembleRun, error) {
+	resume := make([]*EnsembleRun, spec.Ensemble.Runs)
+	c := spec.Checkpoint
+	if c == nil {
+		return nil, resume, nil
+	}
+	ck := &ensembleCk{c: c, rd: rd, d: g.d, k: len(jOut), runs: map[int]*EnsembleRun{}}
+	if rs := c.Resume; rs != nil && rs.Ensemble != nil {
+		if rs.Flow != spec.Flow {
+			return nil, nil, fmt.Errorf("engine: cannot resume the %s flow from a state of the %s flow", spec.Flow, rs.Flow)
+		}
+		es := rs.Ensemble
+		if err := checkEnsemble(es, spec, g.d, jOut); err != nil {
+			return nil, nil, err
+		}
+		rd.restore(es)
+		for i := range es.Runs {
+			run := &es.Runs[i]
+			resume[run.Run] = run
+			ck.runs[run.Run] = run
+		}
+	}
+	rd.ck = ck
+	c.mu.Lock()
+	c.ens, c.latest = ck, &FlowState{Flow: spec.Flow}
+	c.mu.Unlock()
+	return ck, resume, nil
+}
+
+// snapshot copies run r's state after j steps with k rows recorded.
+func (wk *ensembleWorker) snapshot(r, j, k int, pcg *rand.PCG, st *sgdState, out *ensembleRun, lastLoss, lastT float64) *EnsembleRun {
+	rng, err := pcg.MarshalBinary()
+	if err != nil {
+		panic("engine: marshalling a PCG state: " + err.Error()) // cannot fail
+	}
+	d := wk.d
+	s := &EnsembleRun{Run: r, Step: j, Out: k, W: append([]float64(nil), wk.w...), RNG: rng, Pos: st.pos,
+		RowW: append([]float64(nil), out.w[:k*d]...), Loss: append([]float64(nil), out.loss[:k]...),
+		KL: append([]float64(nil), out.kl[:k]...), LastLoss: lastLoss, LastT: lastT}
+	if wk.perm != nil {
+		s.Perm = append([]int(nil), wk.perm...)
+	}
+	if wk.cd != nil && wk.cd.chains != nil {
+		s.Chains = append([]float64(nil), wk.cd.chains...)
+	}
+	return s
+}
+
+// restore sets the worker, the run's random state, the epoch position and
+// the recorded rows from s.
+func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand, st *sgdState, spec *FlowSpec, rbm *models.RBM, out *ensembleRun) error {
+	bad := func(what string) error {
+		return fmt.Errorf("engine: %s flow: resume state of run %d: %s", spec.Flow, s.Run, what)
+	}
+	if err := pcg.UnmarshalBinary(s.RNG); err != nil {
+		return bad("random state: " + err.Error())
+	}
+	if (wk.perm == nil) != (s.Perm == nil) || (s.Perm != nil && len(s.Perm) != len(wk.perm)) {
+		return bad("the epoch permutation does not fit the flow")
+	}
+	es := &spec.Ensemble
+	if spec.Flow == FlowCD && es.Persistent && s.Step > 0 && len(s.Chains) != es.Batch*rbm.Visible() {
+		return bad("the persistent chains do not fit the flow")
+	}
+	copy(wk.w, s.W)
+	copy(wk.perm, s.Perm)
+	st.pos = s.Pos
+	if wk.subs != nil && st.pos > 0 && st.pos < wk.n {
+		wk.sub = wk.subs.Subset(wk.perm)
+		wk.evSub = wk.sub.NewEvaluator(wk.chunk)
+	}
+	if spec.Flow == FlowCD && s.Step > 0 {
+		wk.cd = &cdState{est: rbm.NewCD(rng)}
+		if es.Persistent {
+			wk.cd.chains = append([]float64(nil), s.Chains...)
+		}
+	}
+	copy(out.w, s.RowW)
+	copy(out.loss, s.Loss)
+	copy(out.kl, s.KL)
+	out.rows, out.steps = s.Out, s.Step
+	return nil
 }

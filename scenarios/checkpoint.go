@@ -29,8 +29,9 @@ import (
 const CheckpointFile = "checkpoint.gob"
 
 // CheckpointFormat is the version of the checkpoint file format. A file of
-// another format is refused.
-const CheckpointFormat = 1
+// another format is refused. Format 2 adds the state of the ensemble flows
+// (format 1 restarted them).
+const CheckpointFormat = 2
 
 // DefaultCheckpointEvery is the interval of periodic checkpoints when
 // CheckpointOptions.Every is 0.
@@ -62,6 +63,9 @@ type CheckpointOptions struct {
 	// stepHook, if set (tests), is called on every accepted integrator
 	// step of the deterministic flows, after the step's rows are recorded.
 	stepHook func(flow string, s integrators.StepInfo)
+	// ensembleHook, if set (tests), is called after every step of every
+	// run of the ensemble flows (engine.FlowCheckpoint.EnsembleStep).
+	ensembleHook func(flow string, run, step int)
 }
 
 // Checkpoint is the content of a checkpoint file: what identifies the run
@@ -107,6 +111,10 @@ type CheckpointFlow struct {
 	// that are not done; nil: start the flow over).
 	Solver              *integrators.State
 	LastLoss, LastLossT float64
+	// Ensemble is the state of an ensemble flow (sgd, sde, cd) that is not
+	// done: the runs completed in run order, folded, and the runs in
+	// progress at a step boundary (nil: start the flow over).
+	Ensemble *engine.EnsembleState
 }
 
 // Rows are the per-time slices of a trajectory, as stored in a checkpoint.
@@ -248,7 +256,7 @@ type runCheckpoint struct {
 
 // flowCk is one flow's checkpoint bookkeeping.
 type flowCk struct {
-	ck      *engine.FlowCheckpoint // nil for ensembles and flows not started
+	ck      *engine.FlowCheckpoint // nil for flows not started
 	done    *engine.Trajectory     // finished (ok or failed)
 	prior   float64                // seconds spent before a resume
 	started time.Time
@@ -335,11 +343,6 @@ func (rc *runCheckpoint) apply(spec *engine.FlowSpec) {
 	if rc == nil {
 		return
 	}
-	switch spec.Flow {
-	case FlowGD, FlowNGD, FlowGRD:
-	default:
-		return // ensembles are run again from the start
-	}
 	c := &engine.FlowCheckpoint{}
 	rc.mu.Lock()
 	fc := rc.flows[spec.Flow]
@@ -351,9 +354,16 @@ func (rc *runCheckpoint) apply(spec *engine.FlowSpec) {
 		c.Resume = &engine.FlowState{Flow: r.Flow, Rows: r.Rows.trajectory(r.Flow), Solver: r.Solver,
 			LastLoss: r.LastLoss, LastLossT: r.LastLossT}
 	}
+	if r := fc.resumed; r != nil && !r.Done && r.Ensemble != nil {
+		c.Resume = &engine.FlowState{Flow: r.Flow, Ensemble: r.Ensemble}
+	}
 	fc.ck = c
 	rc.mu.Unlock()
 	spec.Checkpoint = c
+	if h := rc.opts.ensembleHook; h != nil {
+		flow := spec.Flow
+		c.EnsembleStep = func(run, step int) { h(flow, run, step) }
+	}
 	if h := rc.opts.stepHook; h != nil {
 		flow, user := spec.Flow, spec.Settings.Recorder
 		spec.Settings.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error {
@@ -393,12 +403,11 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 			if fc.ck != nil {
 				st = fc.ck.Latest()
 			}
-			if st == nil && fc.resumed != nil && !fc.resumed.Done && fc.resumed.Solver != nil {
+			if r := fc.resumed; st == nil && r != nil && !r.Done && (r.Solver != nil || r.Ensemble != nil) {
 				// Nothing new since the resume: keep the old state.
-				r := fc.resumed
-				e.Rows, e.Solver, e.LastLoss, e.LastLossT = r.Rows, r.Solver, r.LastLoss, r.LastLossT
+				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = r.Rows, r.Solver, r.LastLoss, r.LastLossT, r.Ensemble
 			} else if st != nil {
-				e.Rows, e.Solver, e.LastLoss, e.LastLossT = rowsOf(st.Rows), st.Solver, st.LastLoss, st.LastLossT
+				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = rowsOf(st.Rows), st.Solver, st.LastLoss, st.LastLossT, st.Ensemble
 			}
 		}
 		ck.Flows = append(ck.Flows, e)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,8 +83,8 @@ func interruptAt(t *testing.T, sc *Scenario, dir string, resume *Checkpoint, flo
 
 // TestResumeBitIdentical interrupts a run of every flow at several
 // deterministic points (after the k-th accepted step of gd, ngd or grd;
-// the flows after it are canceled before they start, the ensembles are
-// rerun), resumes it from the checkpoint file — once, or after a second
+// the flows after it are canceled before they start; the ensembles are
+// interrupted inside by TestResumeEnsembleBitIdentical), resumes it from the checkpoint file — once, or after a second
 // interruption — and compares every output file with an uninterrupted
 // run's, byte for byte (summary.json up to wall times).
 func TestResumeBitIdentical(t *testing.T) {
@@ -272,5 +273,111 @@ func TestCheckpointRefusesOtherData(t *testing.T) {
 	_, err = Run(context.Background(), sc, RunOptions{Checkpoint: &CheckpointOptions{Dir: out, Version: "test", Resume: ck}})
 	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "another scenario or other data") {
 		t.Errorf("err = %v, want ErrCheckpoint naming other data", err)
+	}
+}
+
+// interruptEnsembleAt runs sc into dir with checkpointing and cancels the
+// context right after run r's step-th step of the ensemble flow (a
+// deterministic point: one worker runs the flows and the runs one after
+// the other). It returns the run's error.
+func interruptEnsembleAt(t *testing.T, sc *Scenario, dir string, resume *Checkpoint, flow string, r, step int) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ck := &CheckpointOptions{Dir: dir, Every: -1, Version: "test", Resume: resume,
+		ensembleHook: func(f string, run, j int) {
+			if f == flow && run == r && j == step {
+				cancel()
+			}
+		}}
+	rep, err := Run(ctx, sc, RunOptions{Workers: 1, Checkpoint: ck})
+	if rep != nil {
+		if _, werr := writeOutputs(dir, rep, false); werr != nil {
+			t.Fatal(werr)
+		}
+	}
+	return err
+}
+
+// TestResumeEnsembleBitIdentical interrupts the sgd, sde and cd (and pcd)
+// ensembles inside a run — the first, a later one, once or twice — resumes
+// from the checkpoint file and compares every output file with an
+// uninterrupted run's, byte for byte (summary.json up to wall times). The
+// resumed run takes only the ensemble steps not taken before.
+func TestResumeEnsembleBitIdentical(t *testing.T) {
+	tiny := resumeScenario(t) // sgd, sde: 4 runs of 120 steps
+	rbm := func(pcd string) *Scenario {
+		s, err := Parse([]byte("name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
+			"cd: {lr: 0.1, batch: 3, runs: 3, k: 2"+pcd+"}\ntime: {t1: 2, outputs: 5}\n"), "r.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	type point struct {
+		flow      string
+		run, step int
+	}
+	for _, c := range []struct {
+		name  string
+		sc    *Scenario
+		steps int // per run
+		pts   []point
+	}{
+		{"sgd first run", tiny, 120, []point{{FlowSGD, 0, 7}}},
+		{"sgd later run", tiny, 120, []point{{FlowSGD, 2, 61}}},
+		{"sde", tiny, 120, []point{{FlowSDE, 1, 30}}},
+		{"sgd twice", tiny, 120, []point{{FlowSGD, 0, 50}, {FlowSGD, 1, 3}}},
+		{"cd", rbm(""), 20, []point{{FlowCD, 1, 9}}},
+		{"pcd twice", rbm(", persistent: true"), 20, []point{{FlowCD, 0, 4}, {FlowCD, 2, 11}}},
+	} {
+		full := outputsOf(t, c.sc)
+		dir := filepath.Join(t.TempDir(), "out")
+		var ck *Checkpoint
+		for _, p := range c.pts {
+			if err := interruptEnsembleAt(t, c.sc, dir, ck, p.flow, p.run, p.step); !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: interrupted run: err = %v, want context.Canceled", c.name, err)
+			}
+			var err error
+			if ck, err = ReadCheckpoint(dir); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		flow := c.pts[0].flow
+		var done int
+		for _, f := range ck.Flows {
+			if f.Flow == flow {
+				if f.Ensemble == nil {
+					t.Fatalf("%s: the checkpoint holds no state of the %s ensemble", c.name, flow)
+				}
+				done = f.Ensemble.Steps
+				for _, r := range f.Ensemble.Runs {
+					done += r.Step
+				}
+			}
+		}
+		var taken atomic.Int64
+		r, err := Run(context.Background(), c.sc, RunOptions{Workers: 2, Checkpoint: &CheckpointOptions{Dir: dir, Version: "test", Resume: ck,
+			ensembleHook: func(f string, _, _ int) {
+				if f == flow {
+					taken.Add(1)
+				}
+			}}})
+		if err != nil {
+			t.Fatalf("%s: resumed run: %v", c.name, err)
+		}
+		runs := r.Scenario.SGD.Runs
+		if flow == FlowSDE {
+			runs = r.Scenario.SDE.Runs
+		} else if flow == FlowCD {
+			runs = r.Scenario.CD.Runs
+		}
+		if want := runs*c.steps - done; done == 0 || taken.Load() != int64(want) {
+			t.Errorf("%s: the resumed run took %d steps of %s, want %d − %d", c.name, taken.Load(), flow, runs*c.steps, done)
+		}
+		if _, err := writeOutputs(dir, r, false); err != nil {
+			t.Fatal(err)
+		}
+		sameOutputs(t, full, dir, c.name)
 	}
 }

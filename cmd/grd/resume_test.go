@@ -150,3 +150,76 @@ func TestReproducibleWorkers(t *testing.T) {
 		sameDirs(t, first, out, "--workers "+w)
 	}
 }
+
+// ensembleScenario is a run of two ensembles only, long enough (a few
+// hundred milliseconds) to be interrupted inside them.
+const ensembleScenario = `name: ens
+seed: 5
+model: {kind: quadratic, dim: 4, count: 40, condition: 30}
+init: {normal: 1}
+flows: [sgd, sde]
+sgd: {lr: 0.01, batch: 4, runs: 16}
+sde: {lr: 0.01, batch: 4, runs: 6, dt: 0.01}
+time: {t1: 100, outputs: 51}
+`
+
+// TestRunInterruptResumeEnsemble interrupts `grd run` of a scenario of
+// ensembles as soon as a periodic checkpoint holds progress inside them,
+// checks that the final checkpoint keeps that progress (runs folded or in
+// progress, not a restart), resumes with `grd run --resume DIR` and
+// compares every output file with an uninterrupted run's.
+func TestRunInterruptResumeEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "ens.yaml")
+	if err := os.WriteFile(scen, []byte(ensembleScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full")
+	if _, errs, code := grd(t, "run", scen, "--out", full, "--checkpoint-every", "-1s"); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
+	}
+	progress := func(ck *scenarios.Checkpoint) int {
+		n := 0
+		for _, f := range ck.Flows {
+			if e := f.Ensemble; e != nil {
+				n += e.Steps
+				for _, r := range e.Runs {
+					n += r.Step
+				}
+			}
+		}
+		return n
+	}
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if ck, err := scenarios.ReadCheckpoint(out); err == nil && progress(ck) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var so, se bytes.Buffer
+	code := run(ctx, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se)
+	cancel()
+	if code == exitOK {
+		t.Skip("the run finished before it could be interrupted")
+	}
+	if code != exitError || !strings.HasPrefix(se.String(), "grd: interrupted:") {
+		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
+	}
+	ck, err := scenarios.ReadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if progress(ck) == 0 {
+		t.Fatal("the checkpoint of the interrupted ensembles holds no progress")
+	}
+	if _, errs, code := grd(t, "run", "--resume", out, "--workers", "1"); code != exitOK {
+		t.Fatalf("resumed run: exit %d: %s", code, errs)
+	}
+	sameDirs(t, full, out, "resumed ensembles")
+}
