@@ -39,7 +39,7 @@ func (c *Controller) Reset() { c.setMemory(0, false) }
 func (c *Controller) setMemory(errPrev float64, rejected bool) {
 	c.errPrev, c.rejected, c.lnPrev = errPrev, rejected, 0
 	if errPrev > 0 {
-		c.lnPrev = math.Log(errPrev)
+		c.lnPrev = ctlLog(errPrev)
 	}
 }
 
@@ -56,15 +56,15 @@ func (c *Controller) Accept(err float64) (ok bool, fac float64) {
 		if err == 0 {
 			fac = c.FacMax
 		} else {
-			// err^(−Beta1)·errPrev^(Beta2) as one exponential of logs
+			// err^(−Beta1)·errPrev^(Beta2) as one exponential of logs (ctlmath.go)
 			// (math.Pow twice per step was a third of a small
 			// system's run time).
-			lnErr = math.Log(err)
+			lnErr = ctlLog(err)
 			x := -c.Beta1 * lnErr
 			if c.errPrev > 0 && c.Beta2 != 0 {
 				x += c.Beta2 * c.lnPrev
 			}
-			fac = c.Safety * math.Exp(x)
+			fac = c.Safety * ctlExp(x)
 		}
 		// fac is finite and positive here: clamp by comparison.
 		if fac > c.FacMax {
@@ -77,7 +77,7 @@ func (c *Controller) Accept(err float64) (ok bool, fac float64) {
 			fac = 1
 		}
 		if err >= 1e-4 {
-			// Same bits as setMemory's math.Log(err): a resumed run
+			// Same bits as setMemory's ctlLog(err): a resumed run
 			// (which calls setMemory) continues identically.
 			c.errPrev, c.lnPrev, c.rejected = err, lnErr, false
 		} else {
@@ -85,7 +85,7 @@ func (c *Controller) Accept(err float64) (ok bool, fac float64) {
 		}
 		return true, fac
 	}
-	fac = math.Max(c.FacMin, math.Min(c.Safety*math.Exp(-math.Log(err)/c.Q), 0.999))
+	fac = math.Max(c.FacMin, math.Min(c.Safety*ctlExp(-ctlLog(err)/c.Q), 0.999))
 	c.rejected = true
 	return false, fac
 }

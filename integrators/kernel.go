@@ -33,46 +33,81 @@ type kernel struct {
 // kernel.step does, operation for operation.
 type stepFunc func(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool)
 
-func newKernel(tb *Tableau, f Func, n int) *kernel {
+// newKernel allocates a kernel for tb, F and state size n; fast, if
+// non-nil, is the tableau's generated step. All vectors share one backing
+// array (one allocation); the nonzero-coefficient lists of the generic step
+// are built only when it will run.
+func newKernel(tb *Tableau, f Func, n int, fast stepFunc) *kernel {
 	s := tb.Stages()
-	kr := &kernel{tb: tb, f: f, n: n, s: s}
+	kr := &kernel{tb: tb, f: f, n: n, s: s, fast: fast}
 	nslots := tb.slots()
+	deg := 0
+	for _, r := range tb.Dense {
+		deg = max(deg, len(r))
+	}
+	nvec := nslots + 1 // slots and ytmp
+	if tb.FSAL {
+		nvec-- // slot s aliases slot s−1
+	}
+	if tb.E != nil {
+		nvec++
+	}
+	if tb.E3 != nil {
+		nvec++
+	}
+	back := make([]float64, nvec*n+deg)
+	next := func(m int) []float64 {
+		v := back[:m:m]
+		back = back[m:]
+		return v
+	}
 	kr.k = make([][]float64, nslots)
 	for i := range kr.k {
 		if tb.FSAL && i == s {
 			kr.k[i] = kr.k[s-1]
 			continue
 		}
-		kr.k[i] = make([]float64, n)
+		kr.k[i] = next(n)
 	}
-	kr.ytmp = make([]float64, n)
-	deg := 0
-	for _, r := range tb.Dense {
-		deg = max(deg, len(r))
-	}
-	kr.phi = make([]float64, deg)
+	kr.ytmp = next(n)
+	kr.phi = next(deg)
 	if tb.E != nil {
-		kr.e5 = make([]float64, n)
-		kr.nzE = nonzero(tb.E)
+		kr.e5 = next(n)
 	}
 	if tb.E3 != nil {
-		kr.e3 = make([]float64, n)
-		kr.nzE3 = nonzero(tb.E3)
+		kr.e3 = next(n)
 	}
+	if len(tb.ExtraA) > 0 {
+		kr.nzX = make([][]int, len(tb.ExtraA))
+		for m, row := range tb.ExtraA {
+			kr.nzX[m] = nonzero(row)
+		}
+	}
+	if fast != nil {
+		return kr
+	}
+	kr.nzE = nonzero(tb.E)
+	kr.nzE3 = nonzero(tb.E3)
 	kr.nz = make([][]int, s)
 	for i, row := range tb.A {
 		kr.nz[i] = nonzero(row)
 	}
 	kr.nzB = nonzero(tb.B)
-	kr.nzX = make([][]int, len(tb.ExtraA))
-	for m, row := range tb.ExtraA {
-		kr.nzX[m] = nonzero(row)
-	}
 	return kr
 }
 
+// nonzero returns the indices j with x[j] != 0 (nil if there are none).
 func nonzero(x []float64) []int {
-	var idx []int
+	c := 0
+	for _, v := range x {
+		if v != 0 {
+			c++
+		}
+	}
+	if c == 0 {
+		return nil
+	}
+	idx := make([]int, 0, c)
 	for j, v := range x {
 		if v != 0 {
 			idx = append(idx, j)

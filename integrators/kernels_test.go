@@ -48,9 +48,8 @@ func TestSpecialisedKernelsMatchGeneric(t *testing.T) {
 			if m.fast == nil {
 				t.Fatalf("%s has no specialised kernel", name)
 			}
-			gen := newKernel(m.tab, coupled, n)
-			fast := newKernel(m.tab, coupled, n)
-			fast.fast = m.fast
+			gen := newKernel(m.tab, coupled, n, nil)
+			fast := newKernel(m.tab, coupled, n, m.fast)
 			rng := rand.New(rand.NewPCG(1, uint64(n)))
 			y := make([]float64, n)
 			for i := range y {

@@ -253,7 +253,7 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	n := len(p.Y0)
 	d := &driver{
 		p: p, tb: m.tab, set: set, dir: dir, fixed: fixed,
-		kr:   newKernel(m.tab, p.F, n),
+		kr:   newKernel(m.tab, p.F, n, m.fast),
 		norm: ErrorNorm{RTol: set.RTol, ATol: set.ATol},
 		y:    make([]float64, n), y1: make([]float64, n),
 	}
@@ -263,7 +263,6 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	} else if m.tab.Adaptive() {
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
-	d.kr.fast = m.fast
 	copy(d.y, p.Y0)
 	if len(times) == 0 {
 		times = []float64{p.T0, p.T1}
