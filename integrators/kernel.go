@@ -14,8 +14,8 @@ type kernel struct {
 	// aliases k[s-1].
 	k    [][]float64
 	ytmp []float64
-	e5   []float64 // error estimate h Σ E_i k_i
-	e3   []float64 // second estimate h Σ E3_i k_i (DOP853)
+	e5   []float64 // error estimate h Σ E_i k_i (generic step only)
+	e3   []float64 // second estimate h Σ E3_i k_i (DOP853; generic step only)
 	phi  []float64 // Hairer's basis at θ
 
 	// nz[i] lists the j with A[i][j] != 0; nzB, nzE, nzE3 likewise.
@@ -27,11 +27,13 @@ type kernel struct {
 
 	// fast, if non-nil, replaces the generic step (see Method.fast).
 	fast stepFunc
+	// norm measures the error estimate (set by the driver).
+	norm ErrorNorm
 }
 
 // stepFunc is a kernel's step specialised to one tableau: it must do what
 // kernel.step does, operation for operation.
-type stepFunc func(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool)
+type stepFunc func(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64
 
 // newKernel allocates a kernel for tb, F and state size n; fast, if
 // non-nil, is the tableau's generated step. All vectors share one backing
@@ -49,10 +51,10 @@ func newKernel(tb *Tableau, f Func, n int, fast stepFunc) *kernel {
 	if tb.FSAL {
 		nvec-- // slot s aliases slot s−1
 	}
-	if tb.E != nil {
+	if fast == nil && tb.E != nil {
 		nvec++
 	}
-	if tb.E3 != nil {
+	if fast == nil && tb.E3 != nil {
 		nvec++
 	}
 	back := make([]float64, nvec*n+deg)
@@ -71,10 +73,10 @@ func newKernel(tb *Tableau, f Func, n int, fast stepFunc) *kernel {
 	}
 	kr.ytmp = next(n)
 	kr.phi = next(deg)
-	if tb.E != nil {
+	if fast == nil && tb.E != nil {
 		kr.e5 = next(n)
 	}
-	if tb.E3 != nil {
+	if fast == nil && tb.E3 != nil {
 		kr.e3 = next(n)
 	}
 	if len(tb.ExtraA) > 0 {
@@ -143,12 +145,12 @@ func (kr *kernel) weighted(dst []float64, h float64, c []float64, idx []int) {
 
 // step takes one step of size h from (t, y), k[0] = F(t, y) being given,
 // writing the new state into y1. tEnd is t+h as the driver wants it (exact
-// at the end of the interval), used for stages with C = 1. With withErr the
-// error estimate(s) are written into e5 (and e3).
-func (kr *kernel) step(t, h, tEnd float64, y, y1 []float64, withErr bool) {
+// at the end of the interval), used for stages with C = 1. With withErr it
+// returns the error measure of the step (kr.norm of the estimate, combined
+// with the second estimate for DOP853: see ErrorNorm), else 0.
+func (kr *kernel) step(t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
 	if kr.fast != nil {
-		kr.fast(kr, t, h, tEnd, y, y1, withErr)
-		return
+		return kr.fast(kr, t, h, tEnd, y, y1, withErr)
 	}
 	tb := kr.tb
 	s := kr.s
@@ -170,12 +172,15 @@ func (kr *kernel) step(t, h, tEnd float64, y, y1 []float64, withErr bool) {
 		kr.f(tEnd, y1, kr.k[s-1])
 		kr.nfev++
 	}
-	if withErr {
-		kr.weighted(kr.e5, h, tb.E, kr.nzE)
-		if kr.e3 != nil {
-			kr.weighted(kr.e3, h, tb.E3, kr.nzE3)
-		}
+	if !withErr {
+		return 0
 	}
+	kr.weighted(kr.e5, h, tb.E, kr.nzE)
+	if kr.e3 == nil {
+		return kr.norm.Norm(kr.e5, y, y1)
+	}
+	kr.weighted(kr.e3, h, tb.E3, kr.nzE3)
+	return kr.norm.Combined(kr.e5, kr.e3, y, y1)
 }
 
 // extra evaluates the dense-output-only stages for the step (t, h) from y0;

@@ -2,8 +2,10 @@
 
 package integrators
 
+import "math"
+
 // stepdopri5 is kernel.step specialised to the dopri5 tableau.
-func stepdopri5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
+func stepdopri5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
 	n := kr.n
 	y, y1 = y[:n], y1[:n]
 	yt := kr.ytmp[:n]
@@ -79,24 +81,31 @@ func stepdopri5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
 	f(tEnd, y1, k6)
 	kr.nfev++
 	if !withErr {
-		return
+		return 0
 	}
-	{
-		e5 := kr.e5[:n]
-		w0 := h * 0.0012326388888888888
-		w2 := h * -0.0042527702905061394
-		w3 := h * 0.03697916666666667
-		w4 := h * -0.05086379716981132
-		w5 := h * 0.0419047619047619
-		w6 := h * -0.025
-		for m := 0; m < n; m++ {
-			e5[m] = w0*k0[m] + w2*k2[m] + w3*k3[m] + w4*k4[m] + w5*k5[m] + w6*k6[m]
+	w0 := h * 0.0012326388888888888
+	w2 := h * -0.0042527702905061394
+	w3 := h * 0.03697916666666667
+	w4 := h * -0.05086379716981132
+	w5 := h * 0.0419047619047619
+	w6 := h * -0.025
+	atol, rtol := kr.norm.ATol, kr.norm.RTol
+	var s5, s3 float64
+	for m := 0; m < n; m++ {
+		p, q := math.Abs(y[m]), math.Abs(y1[m])
+		if q > p {
+			p = q
 		}
+		sc := atol + rtol*p
+		r5 := (w0*k0[m] + w2*k2[m] + w3*k3[m] + w4*k4[m] + w5*k5[m] + w6*k6[m]) / sc
+		s5 += r5 * r5
 	}
+	_ = s3
+	return rms(s5, n)
 }
 
 // steptsit5 is kernel.step specialised to the tsit5 tableau.
-func steptsit5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
+func steptsit5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
 	n := kr.n
 	y, y1 = y[:n], y1[:n]
 	yt := kr.ytmp[:n]
@@ -173,25 +182,32 @@ func steptsit5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
 	f(tEnd, y1, k6)
 	kr.nfev++
 	if !withErr {
-		return
+		return 0
 	}
-	{
-		e5 := kr.e5[:n]
-		w0 := h * -0.0017800110522257714
-		w1 := h * -0.0008164344596567469
-		w2 := h * 0.007880878010261995
-		w3 := h * -0.1447110071732629
-		w4 := h * 0.5823571654525552
-		w5 := h * -0.45808210592918697
-		w6 := h * 0.015151515151515152
-		for m := 0; m < n; m++ {
-			e5[m] = w0*k0[m] + w1*k1[m] + w2*k2[m] + w3*k3[m] + w4*k4[m] + w5*k5[m] + w6*k6[m]
+	w0 := h * -0.0017800110522257714
+	w1 := h * -0.0008164344596567469
+	w2 := h * 0.007880878010261995
+	w3 := h * -0.1447110071732629
+	w4 := h * 0.5823571654525552
+	w5 := h * -0.45808210592918697
+	w6 := h * 0.015151515151515152
+	atol, rtol := kr.norm.ATol, kr.norm.RTol
+	var s5, s3 float64
+	for m := 0; m < n; m++ {
+		p, q := math.Abs(y[m]), math.Abs(y1[m])
+		if q > p {
+			p = q
 		}
+		sc := atol + rtol*p
+		r5 := (w0*k0[m] + w1*k1[m] + w2*k2[m] + w3*k3[m] + w4*k4[m] + w5*k5[m] + w6*k6[m]) / sc
+		s5 += r5 * r5
 	}
+	_ = s3
+	return rms(s5, n)
 }
 
 // stepdop853 is kernel.step specialised to the dop853 tableau.
-func stepdop853(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
+func stepdop853(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
 	n := kr.n
 	y, y1 = y[:n], y1[:n]
 	yt := kr.ytmp[:n]
@@ -350,34 +366,36 @@ func stepdop853(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) {
 	}
 	kr.nfev += 11
 	if !withErr {
-		return
+		return 0
 	}
-	{
-		e5 := kr.e5[:n]
-		w0 := h * 0.01312004499419488
-		w5 := h * -1.2251564463762044
-		w6 := h * -0.4957589496572502
-		w7 := h * 1.6643771824549864
-		w8 := h * -0.35032884874997366
-		w9 := h * 0.3341791187130175
-		w10 := h * 0.08192320648511571
-		w11 := h * -0.022355307863886294
-		for m := 0; m < n; m++ {
-			e5[m] = w0*k0[m] + w5*k5[m] + w6*k6[m] + w7*k7[m] + w8*k8[m] + w9*k9[m] + w10*k10[m] + w11*k11[m]
+	w0 := h * 0.01312004499419488
+	w5 := h * -1.2251564463762044
+	w6 := h * -0.4957589496572502
+	w7 := h * 1.6643771824549864
+	w8 := h * -0.35032884874997366
+	w9 := h * 0.3341791187130175
+	w10 := h * 0.08192320648511571
+	w11 := h * -0.022355307863886294
+	v0 := h * -0.18980075407240762
+	v5 := h * 4.450312892752409
+	v6 := h * 1.8915178993145003
+	v7 := h * -5.801203960010585
+	v8 := h * -0.42268232132379197
+	v9 := h * -0.1521609496625161
+	v10 := h * 0.20136540080403034
+	v11 := h * 0.022651792198360825
+	atol, rtol := kr.norm.ATol, kr.norm.RTol
+	var s5, s3 float64
+	for m := 0; m < n; m++ {
+		p, q := math.Abs(y[m]), math.Abs(y1[m])
+		if q > p {
+			p = q
 		}
+		sc := atol + rtol*p
+		r5 := (w0*k0[m] + w5*k5[m] + w6*k6[m] + w7*k7[m] + w8*k8[m] + w9*k9[m] + w10*k10[m] + w11*k11[m]) / sc
+		s5 += r5 * r5
+		r3 := (v0*k0[m] + v5*k5[m] + v6*k6[m] + v7*k7[m] + v8*k8[m] + v9*k9[m] + v10*k10[m] + v11*k11[m]) / sc
+		s3 += r3 * r3
 	}
-	{
-		e3 := kr.e3[:n]
-		w0 := h * -0.18980075407240762
-		w5 := h * 4.450312892752409
-		w6 := h * 1.8915178993145003
-		w7 := h * -5.801203960010585
-		w8 := h * -0.42268232132379197
-		w9 := h * -0.1521609496625161
-		w10 := h * 0.20136540080403034
-		w11 := h * 0.022651792198360825
-		for m := 0; m < n; m++ {
-			e3[m] = w0*k0[m] + w5*k5[m] + w6*k6[m] + w7*k7[m] + w8*k8[m] + w9*k9[m] + w10*k10[m] + w11*k11[m]
-		}
-	}
+	return combinedNorm(rms(s5, n), rms(s3, n))
 }

@@ -34,7 +34,19 @@ func (n ErrorNorm) Norm(e, y0, y1 []float64) float64 {
 		r := ei / (n.ATol + n.RTol*a)
 		s += r * r
 	}
-	return math.Sqrt(s / float64(len(e)))
+	return rms(s, len(e))
+}
+
+// rms returns sqrt(s/m) for a sum of squares s over m > 0 terms.
+func rms(s float64, m int) float64 { return math.Sqrt(s / float64(m)) }
+
+// combinedNorm is Hairer's a²/sqrt(a² + 0.01 b²) (0 if both are 0).
+func combinedNorm(a, b float64) float64 {
+	den := a*a + 0.01*b*b
+	if den <= 0 {
+		return 0
+	}
+	return a * a / math.Sqrt(den)
 }
 
 // Combined returns Hairer's DOP853 error measure from a 5th-order estimate
@@ -45,11 +57,5 @@ func (n ErrorNorm) Norm(e, y0, y1 []float64) float64 {
 // (norms as in Norm). It behaves like ‖e5‖ when ‖e3‖ is small and like
 // 10‖e5‖²/‖e3‖ = O(h^8) otherwise. It panics if the lengths differ.
 func (n ErrorNorm) Combined(e5, e3, y0, y1 []float64) float64 {
-	a := n.Norm(e5, y0, y1)
-	b := n.Norm(e3, y0, y1)
-	den := a*a + 0.01*b*b
-	if den <= 0 {
-		return 0
-	}
-	return a * a / math.Sqrt(den)
+	return combinedNorm(n.Norm(e5, y0, y1), n.Norm(e3, y0, y1))
 }

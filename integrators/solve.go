@@ -263,6 +263,7 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 	} else if m.tab.Adaptive() {
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
+	d.kr.norm = d.norm
 	copy(d.y, p.Y0)
 	if len(times) == 0 {
 		times = []float64{p.T0, p.T1}
@@ -391,24 +392,23 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 			}
 		}
 		attempts++
-		kr.step(d.t, h, tEnd, d.y, d.y1, !d.fixed)
+		errm := kr.step(d.t, h, tEnd, d.y, d.y1, !d.fixed)
 
 		if d.fixed {
 			if !allFinite(d.y1) {
 				return d.fail(NonFinite, h, "the new state is not finite")
 			}
 		} else {
-			var errm float64
-			if kr.e3 != nil {
-				errm = d.norm.Combined(kr.e5, kr.e3, d.y, d.y1)
-			} else {
-				errm = d.norm.Norm(kr.e5, d.y, d.y1)
-			}
 			if !allFinite(d.y1) {
 				errm = math.Inf(1)
 			}
 			ok, fac := d.ctrl.Accept(errm)
-			hNew := math.Min(math.Abs(h)*fac, d.set.MaxStep)
+			// fac, h and MaxStep are finite and positive: plain
+			// comparisons (math.Min/Max are calls on amd64).
+			hNew := math.Abs(h) * fac
+			if hNew > d.set.MaxStep {
+				hNew = d.set.MaxStep
+			}
 			if !ok {
 				res.Stats.Rejected++
 				bad := math.IsInf(errm, 0) || math.IsNaN(errm)
@@ -431,7 +431,8 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 				continue
 			}
 			nonFinite = 0
-			if hmin := math.Max(d.set.MinStep, 16*epsilon*math.Abs(tEnd)); !last && hNew < hmin {
+			if hmin := 16 * epsilon * math.Abs(tEnd); !last && (hNew < hmin || hNew < d.set.MinStep) {
+				hmin = max(hmin, d.set.MinStep)
 				d.acceptState(h, tEnd, hNew)
 				d.outputs(d.t)
 				return d.fail(StepUnderflow, hNew, "controller asked for |h| = %g below the minimum %g", hNew, hmin)
