@@ -14,7 +14,8 @@ func lorenz(_ float64, y, dy []float64) {
 
 // benchmarkLorenz solves Lorenz from (1, 1, 1) over [0, 20]: adaptive
 // methods at rtol = atol = 1e-8, fixed-step ones with the given dt. It
-// reports NFev per solve.
+// reports NFev per solve and the time per evaluation of F (driver and
+// kernel overhead included).
 func benchmarkLorenz(b *testing.B, name string, dt float64) {
 	m, err := MethodByName(name)
 	if err != nil {
@@ -33,6 +34,7 @@ func benchmarkLorenz(b *testing.B, name string, dt float64) {
 		nfev = res.Stats.NFev
 	}
 	b.ReportMetric(float64(nfev), "nfev/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nfev), "ns/fev")
 }
 
 func BenchmarkLorenzEuler(b *testing.B)  { benchmarkLorenz(b, "euler", 1e-4) }

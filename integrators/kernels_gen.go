@@ -4,6 +4,65 @@ package integrators
 
 import "math"
 
+// stepbs3 is kernel.step specialised to the bs3 tableau.
+func stepbs3(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
+	n := kr.n
+	y, y1 = y[:n], y1[:n]
+	yt := kr.ytmp[:n]
+	f := kr.f
+	k0 := kr.k[0][:n]
+	k1 := kr.k[1][:n]
+	k2 := kr.k[2][:n]
+	k3 := kr.k[3][:n]
+	// stage 1
+	{
+		a0 := h * 0.5
+		for m := 0; m < n; m++ {
+			yt[m] = y[m] + a0*k0[m]
+		}
+		f(t+0.5*h, yt, k1)
+	}
+	// stage 2
+	{
+		a1 := h * 0.75
+		for m := 0; m < n; m++ {
+			yt[m] = y[m] + a1*k1[m]
+		}
+		f(t+0.75*h, yt, k2)
+	}
+	{
+		b0 := h * 0.2222222222222222
+		b1 := h * 0.3333333333333333
+		b2 := h * 0.4444444444444444
+		for m := 0; m < n; m++ {
+			y1[m] = y[m] + b0*k0[m] + b1*k1[m] + b2*k2[m]
+		}
+	}
+	kr.nfev += 2
+	f(tEnd, y1, k3)
+	kr.nfev++
+	if !withErr {
+		return 0
+	}
+	w0 := h * -0.06944444444444448
+	w1 := h * 0.08333333333333331
+	w2 := h * 0.1111111111111111
+	w3 := h * -0.125
+	atol, rtol := kr.norm.ATol, kr.norm.RTol
+	var s5, s3 float64
+	for m := 0; m < n; m++ {
+		p, q := math.Abs(y[m]), math.Abs(y1[m])
+		if q > p {
+			p = q
+		}
+		sc := atol + rtol*p
+		r5 := (w0*k0[m] + w1*k1[m] + w2*k2[m] + w3*k3[m]) / sc
+		s5 += r5 * r5
+	}
+	_ = s3
+	return rms(s5, n)
+}
+
 // stepdopri5 is kernel.step specialised to the dopri5 tableau.
 func stepdopri5(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) float64 {
 	n := kr.n

@@ -39,7 +39,7 @@ func closeRel(a, b float64) bool {
 // step: from the same state, stages, new state and error measure (the
 // generated kernels fuse the estimate with ErrorNorm) must agree (bit for bit on amd64), along a chain of 50 steps of varying size.
 func TestSpecialisedKernelsMatchGeneric(t *testing.T) {
-	for _, name := range []string{"dopri5", "tsit5", "dop853"} {
+	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853"} {
 		for _, n := range []int{1, 3, 7} {
 			m, err := MethodByName(name)
 			if err != nil {
@@ -104,7 +104,7 @@ func TestSpecialisedSolveMatchesGeneric(t *testing.T) {
 		times[i] = p.T0 + (p.T1-p.T0)*float64(i)/40
 	}
 	ev := Event{G: func(_ float64, y []float64) float64 { return y[1] }}
-	for _, name := range []string{"dopri5", "tsit5", "dop853"} {
+	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853"} {
 		m, err := MethodByName(name)
 		if err != nil {
 			t.Fatal(err)

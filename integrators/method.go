@@ -42,7 +42,7 @@ func MethodByName(name string) (Method, error) {
 	case "rk4":
 		tb = tableauRK4()
 	case "bs3":
-		tb = tableauBS3()
+		tb, fast = tableauBS3(), stepbs3
 	case "dopri5":
 		tb, fast = tableauDopri5(), stepdopri5
 	case "tsit5":

@@ -1,5 +1,5 @@
 // Command kerngen writes integrators/kernels_gen.go: straight-line step
-// kernels for the built-in dopri5, tsit5 and dop853 tableaus, generated from
+// kernels for the built-in bs3, dopri5, tsit5 and dop853 tableaus, generated from
 // the tableaus themselves (no coefficient is typed by hand).
 //
 // Each generated kernel performs exactly the operations of the generic
@@ -40,7 +40,7 @@ func main() {
 	fmt.Fprintln(&b, "package integrators")
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, `import "math"`)
-	for _, name := range []string{"dopri5", "tsit5", "dop853"} {
+	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853"} {
 		m, err := integrators.MethodByName(name)
 		if err != nil {
 			panic(err)
