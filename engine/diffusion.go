@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+	"github.com/grd-engine/grd/models"
+	"github.com/sourcegraph/conc/pool"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -40,9 +42,19 @@ func (g *Geometry) diffusionVec(ctx context.Context, dst, w, v []float64) error 
 //	D(w) = (1/N) Σ_n (g_n − ∇f)(g_n − ∇f)ᵀ
 //
 // from per-sample gradients (the centred form of (1/N)Σ g_n g_nᵀ − ∇f∇fᵀ,
-// which avoids cancellation). It costs about N·d² flops and keeps a few
-// d×d partials (allocated on first use); use it for small d. An empty dst is resized to d×d; a
-// non-empty dst of another size panics.
+// which avoids cancellation): one gradient pass for ∇f, then one pass of
+// per-sample gradient rows whose Gram matrix is accumulated with
+// models.GramAddPanel, i.e. with the BLAS the models package was built
+// with (models.BLASBackend: gonum's pure Go, or OpenBLAS with the build tag
+// openblas). It costs about N·d² flops; its memory is dst plus two row
+// chunks of Options.RowBytes, and a d×d scratch only if dst is a view
+// whose stride is not d. Use it for moderate d.
+//
+// The upper triangle is cut into column panels whose boundaries depend on
+// d only; every entry is summed over the row chunks in chunk order, so the
+// result is bit-identical for any worker count. An empty dst is resized
+// to d×d; a non-empty dst of another size panics. If ctx is cancelled the
+// error wraps ctx.Err() and dst holds a partial sum.
 func (g *Geometry) Diffusion(ctx context.Context, dst *mat.SymDense, w []float64) error {
 	g.checkVec("w", w)
 	g.checkSym(dst)
@@ -51,18 +63,29 @@ func (g *Geometry) Diffusion(ctx context.Context, dst *mat.SymDense, w []float64
 		return err
 	}
 	d := g.d
-	g.dense = grow(g.dense, d*d)
-	full := g.dense
-	g.dd = denseDJob{w: w, mean: mean, d: d}
-	err := g.r.run(ctx, &g.dd, g.rowC, d*d, full)
-	g.dd = denseDJob{}
-	if err != nil {
+	raw := dst.RawSymmetric()
+	direct := raw.Stride == d && len(raw.Data) >= d*d
+	var c []float64
+	if direct {
+		c = raw.Data[:d*d]
+	} else {
+		g.dense = grow(g.dense, d*d)
+		c = g.dense
+	}
+	for i := 0; i < d; i++ {
+		clear(c[i*d+i : (i+1)*d])
+	}
+	if err := g.denseGram(ctx, c, w, mean); err != nil {
 		return err
 	}
 	inv := 1 / float64(g.n)
 	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			dst.SetSym(i, j, full[i*d+j]*inv)
+		r := c[i*d+i : (i+1)*d]
+		for j := range r {
+			r[j] *= inv
+		}
+		if !direct {
+			copy(raw.Data[i*raw.Stride+i:i*raw.Stride+d], r)
 		}
 	}
 	return nil
@@ -78,23 +101,196 @@ func (g *Geometry) checkSym(dst *mat.SymDense) {
 	}
 }
 
-// denseDJob: part (d×d, upper triangle) += Σ_n (g_n − mean)(g_n − mean)ᵀ.
-type denseDJob struct {
-	w, mean []float64
-	d       int
+// densePanelWidth is the column width of the panels of the dense Gram
+// matrix (the last panel takes the remainder). A panel [j0, j1) is one GEMM
+// of j0×(j1−j0) and one SYRK of its (j1−j0)² diagonal block per row chunk;
+// narrow panels keep the SYRK share (≈ width/d of the work) small and give
+// the workers many tasks to balance, wide ones make fewer, larger BLAS
+// calls. 256 balances the two for both backends.
+const densePanelWidth = 256
+
+// denseGram sets the upper triangle of the row-major d×d c (zeroed by the
+// caller) to Σ_n (g_n − mean)(g_n − mean)ᵀ.
+//
+// The work is a fixed sequence of tasks, claimed by the workers in order:
+// R(0), then for each row chunk k: R(k+1) (the centred rows of chunk k+1,
+// into the other of two row buffers) followed by G(k, q) for every column
+// panel q, largest first (the Gram matrix of chunk k's rows, added into
+// panel q of c by models.GramAddPanel). G(k, q) waits for R(k) and for
+// G(k−1, q), so each panel receives its chunk contributions in chunk
+// order; R(k+1) waits until every G(k−1, ·) has released its buffer. Waits
+// point only to earlier tasks, so the pass cannot deadlock, and the panels
+// of different chunks overlap with the row computation. Every entry of c
+// is thus the same sequence of fixed BLAS updates whatever the worker
+// count.
+func (g *Geometry) denseGram(ctx context.Context, c, w, mean []float64) error {
+	d, chunk := g.d, g.rowC
+	nchunks := g.r.numChunks(chunk)
+	npan := (d + densePanelWidth - 1) / densePanelWidth
+	g.ddRows[0] = grow(g.ddRows[0], chunk*d)
+	g.ddRows[1] = grow(g.ddRows[1], chunk*d)
+	p := &g.dd
+	p.c, p.w, p.mean, p.rows = c, w, mean, g.ddRows
+	p.d, p.n, p.chunk, p.nchunks, p.npan = d, g.n, chunk, nchunks, npan
+	p.ntasks = nchunks * (npan + 1)
+	p.next.Store(0)
+	p.rowsOK = [2]int{-1, -1}
+	p.panDone = [2]int{npan, npan}
+	if cap(p.panNext) < npan {
+		p.panNext = make([]int, npan)
+	}
+	p.panNext = p.panNext[:npan]
+	clear(p.panNext)
+	p.aborted, p.err = false, nil
+	if p.cond.L == nil {
+		p.cond.L = &p.mu
+	}
+	nw := min(len(g.r.workers), npan+1)
+	if nw == 1 {
+		p.work(ctx, g.r.workers[0])
+	} else {
+		pl := pool.New().WithMaxGoroutines(nw)
+		for i := 0; i < nw; i++ {
+			ws := g.r.workers[i]
+			pl.Go(func() { p.work(ctx, ws) })
+		}
+		pl.Wait()
+	}
+	err := p.err
+	p.c, p.w, p.mean, p.rows, p.err = nil, nil, nil, [2][]float64{}, nil
+	if err != nil {
+		return fmt.Errorf("engine: dense diffusion over %d samples cancelled: %w", g.n, err)
+	}
+	return nil
 }
 
-func (j *denseDJob) do(ws *worker, _, lo, hi int, part []float64) {
-	d, m := j.d, hi-lo
-	ws.rowsA = grow(ws.rowsA, m*d)
-	rows := ws.rowsA
-	ws.eval.Grads(rows, j.w, lo, hi)
-	for i := 0; i < m; i++ {
-		r := rows[i*d : (i+1)*d]
-		for k := range r {
-			r[k] -= j.mean[k]
+// denseGramPass is the state of one denseGram call.
+type denseGramPass struct {
+	c, w, mean []float64
+	rows       [2][]float64 // centred rows of chunk k in rows[k%2]
+	d, n       int
+	chunk      int
+	nchunks    int
+	npan       int
+	ntasks     int
+	next       atomic.Int64
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	rowsOK  [2]int // rows[b] holds the centred rows of chunk rowsOK[b] (−1: none)
+	panDone [2]int // panels finished on chunk rowsOK[b]
+	panNext []int  // panNext[q] = number of chunks added into panel q
+	aborted bool
+	err     error
+}
+
+// work is one worker's loop: claim the next task, wait for its inputs, run it.
+func (p *denseGramPass) work(ctx context.Context, ws *worker) {
+	defer func() {
+		if e := recover(); e != nil {
+			p.abort(nil)
+			panic(e)
+		}
+	}()
+	for {
+		t := int(p.next.Add(1)) - 1
+		if t >= p.ntasks {
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			p.abort(err)
+			return
+		}
+		// t = 0 is R(0); then blocks of npan+1 tasks (npan in the last).
+		if t == 0 {
+			if !p.centredRows(ws, 0) {
+				return
+			}
+			continue
+		}
+		k, r := (t-1)/(p.npan+1), (t-1)%(p.npan+1)
+		if k+1 < p.nchunks {
+			if r == 0 {
+				if !p.centredRows(ws, k+1) {
+					return
+				}
+				continue
+			}
+			r--
+		}
+		if !p.panel(k, p.npan-1-r) {
+			return
 		}
 	}
-	blas64.Syrk(blas.Trans, 1, blas64.General{Rows: m, Cols: d, Stride: d, Data: rows},
-		1, blas64.Symmetric{Uplo: blas.Upper, N: d, Stride: d, Data: part})
+}
+
+// centredRows fills rows[k%2] with g_n − mean for the samples of chunk k,
+// once the panels of chunk k−2 are done with the buffer. It reports false
+// if the pass was aborted.
+func (p *denseGramPass) centredRows(ws *worker, k int) bool {
+	b := k % 2
+	p.mu.Lock()
+	for !p.aborted && (k >= 2 && p.rowsOK[b] != k-2 || p.panDone[b] < p.npan) {
+		p.cond.Wait()
+	}
+	aborted := p.aborted
+	p.mu.Unlock()
+	if aborted {
+		return false
+	}
+	d := p.d
+	lo := k * p.chunk
+	hi := min(lo+p.chunk, p.n)
+	rows := p.rows[b][:(hi-lo)*d]
+	ws.eval.Grads(rows, p.w, lo, hi)
+	for i := 0; i < hi-lo; i++ {
+		r := rows[i*d : (i+1)*d]
+		for j, m := range p.mean {
+			r[j] -= m
+		}
+	}
+	p.mu.Lock()
+	p.rowsOK[b] = k
+	p.panDone[b] = 0
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	return true
+}
+
+// panel adds the Gram matrix of chunk k's rows to column panel q of c,
+// once those rows are ready and chunk k−1 has been added to the panel. It
+// reports false if the pass was aborted.
+func (p *denseGramPass) panel(k, q int) bool {
+	b := k % 2
+	p.mu.Lock()
+	for !p.aborted && (p.rowsOK[b] != k || p.panNext[q] != k) {
+		p.cond.Wait()
+	}
+	aborted := p.aborted
+	p.mu.Unlock()
+	if aborted {
+		return false
+	}
+	d := p.d
+	lo := k * p.chunk
+	m := min(lo+p.chunk, p.n) - lo
+	j0 := q * densePanelWidth
+	j1 := min(j0+densePanelWidth, d)
+	models.GramAddPanel(p.c, 1, p.rows[b][:m*d], m, d, j0, j1)
+	p.mu.Lock()
+	p.panDone[b]++
+	p.panNext[q]++
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	return true
+}
+
+func (p *denseGramPass) abort(err error) {
+	p.mu.Lock()
+	p.aborted = true
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }

@@ -149,14 +149,16 @@ type Geometry struct {
 	scal []float64
 	// d-vectors
 	tA, tB, tC, tD, tE []float64
-	// d×d scratch of Diffusion
-	dense []float64
+	// d×d scratch of Diffusion (only for a dst with stride ≠ d) and its
+	// two row-chunk buffers
+	dense  []float64
+	ddRows [2][]float64
 
 	acc   accJob
 	dir   dirJob
 	lsJob lossJob
 	rows  rowsJob
-	dd    denseDJob
+	dd    denseGramPass
 	gr    gradRowsJob
 
 	lz lanczos
