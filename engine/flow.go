@@ -44,13 +44,14 @@ type FlowSpec struct {
 
 	// Times are the output times t_0 < t_1 < … < t_{K−1} (K ≥ 2, finite):
 	// the flow starts at w0 at t_0 and runs to t_{K−1}, and row k of the
-	// Trajectory belongs to Times[k].
+	// Trajectory belongs to Times[k]. The ensembles record the step nearest
+	// to Times[k] and label the row with that step's time (EnsembleSpec).
 	Times []float64
 
 	// Metric is the constant ε and the inverse kinds of the ngd and grd
-	// flows (ignored by the others). ε ≥ 0 is used as given: resolve the ε
-	// policy once, with Geometry.Epsilon at w0, and pass the same Metric to
-	// every flow.
+	// flows. ε ≥ 0 is used as given: resolve the ε policy once, with
+	// Geometry.Epsilon at w0, and pass the same Metric to every flow. The
+	// other flows use only ε, to monitor ε·λ_max(D(w(t))) (RunFlow).
 	Metric Metric
 
 	// V0 is the initial velocity of grd: V0NGD (or ""), V0GD or V0Zero.
@@ -70,6 +71,12 @@ type FlowSpec struct {
 	// parallel; 0 means Geometry.Workers(). Results do not depend on it.
 	Workers int
 
+	// MetricGeometry, if non-nil, computes the ε·λ_max(D(w)) monitor of
+	// gd, sgd, sde and cd instead of the Geometry running the flow: the
+	// geometry whose D defines the metric, when that is another model's
+	// (an RBM's cd metric). It must have the same dimension d.
+	MetricGeometry *Geometry
+
 	// Checkpoint, if non-nil, resumes the flow from Checkpoint.Resume and
 	// hands out snapshots for checkpointing (see FlowCheckpoint).
 	Checkpoint *FlowCheckpoint
@@ -83,10 +90,13 @@ type FlowSpec struct {
 // Err says why — naming the flow, t, the step size and the last finite
 // loss — and the rows computed before the fault are kept.
 //
-// At each output time the deterministic flows record w, the loss and
-// ‖∇f‖; ngd and grd add ε·λ_max(D(w)) (EpsLambdaMax, 0 without computing
-// λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and the NGD
-// defect ‖u + P∇f‖ of Geometry.Residuals. A row whose loss or state is
+// At each output time the deterministic flows record w, the loss, ‖∇f‖
+// and ε·λ_max(D(w)) (EpsLambdaMax, with ε = spec.Metric.Epsilon; 0 without
+// computing λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and
+// the NGD defect ‖u + P∇f‖ of Geometry.Residuals. Every flow thus monitors
+// ε·λ_max along its trajectory (DESIGN §1), sampled at the output times;
+// the ensembles (sgd, sde, cd) monitor it at their mean w at each output
+// time, once all runs are done (EnsembleSpec). A row whose loss or state is
 // not finite is not recorded: the flow fails there. The ensemble flows
 // are documented at EnsembleSpec.
 //
@@ -135,14 +145,17 @@ func (s *FlowSpec) validate(m models.Model) error {
 			return fmt.Errorf("engine: %s flow: output times must increase strictly, but t[%d] = %g ≤ t[%d] = %g", s.Flow, i, t, i-1, s.Times[i-1])
 		}
 	}
+	if mg := s.MetricGeometry; mg != nil && mg.Dim() != m.Dim() {
+		return fmt.Errorf("engine: %s flow: the metric geometry has dimension %d, the model %d", s.Flow, mg.Dim(), m.Dim())
+	}
 	if s.Workers < 0 {
 		return fmt.Errorf("engine: %s flow: workers = %d, want ≥ 0 (0 = default)", s.Flow, s.Workers)
 	}
+	if e := s.Metric.Epsilon; !(e >= 0) || math.IsInf(e, 0) {
+		return fmt.Errorf("engine: %s flow: epsilon %g, want a finite value ≥ 0", s.Flow, e)
+	}
 	switch s.Flow {
 	case FlowNGD, FlowGRD:
-		if e := s.Metric.Epsilon; !(e >= 0) || math.IsInf(e, 0) {
-			return fmt.Errorf("engine: %s flow: epsilon %g, want a finite value ≥ 0", s.Flow, e)
-		}
 		for _, k := range []Kind{s.Metric.Inverse, s.Metric.Christoffel} {
 			if k != WeakField && k != Exact {
 				return fmt.Errorf("engine: %s flow: unknown metric inverse kind %v (valid: weak-field, exact)", s.Flow, k)
@@ -184,6 +197,8 @@ type odeFlow struct {
 	g    *Geometry
 	flow string
 	met  Metric
+	eps  float64   // the ε of the ε·λ_max monitor (spec.Metric.Epsilon, gd too)
+	mg   *Geometry // computes the monitor's λ_max
 	d    int
 
 	// err is the first error of a right-hand side or diagnostic
@@ -257,12 +272,12 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	wr := f.wBuf[k*d : (k+1)*d : (k+1)*d]
 	copy(wr, w)
 	var elm float64
-	if f.flow != FlowGD && f.met.Epsilon != 0 {
-		lm, err := g.LambdaMax(ctx, w)
+	if f.eps != 0 {
+		lm, err := f.mg.LambdaMax(ctx, w)
 		if err != nil {
 			return err
 		}
-		elm = f.met.Epsilon * lm
+		elm = f.eps * lm
 	}
 	var res Residuals
 	if f.flow == FlowGRD {
@@ -274,9 +289,7 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	tr.W = append(tr.W, wr)
 	tr.Loss = append(tr.Loss, loss)
 	tr.GradNorm = append(tr.GradNorm, floats.Norm(f.grad, 2))
-	if f.flow != FlowGD {
-		tr.EpsLambdaMax = append(tr.EpsLambdaMax, elm)
-	}
+	tr.EpsLambdaMax = append(tr.EpsLambdaMax, elm)
 	if f.flow == FlowGRD {
 		ur := f.uBuf[k*d : (k+1)*d : (k+1)*d]
 		copy(ur, f.y[d:])
@@ -338,13 +351,17 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 	if spec.Flow == FlowGRD {
 		m = 2 * d
 	}
-	f := &odeFlow{g: g, flow: spec.Flow, met: spec.Metric, d: d, tr: tr, times: spec.Times,
+	f := &odeFlow{g: g, flow: spec.Flow, met: spec.Metric, eps: spec.Metric.Epsilon, d: d, tr: tr, times: spec.Times,
 		y: make([]float64, m), grad: make([]float64, d), lastLoss: math.NaN(),
 		user: spec.Settings.Recorder, progress: progress,
 		t0: spec.Times[0], tSpan: spec.Times[K-1] - spec.Times[0],
 		wBuf: make([]float64, K*d)}
+	f.mg = g
 	if spec.Flow == FlowGD {
 		f.met = Metric{}
+		if spec.MetricGeometry != nil {
+			f.mg = spec.MetricGeometry
+		}
 	}
 	fail := func(status string, t, h float64, cause error) {
 		tr.Status = status

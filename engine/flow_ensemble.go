@@ -47,8 +47,13 @@ import (
 // one weighted-gradient pass per step.
 //
 // Output k of either flow is the state after step j_k = round((t_k − t_0)/h)
-// (h = η for sgd, Dt for sde); it is recorded at the requested time t_k,
-// which differs from t_0 + j_k h by at most h/2. The Trajectory holds the
+// (h = η for sgd, Dt for sde), the step nearest to the requested time t_k,
+// and the row's time Trajectory.T[k] is that step's time t_0 + j_k·h
+// (DESIGN §1: t = jη), not t_k. Output times on the step grid (t_k − t_0 a
+// multiple of h) are reproduced up to the rounding of t_0 + j_k·h; off the
+// grid a row's time differs from t_k by at most h/2, and when h exceeds the
+// output spacing neighbouring rows can hold the same step (equal times).
+// The Trajectory holds the
 // mean over the runs of w and of f(w) (the full loss) and their population
 // standard deviations (1/R), folded in run order by Welford's update.
 // Steps is the number of steps per run and NFev the number of (minibatch
@@ -75,6 +80,12 @@ import (
 //
 // For a model implementing KLModel every ensemble also records the mean
 // and population std over runs of KL(p_data ‖ p_model(w_r(t))).
+//
+// Every ensemble monitors ε·λ_max(D(w̄(t))) (ε = FlowSpec.Metric.Epsilon)
+// at the ensemble mean w̄ of each output row, computed once all runs are
+// done: one λ_max per row, the cost of ngd's monitor, where a per-run
+// monitor would cost R times that. It measures how far the metric is from
+// the weak-field regime along the mean path, not along each run.
 //
 // A run whose state or loss becomes non-finite stops the flow with
 // StatusFailed; the Trajectory keeps the output rows every run reached.
@@ -300,7 +311,10 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		tr.Steps = jOut[rows-1]
 	}
 	tr.NFev = rd.steps
-	tr.T = append([]float64(nil), spec.Times[:rows]...)
+	tr.T = make([]float64, rows)
+	for k := range rows {
+		tr.T[k] = t0 + float64(jOut[k])*h // the step's time, t = jη (DESIGN §1)
+	}
 	tr.W, tr.WStd = make([][]float64, rows), make([][]float64, rows)
 	tr.Loss, tr.LossStd = make([]float64, rows), make([]float64, rows)
 	ws := make([]float64, rows*d)
@@ -320,6 +334,9 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 	}
 	cause := rd.err
 	if cause == nil {
+		cause = g.ensembleEpsLambdaMax(ctx, tr, spec)
+	}
+	if cause == nil {
 		tr.Status = StatusOK
 		return
 	}
@@ -328,6 +345,30 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		tr.Status = StatusCanceled
 	}
 	tr.Err = cause
+}
+
+// ensembleEpsLambdaMax sets tr.EpsLambdaMax[k] = ε·λ_max(D(w̄_k)) at the
+// ensemble-mean w̄_k of every row (zeros without computing λ_max when
+// ε = 0). The error is that of a λ_max computation (the context's if it
+// was canceled), wrapped in the flow's message.
+func (g *Geometry) ensembleEpsLambdaMax(ctx context.Context, tr *Trajectory, spec *FlowSpec) error {
+	eps := spec.Metric.Epsilon
+	elm := make([]float64, len(tr.W))
+	mg := g
+	if spec.MetricGeometry != nil {
+		mg = spec.MetricGeometry
+	}
+	if eps != 0 {
+		for k, w := range tr.W {
+			lm, err := mg.LambdaMax(ctx, w)
+			if err != nil {
+				return fmt.Errorf("engine: %s flow: ε·λ_max(D) at the ensemble mean at t=%g: %w", spec.Flow, tr.T[k], err)
+			}
+			elm[k] = eps * lm
+		}
+	}
+	tr.EpsLambdaMax = elm
+	return nil
 }
 
 // ensembleReducer folds finished runs into per-row running means and

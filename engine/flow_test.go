@@ -151,8 +151,11 @@ func TestGDMatchesExpm(t *testing.T) {
 				t.Errorf("%s t=%g: recorded loss/grad norm %v %v, recomputed %v %v", method, tk, tr.Loss[k], tr.GradNorm[k], l, floats.Norm(grad, 2))
 			}
 		}
-		if tr.EpsLambdaMax != nil || tr.U != nil || tr.WStd != nil {
+		if tr.U != nil || tr.WStd != nil {
 			t.Errorf("gd trajectory has fields of other flows")
+		}
+		if len(tr.EpsLambdaMax) != tr.Len() || floats.Max(tr.EpsLambdaMax) != 0 || floats.Min(tr.EpsLambdaMax) != 0 {
+			t.Errorf("gd with ε = 0: ε·λ_max %v, want 0 at every row", tr.EpsLambdaMax)
 		}
 	}
 }
@@ -997,6 +1000,106 @@ func TestFlowProgress(t *testing.T) {
 		})
 		if tr.Status != StatusOK || calls == 0 || last != total || !(total > 0) {
 			t.Errorf("%s: status %s, %d calls, last %v of %v", flow, tr.Status, calls, last, total)
+		}
+	}
+}
+
+// TestEnsembleOffGridTimes: with output times off the step grid, each row
+// of sgd (full batch: discrete GD, replayed independently), sde and cd
+// holds the step nearest to the requested time and is labelled with that
+// step's time t0 + j·h (DESIGN §1: t = jη), and requested times closer
+// than h can share a step (sde rows 1 and 2: equal times, equal states).
+func TestEnsembleOffGridTimes(t *testing.T) {
+	m := flQuadratic(t, models.GenerateQuadratics(3, 10, 5, rand.NewPCG(2, 9)))
+	w0 := []float64{1, 2, -1}
+	const lr, dt, t0 = 0.05, 0.04, 0.3
+	times := []float64{t0, t0 + 0.07, t0 + 0.09, t0 + 0.13, t0 + 0.52}
+	sgdSteps := []int{0, 1, 2, 3, 10} // (t − t0)/η = 1.4, 1.8, 2.6, 10.4
+	sdeSteps := []int{0, 2, 2, 3, 13} // (t − t0)/dt = 1.75, 2.25, 3.25, 13
+	g := New(m, &Options{Chunk: 3, Workers: 1})
+	tr := flRun(t, g, w0, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 10, Runs: 2, Seed: 1}})
+	w := append([]float64(nil), w0...)
+	grad := make([]float64, 3)
+	ref := New(m, &Options{Chunk: 3, Workers: 1})
+	j := 0
+	for k, jk := range sgdSteps {
+		for ; j < jk; j++ {
+			_ = ref.Grad(context.Background(), grad, w)
+			floats.AddScaled(w, -lr, grad)
+		}
+		if want := t0 + float64(jk)*lr; tr.T[k] != want {
+			t.Errorf("sgd row %d: t = %v, want the step's time %v (requested %v)", k, tr.T[k], want, times[k])
+		}
+		if !floats.Equal(tr.W[k], w) {
+			t.Errorf("sgd row %d: w %v, want discrete GD after %d steps %v", k, tr.W[k], jk, w)
+		}
+	}
+	sde := flRun(t, g, w0, FlowSpec{Flow: FlowSDE, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 2, Runs: 2, Dt: dt, Seed: 1}})
+	for k, jk := range sdeSteps {
+		if want := t0 + float64(jk)*dt; sde.T[k] != want {
+			t.Errorf("sde row %d: t = %v, want %v", k, sde.T[k], want)
+		}
+	}
+	if !flBits(sde.W[1], sde.W[2]) {
+		t.Errorf("sde rows 1 and 2 (both step 2) differ: %v, %v", sde.W[1], sde.W[2])
+	}
+	rbm, rw0 := cdBars(t, 3)
+	cd := flRun(t, New(rbm, nil), rw0, FlowSpec{Flow: FlowCD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 3, Runs: 2, Seed: 1}})
+	for k, jk := range sgdSteps {
+		if want := t0 + float64(jk)*lr; cd.T[k] != want {
+			t.Errorf("cd row %d: t = %v, want %v", k, cd.T[k], want)
+		}
+	}
+}
+
+// TestEpsLambdaMaxEveryFlow: every flow monitors ε·λ_max(D(w)) at its
+// output rows (DESIGN §1) — gd, ngd and grd at their state, sgd, sde and
+// cd at the ensemble mean — and each value equals ε times the largest
+// eigenvalue of the dense D(w) at the recorded w, from gonum's symmetric
+// eigensolver (an independent computation; relative 1e-9, well above the
+// eigensolvers' rounding). With ε = 0 every row holds 0.
+func TestEpsLambdaMaxEveryFlow(t *testing.T) {
+	lm := flLogistic(t, 11, 37, 3)
+	lw0 := []float64{0.2, -0.1, 0.3, 0.05}
+	rbm, rw0 := cdBars(t, 3)
+	times := flLinspace(0, 1, 5)
+	es := EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Dt: 0.05, Seed: 2}
+	for _, c := range []struct {
+		flow string
+		m    models.Model
+		w0   []float64
+	}{
+		{FlowGD, lm, lw0}, {FlowNGD, lm, lw0}, {FlowGRD, lm, lw0},
+		{FlowSGD, lm, lw0}, {FlowSDE, lm, lw0}, {FlowCD, rbm, rw0},
+	} {
+		g := New(c.m, nil)
+		for _, eps := range []float64{0.3, 0} {
+			tr := flRun(t, g, c.w0, FlowSpec{Flow: c.flow, Times: times, Ensemble: es,
+				Metric: Metric{Epsilon: eps, Inverse: WeakField, Christoffel: WeakField}})
+			if len(tr.EpsLambdaMax) != tr.Len() {
+				t.Fatalf("%s ε=%g: %d ε·λ_max values for %d rows", c.flow, eps, len(tr.EpsLambdaMax), tr.Len())
+			}
+			d := c.m.Dim()
+			D := mat.NewSymDense(d, nil)
+			var eig mat.EigenSym
+			for k, w := range tr.W {
+				want := 0.0
+				if eps != 0 {
+					if err := g.Diffusion(context.Background(), D, w); err != nil {
+						t.Fatal(err)
+					}
+					if !eig.Factorize(D, false) {
+						t.Fatal("eigendecomposition failed")
+					}
+					want = eps * floats.Max(eig.Values(nil))
+				}
+				if got := tr.EpsLambdaMax[k]; math.Abs(got-want) > 1e-9*want || (want == 0 && got != 0) {
+					t.Errorf("%s ε=%g row %d: ε·λ_max %v, dense eigensolver %v", c.flow, eps, k, got, want)
+				}
+			}
+			if eps != 0 && !(floats.Min(tr.EpsLambdaMax) > 0) {
+				t.Errorf("%s: ε·λ_max %v, want > 0", c.flow, tr.EpsLambdaMax)
+			}
 		}
 	}
 }

@@ -34,6 +34,11 @@ type Built struct {
 // 0/1 targets, one target column for the linear models, the length of init.w
 // or init.file against d.
 //
+// When data.target was omitted, Build fills it in s with the name of the
+// column used by default (the last one), so that the scenario echo
+// (summary.json) says which column was the target (not for an rbm, which
+// has no target).
+//
 // Generated quadratics come from models.GenerateQuadratics with
 // NewSource(seed, StreamQuadratic).
 func (s *Scenario) Build() (*Built, error) {
@@ -47,6 +52,7 @@ func (s *Scenario) Build() (*Built, error) {
 	}
 	if ds != nil {
 		b.Dataset, b.Data = ds, ds.Data
+		s.fillTarget(ds)
 	}
 	m := &s.Model
 	modelErr := func(err error) error {
@@ -172,4 +178,30 @@ func clipList(names []string) string {
 		return oneOf(names)
 	}
 	return oneOf(names[:3]) + ", …, " + oneOf(names[len(names)-2:])
+}
+
+// fillTarget sets an omitted data.target to the default target column of
+// the loaded data set ds (rbm scenarios have none).
+func (s *Scenario) fillTarget(ds *Dataset) {
+	if d := s.Data; d != nil && len(d.Target) == 0 && s.Model.Kind != KindRBM && len(ds.Targets) > 0 {
+		d.Target = Columns(append([]string(nil), ds.Targets...))
+	}
+}
+
+// FillData fills the data defaults that need the data file: an omitted
+// data.target becomes the name of the default target column (the last
+// one). `grd scenarios show` uses it to echo the filled scenario; Build
+// does the same. A scenario without a data file is left as it is.
+func (s *Scenario) FillData() error {
+	if s.Data == nil || s.Data.CSV == "" || len(s.Data.Target) > 0 || s.Model.Kind == KindRBM {
+		return nil
+	}
+	ds, err := s.LoadData()
+	if err != nil {
+		return err
+	}
+	if ds != nil {
+		s.fillTarget(ds)
+	}
+	return nil
 }

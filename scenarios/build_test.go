@@ -189,3 +189,35 @@ func TestGoScenario(t *testing.T) {
 		t.Errorf("Validate without a name: %v", err)
 	}
 }
+
+// TestBuiltinOutputsOnStepGrid: in every built-in scenario the output
+// times of sgd, cd (step η) and sde (step dt) lie on the step grid
+// t0 + jη, so that each row holds the state at exactly its time (the
+// engine labels a row with its step's time; off the grid that is up to
+// half a step away from the requested time). Checked for every ensemble
+// section, run or not (they are templates to copy). Tolerance 1e-9 steps:
+// far below a step, far above the rounding of (t − t0)/η.
+func TestBuiltinOutputsOnStepGrid(t *testing.T) {
+	for _, b := range Builtins() {
+		sc, err := Builtin(b.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times := sc.Time.Times()
+		for _, h := range []struct {
+			key  string
+			step float64
+		}{{"sgd.lr", sc.SGD.LR}, {"sde.dt", sc.SDE.DT}, {"cd.lr", sc.CD.LR}} {
+			if !(h.step > 0) {
+				continue
+			}
+			for k, tk := range times {
+				x := (tk - times[0]) / h.step
+				if math.Abs(x-math.Round(x)) > 1e-9 {
+					t.Errorf("%s: output %d (t = %g) is %g steps of %s = %g from t0: not on the step grid", b.Name, k, tk, x, h.key, h.step)
+					break
+				}
+			}
+		}
+	}
+}

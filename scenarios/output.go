@@ -39,6 +39,11 @@ const (
 //	grd:      the same, then u_0,…,u_{d−1},ngd_defect,r0,r1,r2
 //	sgd, sde, cd: t,loss_mean,loss_std,w_0,…,w_{d−1}  (ensemble means)
 //
+// The t of an ensemble row is the time t0 + j·η (sde: t0 + j·dt) of the
+// step j it holds, the step nearest to the requested output time: equal to
+// it when the output times lie on the step grid, up to half a step away
+// otherwise (engine.EnsembleSpec).
+//
 // It panics on an unknown flow name. Trajectories of a model with an exact
 // KL (rbm) add KL columns: see CSVHeaderKL.
 func CSVHeader(flow string, d int) []string { return CSVHeaderKL(flow, d, false) }
@@ -352,8 +357,9 @@ type FlowSummary struct {
 	Rejected int `json:"rejected"`
 	// Seconds is the flow's wall time (the only non-reproducible number).
 	Seconds float64 `json:"seconds"`
-	// MaxEpsLambdaMax is the largest ε·λ_max(D(w(t))) over the output times
-	// (flows that use the metric: ngd, grd; null otherwise). ≥ 1 means the
+	// MaxEpsLambdaMax is the largest ε·λ_max(D(w(t))) over the output times,
+	// monitored along every flow (sgd, sde, cd: at the ensemble-mean w; 0
+	// when ε = 0; null only when no row was recorded). ≥ 1 means the
 	// weak-field inverse I − εD was not valid there (a warning).
 	MaxEpsLambdaMax *float64 `json:"max_eps_lambda_max"`
 	// FinalKL is KL(p_data ‖ p_model) at TEnd and FinalKLStd its ensemble

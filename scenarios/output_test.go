@@ -160,8 +160,10 @@ func TestSummaryKeys(t *testing.T) {
 	if grd["status"] != "ok" || grd["rows"] != 11.0 || grd["final_loss"] != r.Flow(FlowGRD).Loss[10] || grd["final_loss_std"] != nil {
 		t.Errorf("flows.grd = %v", grd)
 	}
-	if flows["gd"].(map[string]any)["max_eps_lambda_max"] != nil {
-		t.Errorf("gd max_eps_lambda_max = %v, want null", flows["gd"].(map[string]any)["max_eps_lambda_max"])
+	for _, tr := range r.Flows { // every flow monitors ε·λ_max (DESIGN §1)
+		if got := flows[tr.Flow].(map[string]any)["max_eps_lambda_max"]; got != maxOf(tr.EpsLambdaMax) || !(got.(float64) > 0) {
+			t.Errorf("%s max_eps_lambda_max = %v, want %v > 0", tr.Flow, got, maxOf(tr.EpsLambdaMax))
+		}
 	}
 	// The echo reads back as the same scenario, defaults included.
 	echo, _ := json.Marshal(s["scenario"])

@@ -23,9 +23,10 @@ import (
 
 // Plot conventions. Every figure is written as PNG (150 dpi) and SVG, with
 // its legend in a strip to the right of the axes so that it never covers
-// data, and the time axis labelled timeLabel.
+// data, and the time axis labelled timeLabel (timeAxisLabel when an
+// ensemble is drawn).
 const (
-	timeLabel   = "time t (continuous; SGD, CD: t = jη)"
+	timeLabel   = "time t"
 	plotDPI     = 150
 	figWidth    = 9 * vg.Inch
 	panelHeight = 4.6 * vg.Inch
@@ -638,16 +639,47 @@ func writeRunPlots(dir string, r *Report) ([]string, error) {
 	return files, nil
 }
 
+// timeAxisLabel labels the time axis of a panel that draws the flows trs:
+// "time t" alone, or, when an ensemble is among them, what t is for it —
+// t = jη for sgd and cd, t = j·dt for sde (the rows are at step times).
+func timeAxisLabel(trs []*engine.Trajectory) string {
+	var eta []string
+	sde := false
+	for _, tr := range trs {
+		switch tr.Flow {
+		case FlowSGD:
+			eta = append(eta, "SGD")
+		case FlowCD:
+			eta = append(eta, "CD")
+		case FlowSDE:
+			sde = true
+		}
+	}
+	var parts []string
+	if len(eta) > 0 {
+		parts = append(parts, strings.Join(eta, ", ")+": t = jη")
+	}
+	if sde {
+		parts = append(parts, "SDE: t = j·dt")
+	}
+	if len(parts) == 0 {
+		return timeLabel
+	}
+	return timeLabel + " (continuous; " + strings.Join(parts, "; ") + ")"
+}
+
 // timeSpan is [t0, t1].
 func (r *Report) timeSpan() []float64 { return []float64{r.Scenario.Time.T0, r.Scenario.Time.T1} }
 
 // lossFigure: f(w(t)) for every flow; sgd/sde mean with a ± std band.
 func lossFigure(r *Report) *figure {
 	var ss []series
+	var drawn []*engine.Trajectory
 	for _, tr := range r.Flows {
 		if tr.Len() == 0 {
 			continue
 		}
+		drawn = append(drawn, tr)
 		band := tr.LossStd != nil && len(tr.LossStd) == len(tr.Loss)
 		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.Loss, style: flowStyle(tr.Flow), legend: true}
 		if band {
@@ -660,7 +692,7 @@ func lossFigure(r *Report) *figure {
 	}
 	return &figure{panels: []panel{{
 		title:  fmt.Sprintf("%s: loss along each flow (ε = %s)", r.Scenario.Name, fmtG(r.Epsilon)),
-		xlabel: timeLabel,
+		xlabel: timeAxisLabel(drawn),
 		xlim:   r.timeSpan(),
 		ylabel: "mean loss f(w) = (1/N) Σ f_n(w)",
 		series: ss,

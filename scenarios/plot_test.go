@@ -272,3 +272,41 @@ func TestPanelScale(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeAxisLabels: a time axis says what t is for the ensembles only
+// when one of them is drawn — "SGD: t = jη" on the loss plot of a run
+// with sgd, "CD" on an rbm's, "SDE: t = j·dt" with sde — and is plain
+// "time t" otherwise (the gap and residual plots draw no ensemble).
+func TestTimeAxisLabels(t *testing.T) {
+	r, err := Run(context.Background(), parseTiny(t), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gdOnly, err := Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]"), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbm, err := Run(context.Background(), mustParse(t, "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
+		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    *figure
+		want string
+	}{
+		{"loss with sgd, sde", lossFigure(r), "time t (continuous; SGD: t = jη; SDE: t = j·dt)"},
+		{"loss without ensembles", lossFigure(gdOnly), "time t"},
+		{"gap", gapFigure(r), "time t"},
+		{"residuals", residualFigure(r), "time t"},
+		{"rbm loss", lossFigure(rbm), "time t (continuous; CD: t = jη)"},
+		{"rbm kl", klFigure(rbm), "time t (continuous; CD: t = jη)"},
+	} {
+		for i, p := range c.f.panels {
+			if p.xlabel != c.want {
+				t.Errorf("%s panel %d: x label %q, want %q", c.name, i, p.xlabel, c.want)
+			}
+		}
+	}
+}

@@ -51,8 +51,13 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 			}
 		}
 	}
-	if p.b.CDMetric != nil && (flow == FlowNGD || flow == FlowGRD) {
-		g = engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
+	if p.b.CDMetric != nil {
+		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
+		if flow == FlowNGD || flow == FlowGRD {
+			g = mg
+		} else {
+			spec.MetricGeometry = mg // the ε·λ_max monitor of gd and the ensembles
+		}
 	}
 	return g.RunFlow(ctx, p.b.W0, spec, prog)
 }

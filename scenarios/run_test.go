@@ -1,12 +1,15 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -380,5 +383,157 @@ func TestFlowWarnings(t *testing.T) {
 	}
 	if len(w) != 4 {
 		t.Errorf("%d warnings, want 4: %q", len(w), w)
+	}
+}
+
+// TestEpsLambdaMaxAtW0 checks the ε·λ_max monitor of every flow against
+// its definition at t0: every flow starts at w0 (the ensemble mean of runs
+// that all start there is w0 exactly), and the automatic ε is
+// safety/λ_max(D(w0)), so row 0 holds the safety factor up to rounding
+// (relative 1e-12) — with the exact metric, and with an RBM's cd metric
+// (metric.source cd), where gd and the cd ensemble must use D_cd too.
+func TestEpsLambdaMaxAtW0(t *testing.T) {
+	rbm := "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, ngd, cd]\n" +
+		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"
+	for name, sc := range map[string]*Scenario{
+		"tiny":          parseTiny(t),
+		"rbm exact":     mustParse(t, rbm),
+		"rbm cd metric": mustParse(t, strings.Replace(rbm, "flows:", "metric: {source: cd}\nflows:", 1)),
+	} {
+		r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s := r.Scenario.Metric.Safety
+		for _, tr := range r.Flows {
+			if got := tr.EpsLambdaMax[0]; math.Abs(got-s) > 1e-12*s {
+				t.Errorf("%s: %s: ε·λ_max(D(w0)) = %v, want the safety factor %v", name, tr.Flow, got, s)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, text string) *Scenario {
+	t.Helper()
+	sc, err := Parse([]byte(text), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestDefaultTargetEchoed: a scenario that omits data.target is echoed
+// (Report.Scenario, summary.json, FillData for `grd scenarios show`) with
+// the name of the column used as the target by default, the last one; the
+// echo parses back to the same scenario. An rbm, which has no target,
+// is left without one.
+func TestDefaultTargetEchoed(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeFile(filepath.Join(dir, "d.csv"), "a,b,price\n0,1,1\n1,0,3\n2,2,4\n3,1,2\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(filepath.Join(dir, "bits.csv"), "p,q\n0,1\n1,0\n1,1\n"); err != nil {
+		t.Fatal(err)
+	}
+	text := "name: lr\ndata: {csv: d.csv}\nmodel: {kind: linear-regression}\nflows: [gd]\ntime: {t1: 1, outputs: 3}\n"
+	path := filepath.Join(dir, "s.yaml")
+	if err := writeFile(path, text); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shown.FillData(); err != nil {
+		t.Fatal(err)
+	}
+	if got := shown.Data.Target; len(got) != 1 || got[0] != "price" {
+		t.Errorf("FillData: target %v, want [price]", got)
+	}
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if _, err := writeOutputs(out, r, false); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Scenario struct {
+			Data struct {
+				Target any `json:"target"`
+			} `json:"data"`
+		} `json:"scenario"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Scenario.Data.Target != "price" {
+		t.Errorf("summary.json scenario.data.target = %v, want \"price\"", s.Scenario.Data.Target)
+	}
+	y, _ := shown.YAML()
+	back, err := Parse(y, path)
+	if err != nil {
+		t.Fatalf("the filled echo does not parse: %v\n%s", err, y)
+	}
+	a, _ := back.JSON()
+	c, _ := r.Scenario.JSON()
+	if string(a) != string(c) {
+		t.Errorf("echo of show and of run differ:\n%s\n%s", a, c)
+	}
+	rbm := filepath.Join(dir, "r.yaml")
+	if err := writeFile(rbm, "name: r\ndata: {csv: bits.csv}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd]\ntime: {t1: 1, outputs: 3}\n"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Load(rbm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.FillData(); err != nil || rs.Data.Target != nil {
+		t.Errorf("rbm: FillData err %v, target %v; want none", err, rs.Data.Target)
+	}
+	if _, err := rs.Build(); err != nil || rs.Data.Target != nil {
+		t.Errorf("rbm: Build err %v, target %v; want none", err, rs.Data.Target)
+	}
+}
+
+// TestEnsembleRowsAtStepTimes: with output times off the step grid (every
+// 0.2 with η = 0.03 and dt = 0.03), the t column of sgd.csv and sde.csv is
+// the time t0 + j·η of the step each row holds, j = round((t − t0)/η)
+// (DESIGN §1: t = jη), not the requested time; gd keeps the requested
+// times.
+func TestEnsembleRowsAtStepTimes(t *testing.T) {
+	sc := parseTiny(t, "lr: 0.05, batch: 2, runs: 4}", "lr: 0.03, batch: 2, runs: 4}", "dt: 0.05", "dt: 0.03")
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flow string
+		h    float64
+	}{{FlowSGD, 0.03}, {FlowSDE, 0.03}, {FlowGD, 0}} {
+		var buf bytes.Buffer
+		if err := WriteCSV(&buf, r.Flow(c.flow), r.Dim); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")[1:]
+		for k, tk := range r.Times {
+			want := tk
+			if c.h > 0 {
+				want = r.Times[0] + math.Round((tk-r.Times[0])/c.h)*c.h
+			}
+			got, err := strconv.ParseFloat(strings.SplitN(lines[k], ",", 2)[0], 64)
+			if err != nil || got != want {
+				t.Errorf("%s row %d: t = %v (%v), want %v (requested %v)", c.flow, k, got, err, want, tk)
+			}
+		}
 	}
 }

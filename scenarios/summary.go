@@ -11,7 +11,9 @@ import (
 )
 
 // WriteTable writes the short human summary `grd run` prints: one line per
-// flow (status, final loss, nfev, steps, seconds), then d, N, λ_max and ε,
+// flow (status, final loss, for an rbm the final KL(p_data ‖ p_model),
+// nfev, steps, seconds; ensembles with ± their spread over runs), then d,
+// N, λ_max and ε,
 // the comparisons and the warnings. Numbers are shown to 4 significant
 // digits; summary.json has them in full.
 func (r *Report) WriteTable(w io.Writer) error {
@@ -19,16 +21,30 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(ew, "%s: d = %d weights, N = %d samples, t ∈ [%s, %s], %d output times\n",
 		r.Scenario.Name, r.Dim, r.Samples, fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1), len(r.Times))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "flow\tstatus\tfinal loss\tnfev\tsteps\tseconds\t")
-	for _, tr := range r.Flows {
-		loss := "—"
-		if n := tr.Len(); n > 0 && len(tr.Loss) >= n {
-			loss = fmtG(tr.Loss[n-1])
-			if len(tr.LossStd) >= n {
-				loss += " ± " + fmtG(tr.LossStd[n-1])
-			}
+	kl := r.Scenario.Model.Kind == KindRBM
+	if kl {
+		fmt.Fprintln(tw, "flow\tstatus\tfinal loss\tfinal KL\tnfev\tsteps\tseconds\t")
+	} else {
+		fmt.Fprintln(tw, "flow\tstatus\tfinal loss\tnfev\tsteps\tseconds\t")
+	}
+	// final formats the last row of x (± the last of std when recorded).
+	final := func(n int, x, std []float64) string {
+		if n == 0 || len(x) < n {
+			return "—"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.2f\t\n", tr.Flow, tr.Status, loss, tr.NFev, tr.Steps, tr.Seconds)
+		s := fmtG(x[n-1])
+		if len(std) >= n {
+			s += " ± " + fmtG(std[n-1])
+		}
+		return s
+	}
+	for _, tr := range r.Flows {
+		n := tr.Len()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", tr.Flow, tr.Status, final(n, tr.Loss, tr.LossStd))
+		if kl {
+			fmt.Fprintf(tw, "%s\t", final(n, tr.KL, tr.KLStd))
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t\n", tr.NFev, tr.Steps, tr.Seconds)
 	}
 	tw.Flush()
 	fmt.Fprintf(ew, "λ_max(D(w0)) = %s, ε = %s (ε·λ_max = %s, %s inverse, %s Christoffel symbols)\n",

@@ -48,3 +48,31 @@ func TestWriteTable(t *testing.T) {
 type failWriter struct{ err error }
 
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestWriteTableKL: an rbm scenario's table has a final KL column (the
+// ensemble's with ± its spread), equal to the trajectories' last KL; other
+// scenarios have none (TestWriteTable).
+func TestWriteTableKL(t *testing.T) {
+	r, err := Run(context.Background(), mustParse(t, "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
+		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	if h := strings.Join(strings.Fields(lines[1]), " "); h != "flow status final loss final KL nfev steps seconds" {
+		t.Errorf("header %q", lines[1])
+	}
+	gd, cd := r.Flow(FlowGD), r.Flow(FlowCD)
+	for i, want := range []string{
+		"gd ok " + fmtG(gd.Loss[2]) + " " + fmtG(gd.KL[2]) + " ",
+		"cd ok " + fmtG(cd.Loss[2]) + " ± " + fmtG(cd.LossStd[2]) + " " + fmtG(cd.KL[2]) + " ± " + fmtG(cd.KLStd[2]) + " ",
+	} {
+		if got := strings.Join(strings.Fields(lines[2+i]), " "); !strings.HasPrefix(got, want) {
+			t.Errorf("row %q, want it to start with %q", got, want)
+		}
+	}
+}

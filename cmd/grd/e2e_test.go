@@ -272,3 +272,20 @@ func TestBenchGeometrySmall(t *testing.T) {
 		}
 	}
 }
+
+// TestScenariosShowDefaultTarget: `grd scenarios show FILE` of a scenario
+// that omits data.target prints the default target column by name.
+func TestScenariosShowDefaultTarget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,price\n0,1,1\n1,0,3\n2,2,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scen := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(scen, []byte("name: lr\ndata: {csv: d.csv}\nmodel: {kind: linear-regression}\nflows: [gd]\ntime: {t1: 1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := grd(t, "scenarios", "show", scen)
+	if code != exitOK || !strings.Contains(out, "\n  target: price\n") {
+		t.Errorf("exit %d (%s), output\n%s\nwant target: price", code, errs, out)
+	}
+}

@@ -76,5 +76,9 @@ func showScenario(_ context.Context, opts *scenariosShowOptions) error {
 	if err != nil {
 		return err
 	}
+	// Echo the default data.target by name. A data file that cannot be
+	// read leaves it out: show prints the scenario anyway, and grd run
+	// reports the data error.
+	_ = s.FillData()
 	return s.WriteYAML(opts.g.Out)
 }
