@@ -47,8 +47,9 @@ type Trajectory struct {
 	R1        []float64 // sqrt(tr Cov_n(H_n u))
 	R2        []float64 // sqrt(tr Cov_n(a_n)), a_n = ∇³f_n[u,u] + H_n a
 
-	// EpsLambdaMax is ε·λ_max(D(w(t))) at each output time (ngd, grd; nil
-	// otherwise). Values ≥ 1 mean the weak-field inverse is no longer valid.
+	// EpsLambdaMax is ε·λ_max(D(w(t))) at each output time, for every flow
+	// (ensembles: at the ensemble-mean w of the row). Values ≥ 1 mean the
+	// weak-field inverse is no longer valid.
 	EpsLambdaMax []float64
 
 	// Integrator statistics (deterministic flows) or step counts (sgd, sde:
