@@ -1,9 +1,6 @@
 package scenarios
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -48,47 +45,13 @@ type Dataset struct {
 // name is used in messages, which have the form name:line:column.
 // spec.CSV is not read (the caller opened the file).
 func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
-	fail := func(line, col int, msg string) error {
-		return &Error{File: name, Line: line, Column: col, Msg: msg, Err: ErrData}
+	t := openCSV(r, name)
+	if err := t.header("empty file: want a header row of column names, then rows of numbers"); err != nil {
+		return nil, err
 	}
-	br := bufio.NewReader(r)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3) // a UTF-8 byte-order mark
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // ragged rows are reported here, with their position
-	cr.ReuseRecord = true
-	csvErr := func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fail(pe.Line, pe.Column, "not valid CSV: "+pe.Err.Error())
-		}
-		return &Error{File: name, Msg: "reading: " + err.Error(), Err: ErrData}
-	}
-
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fail(0, 0, "empty file: want a header row of column names, then rows of numbers")
-	}
-	if err != nil {
-		return nil, csvErr(err)
-	}
-	header := make([]string, len(rec))
-	index := map[string]int{}
-	for i, h := range rec {
-		h = strings.TrimSpace(h)
-		line, col := cr.FieldPos(i)
-		if h == "" {
-			return nil, fail(line, col, fmt.Sprintf("header: column %d has no name", i+1))
-		}
-		if j, dup := index[h]; dup {
-			return nil, fail(line, col, fmt.Sprintf("header: column name %q repeats column %d", h, j+1))
-		}
-		index[h] = i
-		header[i] = h
-	}
+	header := t.cols
 	ds := &Dataset{File: name, Columns: header}
-	targets, inputs, err := pickColumns(ds, index, spec)
+	targets, inputs, err := pickColumns(ds, t.index, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -97,40 +60,28 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 	var x, y []float64
 	var lines []int
 	vals := make([]float64, len(header))
-	rows := 0
+	var check func(i int, cell string, v float64) string
+	if spec.Classes {
+		label := targets[0]
+		check = func(i int, _ string, v float64) string {
+			if i == label {
+				return checkLabel(v)
+			}
+			return ""
+		}
+	}
 	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
+		ok, err := t.next(vals, check)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			break
 		}
-		if err != nil {
-			return nil, csvErr(err)
-		}
-		rows++
-		if len(rec) != len(header) {
-			i := len(rec) - 1 // a short row: point at its last field
-			if len(rec) > len(header) {
-				i = len(header) // a long row: point at the first extra field
-			}
-			line, col := cr.FieldPos(max(i, 0))
-			return nil, fail(line, col, fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(header)))
-		}
-		for i, cell := range rec {
-			v, msg := parseCell(cell)
-			if msg == "" && spec.Classes && i == targets[0] {
-				msg = checkLabel(v)
-			}
-			if msg != "" {
-				line, col := cr.FieldPos(i)
-				return nil, fail(line, col, fmt.Sprintf("column %q: %s", header[i], msg))
-			}
-			vals[i] = v
-		}
-		if spec.Limit > 0 && rows > spec.Limit {
+		if spec.Limit > 0 && t.rows > spec.Limit {
 			continue // checked, not used
 		}
-		line, _ := cr.FieldPos(0)
-		lines = append(lines, line)
+		lines = append(lines, t.line())
 		for _, j := range inputs {
 			x = append(x, vals[j])
 		}
@@ -138,8 +89,9 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 			y = append(y, vals[j])
 		}
 	}
+	rows := t.rows
 	if rows == 0 {
-		return nil, fail(1, 0, "header only: no data rows")
+		return nil, t.fail(1, 0, "header only: no data rows")
 	}
 	n := len(lines)
 	ds.Rows = rows

@@ -5,10 +5,6 @@ package scenarios
 // the cd flow and its section.
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -169,91 +165,42 @@ func ones(n int) []float64 {
 // are still checked). The Dataset's Data has In = n_v, X the patterns and
 // no targets (Out = 0). Errors have the form name:line:column.
 func ReadPatterns(r io.Reader, name string, limit int) (*Dataset, error) {
-	fail := func(line, col int, msg string) error {
-		return &Error{File: name, Line: line, Column: col, Msg: msg, Err: ErrData}
+	t := openCSV(r, name)
+	if err := t.header("empty file: want a header row naming the visible units, then rows of 0/1 values"); err != nil {
+		return nil, err
 	}
-	br := bufio.NewReader(r)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	csvErr := func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fail(pe.Line, pe.Column, "not valid CSV: "+pe.Err.Error())
-		}
-		return &Error{File: name, Msg: "reading: " + err.Error(), Err: ErrData}
-	}
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fail(0, 0, "empty file: want a header row naming the visible units, then rows of 0/1 values")
-	}
-	if err != nil {
-		return nil, csvErr(err)
-	}
-	header := make([]string, len(rec))
-	seen := map[string]int{}
-	for i, h := range rec {
-		h = strings.TrimSpace(h)
-		line, col := cr.FieldPos(i)
-		if h == "" {
-			return nil, fail(line, col, fmt.Sprintf("header: column %d has no name", i+1))
-		}
-		if j, dup := seen[h]; dup {
-			return nil, fail(line, col, fmt.Sprintf("header: column name %q repeats column %d", h, j+1))
-		}
-		seen[h] = i
-		header[i] = h
-	}
+	header := t.cols
 	nv := len(header)
 	if nv > models.RBMMaxUnits {
-		line, col := cr.FieldPos(models.RBMMaxUnits)
-		return nil, fail(line, col, fmt.Sprintf("%d columns: an rbm has at most %d visible units (every column is one)", nv, models.RBMMaxUnits))
+		line, col := t.pos(models.RBMMaxUnits)
+		return nil, t.fail(line, col, fmt.Sprintf("%d columns: an rbm has at most %d visible units (every column is one)", nv, models.RBMMaxUnits))
 	}
 	ds := &Dataset{File: name, Columns: header, Inputs: append([]string(nil), header...),
 		Mean: make([]float64, nv), Scale: ones(nv)}
 	var x []float64
-	rows := 0
+	vals := make([]float64, nv)
+	binary := func(_ int, cell string, v float64) string {
+		if v != 0 && v != 1 {
+			return fmt.Sprintf("%s is not 0 or 1: an rbm's visible units are binary", strings.TrimSpace(cell))
+		}
+		return ""
+	}
 	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
+		ok, err := t.next(vals, binary)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			break
 		}
-		if err != nil {
-			return nil, csvErr(err)
-		}
-		rows++
-		if len(rec) != nv {
-			i := len(rec) - 1
-			if len(rec) > nv {
-				i = nv
-			}
-			line, col := cr.FieldPos(max(i, 0))
-			return nil, fail(line, col, fmt.Sprintf("row has %d fields, the header has %d", len(rec), nv))
-		}
-		use := limit == 0 || rows <= limit
-		for i, cell := range rec {
-			v, msg := parseCell(cell)
-			if msg == "" && v != 0 && v != 1 {
-				msg = fmt.Sprintf("%s is not 0 or 1: an rbm's visible units are binary", strings.TrimSpace(cell))
-			}
-			if msg != "" {
-				line, col := cr.FieldPos(i)
-				return nil, fail(line, col, fmt.Sprintf("column %q: %s", header[i], msg))
-			}
-			if use {
-				x = append(x, v)
-			}
-		}
-		if use {
-			line, _ := cr.FieldPos(0)
-			ds.lines = append(ds.lines, line)
+		if limit == 0 || t.rows <= limit {
+			x = append(x, vals...)
+			ds.lines = append(ds.lines, t.line())
 		}
 	}
+	rows := t.rows
 	if rows == 0 {
-		return nil, fail(1, 0, "header only: no patterns")
+		return nil, t.fail(1, 0, "header only: no patterns")
 	}
 	n := len(x) / nv
 	ds.Rows = rows
