@@ -20,6 +20,7 @@ type csvTable struct {
 	cols  []string       // the header row, trimmed
 	index map[string]int // column name → position in cols
 	rows  int            // data rows read so far
+	err   error          // the error that stopped next, if any
 }
 
 // openCSV starts reading the table in r; name is used in messages.
@@ -81,17 +82,27 @@ func (t *csvTable) header(emptyMsg string) error {
 }
 
 // next reads the next data row into vals (len(t.cols) values), counting
-// it in t.rows; ok is false at the end of the file. Every cell must be a
-// finite number; check, if not nil, is then asked about cell i (its text
-// and value) and returns "" or what is wrong with it. The row's line is
+// it in t.rows, and reports whether it did: it is false at the end of the
+// file or on an error, which t.err then holds. Every cell must be a finite
+// number; check, if not nil, is then asked about cell i (its text and
+// value) and returns "" or what is wrong with it. The row's line is
 // t.line().
-func (t *csvTable) next(vals []float64, check func(i int, cell string, v float64) string) (ok bool, err error) {
+func (t *csvTable) next(vals []float64, check func(i int, cell string, v float64) string) bool {
+	if t.err != nil {
+		return false
+	}
+	t.err = t.read(vals, check)
+	return t.err == nil
+}
+
+// read is next's body; it returns io.EOF at the end of the file.
+func (t *csvTable) read(vals []float64, check func(i int, cell string, v float64) string) error {
 	rec, err := t.cr.Read()
 	if errors.Is(err, io.EOF) {
-		return false, nil
+		return io.EOF
 	}
 	if err != nil {
-		return false, t.csvErr(err)
+		return t.csvErr(err)
 	}
 	t.rows++
 	if nc := len(t.cols); len(rec) != nc {
@@ -100,7 +111,7 @@ func (t *csvTable) next(vals []float64, check func(i int, cell string, v float64
 			i = nc // a long row: point at the first extra field
 		}
 		line, col := t.pos(max(i, 0))
-		return false, t.fail(line, col, fmt.Sprintf("row has %d fields, the header has %d", len(rec), nc))
+		return t.fail(line, col, fmt.Sprintf("row has %d fields, the header has %d", len(rec), nc))
 	}
 	for i, cell := range rec {
 		v, msg := parseCell(cell)
@@ -109,11 +120,19 @@ func (t *csvTable) next(vals []float64, check func(i int, cell string, v float64
 		}
 		if msg != "" {
 			line, col := t.pos(i)
-			return false, t.fail(line, col, fmt.Sprintf("column %q: %s", t.cols[i], msg))
+			return t.fail(line, col, fmt.Sprintf("column %q: %s", t.cols[i], msg))
 		}
 		vals[i] = v
 	}
-	return true, nil
+	return nil
+}
+
+// failed is the error that stopped next, nil at the end of the file.
+func (t *csvTable) failed() error {
+	if errors.Is(t.err, io.EOF) {
+		return nil
+	}
+	return t.err
 }
 
 // line is the file line of the row last read by next.

@@ -70,14 +70,7 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 			return ""
 		}
 	}
-	for {
-		ok, err := t.next(vals, check)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	for t.next(vals, check) {
 		if spec.Limit > 0 && t.rows > spec.Limit {
 			continue // checked, not used
 		}
@@ -88,6 +81,9 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 		for _, j := range targets {
 			y = append(y, vals[j])
 		}
+	}
+	if err := t.failed(); err != nil {
+		return nil, err
 	}
 	rows := t.rows
 	if rows == 0 {

@@ -185,18 +185,14 @@ func ReadPatterns(r io.Reader, name string, limit int) (*Dataset, error) {
 		}
 		return ""
 	}
-	for {
-		ok, err := t.next(vals, binary)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	for t.next(vals, binary) {
 		if limit == 0 || t.rows <= limit {
 			x = append(x, vals...)
 			ds.lines = append(ds.lines, t.line())
 		}
+	}
+	if err := t.failed(); err != nil {
+		return nil, err
 	}
 	rows := t.rows
 	if rows == 0 {
