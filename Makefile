@@ -35,10 +35,13 @@ bench-kernels:
 	cd models && $(GO) test -run '^$$' -bench TwoLayerKernels -cpu 1,2 -benchtime 5x .
 	cd models && $(GO) test -tags openblas -run '^$$' -bench TwoLayerKernels -cpu 1,2 -benchtime 5x .
 
-# Package benchmarks plus the grd bench tables; see bench/RESULTS.md.
+# Package benchmarks plus the grd bench tables, including the geometry scale point
+# (one Γ(v,v) at d ≈ 1.66M: minutes, < 2 GiB); see bench/RESULTS.md. Not run by CI.
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	./bin/grd bench integrators --format table
+	./bin/grd bench geometry
+	./bin/grd bench geometry --scale
 
 # grd against Boost.Odeint, GSL, scipy, numpy and PyTorch (bench/peers/run.sh):
 # installs Debian packages, takes tens of minutes; writes bench/results/. Not run by CI.
