@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
 	"github.com/grd-engine/grd/models"
 	"github.com/sourcegraph/conc/pool"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -47,7 +49,7 @@ func (g *Geometry) diffusionVec(ctx context.Context, dst, w, v []float64) error 
 // models.GramAddPanel, i.e. with the BLAS the models package was built
 // with (models.BLASBackend: gonum's pure Go, or OpenBLAS with the build tag
 // openblas). It costs about N·d² flops; its memory is dst plus two row
-// chunks of Options.RowBytes, and a d×d scratch only if dst is a view
+// blocks of Options.RowBytes, and a d×d scratch only if dst is a view
 // whose stride is not d. Use it for moderate d.
 //
 // The upper triangle is cut into column panels whose boundaries depend on
@@ -101,13 +103,60 @@ func (g *Geometry) checkSym(dst *mat.SymDense) {
 	}
 }
 
-// densePanelWidth is the column width of the panels of the dense Gram
-// matrix (the last panel takes the remainder). A panel [j0, j1) is one GEMM
-// of j0×(j1−j0) and one SYRK of its (j1−j0)² diagonal block per row chunk;
-// narrow panels keep the SYRK share (≈ width/d of the work) small and give
-// the workers many tasks to balance, wide ones make fewer, larger BLAS
-// calls. 256 balances the two for both backends.
-const densePanelWidth = 256
+// The dense Gram matrix is cut into panels, whose layout depends on the
+// BLAS backend (and on d), never on the worker count.
+//
+// With OpenBLAS (models.BLASBackend "openblas") they are column panels of
+// width densePanelWidth (the last takes the remainder): a panel [j0, j1)
+// is one GEMM of j0×(j1−j0) and one SYRK of its diagonal block per row
+// block (models.GramAddPanel). At d = 4225 widths 256, 512, 768 and 1024
+// measured 2.30, 2.08, 1.97 and 1.97–2.01 s (2 workers): wider panels make
+// larger GEMMs, narrower ones more tasks to balance and less SYRK.
+//
+// With gonum's pure-Go BLAS they are P = ⌈d/denseRowPanelWidth⌉ row panels
+// [i0, i1) of equal work, i_p = round(d(1 − √(1 − p/P))), computed by
+// gramRows: gonum's Dsyrk loop restricted to the panel's rows and blocked
+// for the caches. (GramAddPanel's GEMM part runs short axpys in gonum and
+// measured about 2–3× slower than its Dsyrk loop.)
+const (
+	densePanelWidth    = 768
+	denseRowPanelWidth = 256
+)
+
+// denseGonum selects the row-panel kernel for the pure-Go backend.
+const denseGonum = models.BLASBackend == "gonum"
+
+// gramRowBlock and gramSampleBlock are the column and sample blocks of
+// gramRows: a gramSampleBlock × gramRowBlock block of A (512 KiB) stays in
+// the core's L2 cache while the panel's rows sweep it, and a row segment of
+// c (4 KiB) stays in L1 while it is updated.
+const (
+	gramRowBlock    = 512
+	gramSampleBlock = 128
+)
+
+// gramRows adds rows [i0, i1) of the upper triangle of AᵀA into the
+// row-major d×d c, for the m×d row-major A: c_ij += Σ_l a_li a_lj for
+// i0 ≤ i < i1, i ≤ j < d. Each entry receives the terms in order l = 0, 1,
+// …, one rounded multiply and add each (the arithmetic of gonum's Dsyrk),
+// whatever the blocking.
+func gramRows(c, a []float64, m, d, i0, i1 int) {
+	for j0 := i0; j0 < d; j0 += gramRowBlock {
+		j1 := min(j0+gramRowBlock, d)
+		for l0 := 0; l0 < m; l0 += gramSampleBlock {
+			l1 := min(l0+gramSampleBlock, m)
+			for i := i0; i < min(i1, j1); i++ {
+				js := max(i, j0)
+				ci := c[i*d+js : i*d+j1]
+				for l := l0; l < l1; l++ {
+					if t := a[l*d+i]; t != 0 {
+						floats.AddScaled(ci, t, a[l*d+js:l*d+j1])
+					}
+				}
+			}
+		}
+	}
+}
 
 // denseGram sets the upper triangle of the row-major d×d c (zeroed by the
 // caller) to Σ_n (g_n − mean)(g_n − mean)ᵀ.
@@ -124,14 +173,18 @@ const densePanelWidth = 256
 // is thus the same sequence of fixed BLAS updates whatever the worker
 // count.
 func (g *Geometry) denseGram(ctx context.Context, c, w, mean []float64) error {
-	d, chunk := g.d, g.rowC
+	d, chunk := g.d, g.denseC
 	nchunks := g.r.numChunks(chunk)
 	npan := (d + densePanelWidth - 1) / densePanelWidth
+	if denseGonum {
+		npan = (d + denseRowPanelWidth - 1) / denseRowPanelWidth
+	}
 	g.ddRows[0] = grow(g.ddRows[0], chunk*d)
 	g.ddRows[1] = grow(g.ddRows[1], chunk*d)
 	p := &g.dd
 	p.c, p.w, p.mean, p.rows = c, w, mean, g.ddRows
 	p.d, p.n, p.chunk, p.nchunks, p.npan = d, g.n, chunk, nchunks, npan
+	p.evalChunk = g.opt.Chunk
 	p.ntasks = nchunks * (npan + 1)
 	p.next.Store(0)
 	p.rowsOK = [2]int{-1, -1}
@@ -141,6 +194,17 @@ func (g *Geometry) denseGram(ctx context.Context, c, w, mean []float64) error {
 	}
 	p.panNext = p.panNext[:npan]
 	clear(p.panNext)
+	if cap(p.bounds) < npan+1 {
+		p.bounds = make([]int, npan+1)
+	}
+	p.bounds = p.bounds[:npan+1]
+	for q := range p.bounds {
+		if denseGonum {
+			p.bounds[q] = int(math.Round(float64(d) * (1 - math.Sqrt(1-float64(q)/float64(npan)))))
+		} else {
+			p.bounds[q] = min(q*densePanelWidth, d)
+		}
+	}
 	p.aborted, p.err = false, nil
 	if p.cond.L == nil {
 		p.cond.L = &p.mu
@@ -169,7 +233,8 @@ type denseGramPass struct {
 	c, w, mean []float64
 	rows       [2][]float64 // centred rows of chunk k in rows[k%2]
 	d, n       int
-	chunk      int
+	chunk      int // samples per row block ("chunk" k below)
+	evalChunk  int // samples per Evaluator call
 	nchunks    int
 	npan       int
 	ntasks     int
@@ -180,6 +245,7 @@ type denseGramPass struct {
 	rowsOK  [2]int // rows[b] holds the centred rows of chunk rowsOK[b] (−1: none)
 	panDone [2]int // panels finished on chunk rowsOK[b]
 	panNext []int  // panNext[q] = number of chunks added into panel q
+	bounds  []int  // panel q is [bounds[q], bounds[q+1])
 	aborted bool
 	err     error
 }
@@ -242,7 +308,10 @@ func (p *denseGramPass) centredRows(ws *worker, k int) bool {
 	lo := k * p.chunk
 	hi := min(lo+p.chunk, p.n)
 	rows := p.rows[b][:(hi-lo)*d]
-	ws.eval.Grads(rows, p.w, lo, hi)
+	for l := lo; l < hi; l += p.evalChunk {
+		h := min(l+p.evalChunk, hi)
+		ws.eval.Grads(rows[(l-lo)*d:(h-lo)*d], p.w, l, h)
+	}
 	for i := 0; i < hi-lo; i++ {
 		r := rows[i*d : (i+1)*d]
 		for j, m := range p.mean {
@@ -274,9 +343,12 @@ func (p *denseGramPass) panel(k, q int) bool {
 	d := p.d
 	lo := k * p.chunk
 	m := min(lo+p.chunk, p.n) - lo
-	j0 := q * densePanelWidth
-	j1 := min(j0+densePanelWidth, d)
-	models.GramAddPanel(p.c, 1, p.rows[b][:m*d], m, d, j0, j1)
+	a := p.rows[b][:m*d]
+	if denseGonum {
+		gramRows(p.c, a, m, d, p.bounds[q], p.bounds[q+1])
+	} else {
+		models.GramAddPanel(p.c, 1, a, m, d, p.bounds[q], p.bounds[q+1])
+	}
 	p.mu.Lock()
 	p.panDone[b]++
 	p.panNext[q]++

@@ -13,7 +13,8 @@ import (
 // (10000, 64, 64, 1), d = 4225: the size bench/peers/kernels.py times for
 // numpy's (G − ḡ)ᵀ(G − ḡ)/N. The Gram work is N·d(d+1)/2 ≈ 8.9·10¹⁰
 // multiply-adds; GFLOP/s counts two flops each. Run with -tags openblas
-// for the OpenBLAS backend (models.BLASBackend).
+// for the OpenBLAS backend (models.BLASBackend). cpu-s/op is the process's
+// CPU time per op (all workers), a guide when the machine is shared.
 func BenchmarkDiffusionDense(b *testing.B) {
 	if testing.Short() {
 		b.Skip("d = 4225 dense D skipped under -short")
@@ -32,12 +33,14 @@ func BenchmarkDiffusionDense(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPUSeconds()
 	for range b.N {
 		if err := g.Diffusion(ctx, dst, w); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric((processCPUSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	n, d := float64(m.Len()), float64(m.Dim())
 	b.ReportMetric(n*d*(d+1)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.Logf("backend %s, d = %d, workers %d, row chunk %d", models.BLASBackend, m.Dim(), g.Workers(), g.RowChunkSize())

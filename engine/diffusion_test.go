@@ -12,7 +12,8 @@ import (
 )
 
 // TestDiffusionDensePanels checks the panelled dense D on sizes with
-// several column panels (d > densePanelWidth) and many row chunks: it must
+// several panels (d > denseRowPanelWidth; d > densePanelWidth for OpenBLAS) and many row blocks, some larger
+// than Options.Chunk (several Evaluator calls per block): it must
 // equal the pairwise form (1/N²) Σ_{i<j} (g_i − g_j)(g_i − g_j)ᵀ built from
 // one-sample evaluations (an independent assembly; both are sums of O(N)
 // products, so they agree to ~N·ε relative and 1e-12 leaves room), be
@@ -24,11 +25,13 @@ func TestDiffusionDensePanels(t *testing.T) {
 		n, in, hidden int
 		rowC          int // samples per row chunk
 	}{
-		{50, 20, 20, 7},      // d = 441: 2 panels, last one partial
-		{23, 30, 17, 5},      // d = 545: 3 panels, last chunk short
-		{9, 32, 16, 9},       // d = 545, one row chunk
-		{40, 4, 100, 3},      // d = 601: 3 panels, 14 chunks
-		{12, 33 - 1, 8, 100}, // d = 265: one panel of 256 and one of 9
+		{50, 20, 20, 7},  // d = 441: 2 panels, last one partial
+		{23, 30, 17, 5},  // d = 545: 3 panels, last chunk short
+		{9, 32, 16, 9},   // d = 545, one row chunk
+		{40, 4, 100, 3},  // d = 601: 3 panels, 14 chunks
+		{12, 32, 8, 100}, // d = 273: one block of all 12 samples
+		{30, 40, 20, 4},  // d = 841: 2 OpenBLAS column panels, 4 gonum row panels
+		{50, 20, 20, 37}, // d = 441: blocks of 37 samples, 3 Evaluator calls each
 	}
 	for _, tc := range cases {
 		rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.hidden)))

@@ -22,9 +22,12 @@ type Options struct {
 	Chunk int
 
 	// RowBytes bounds the per-worker buffer of the passes that need
-	// per-sample vectors in row form (residuals R0–R2, dense D, the dense
+	// per-sample vectors in row form (residuals R0–R2, the dense
 	// Christoffel tensor): they use chunks of ⌊RowBytes/(8d)⌋ samples
-	// (at least 1, at most Chunk). Default 16 MiB.
+	// (at least 1, at most Chunk). Dense D uses two shared buffers of
+	// blocks of ⌊RowBytes/(8d)⌋ samples (at least 1, at most N; not
+	// clamped to Chunk, since larger blocks make the Gram updates cheaper).
+	// Default 16 MiB.
 	RowBytes int
 
 	// DenseMaxDim is the largest d for which LambdaMax uses the dense
@@ -141,7 +144,9 @@ type Geometry struct {
 	d, n int
 	opt  Options
 	rowC int
-	r    *runner
+	// samples per row block of Diffusion
+	denseC int
+	r      *runner
 
 	// per-sample buffers (len N)
 	loss, s, q, c, invN []float64
@@ -176,6 +181,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	o := opts.resolve(n, d)
 	g := &Geometry{m: m, n: n, d: d, opt: o}
 	g.rowC = min(max(o.RowBytes/(8*d), 1), o.Chunk)
+	g.denseC = min(max(o.RowBytes/(8*d), 1), n)
 	g.r = newRunner(m, o.Workers, o.Chunk)
 	g.loss = make([]float64, n)
 	g.s = make([]float64, n)
