@@ -45,16 +45,17 @@ func (g *Geometry) diffusionVec(ctx context.Context, dst, w, v []float64) error 
 //
 // from per-sample gradients (the centred form of (1/N)Σ g_n g_nᵀ − ∇f∇fᵀ,
 // which avoids cancellation): one gradient pass for ∇f, then one pass of
-// per-sample gradient rows whose Gram matrix is accumulated with
-// models.GramAddPanel, i.e. with the BLAS the models package was built
-// with (models.BLASBackend: gonum's pure Go, or OpenBLAS with the build tag
-// openblas). It costs about N·d² flops; its memory is dst plus two row
-// blocks of Options.RowBytes, and a d×d scratch only if dst is a view
-// whose stride is not d. Use it for moderate d.
+// per-sample gradient rows whose Gram matrix is accumulated by the BLAS
+// the models package was built with (models.BLASBackend): with OpenBLAS
+// (build tag openblas) through models.GramAddPanel, with the pure-Go
+// default by gonum's Dsyrk loop, cache-blocked. It costs about N·d² flops;
+// its memory is dst plus two row blocks of Options.RowBytes, and a d×d
+// scratch only if dst is a view whose stride is not d. Use it for
+// moderate d.
 //
-// The upper triangle is cut into column panels whose boundaries depend on
-// d only; every entry is summed over the row chunks in chunk order, so the
-// result is bit-identical for any worker count. An empty dst is resized
+// The upper triangle is cut into panels whose layout depends on d and the
+// backend only; every entry is summed over the row blocks in block order,
+// so the result is bit-identical for any worker count. An empty dst is resized
 // to d×d; a non-empty dst of another size panics. If ctx is cancelled the
 // error wraps ctx.Err() and dst holds a partial sum.
 func (g *Geometry) Diffusion(ctx context.Context, dst *mat.SymDense, w []float64) error {
