@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -271,8 +272,19 @@ func (pn *panel) build() (*plot.Plot, []legendEntry) {
 			ymin = 0 // a non-negative quantity starts at the axis
 		}
 	}
-	var entries []legendEntry
-	for _, s := range pn.series {
+	// Wide lines are drawn first so that a thin line coinciding with one
+	// (GD under NGD's wide band) stays visible; the legend keeps the series
+	// order.
+	order := make([]int, len(pn.series))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return pn.series[order[a]].style.width > pn.series[order[b]].style.width
+	})
+	slots := make([]*legendEntry, len(pn.series))
+	for _, si := range order {
+		s := pn.series[si]
 		var thumbs []plot.Thumbnailer
 		if s.band != nil {
 			fill := bandColor(s.style.color)
@@ -319,7 +331,13 @@ func (pn *panel) build() (*plot.Plot, []legendEntry) {
 			line = &plotter.Line{LineStyle: s.style.draw()}
 		}
 		if s.legend {
-			entries = append(entries, legendEntry{s.label, append(thumbs, line)})
+			slots[si] = &legendEntry{s.label, append(thumbs, line)}
+		}
+	}
+	var entries []legendEntry
+	for _, e := range slots {
+		if e != nil {
+			entries = append(entries, *e)
 		}
 	}
 	p.Add(pn.over...)
