@@ -334,7 +334,7 @@ func (en *rbmEnum) pass0(w []float64) {
 
 // passDir fills s.mu2, s.v1 and s.hv = ∇²L u at the cached w.
 func (en *rbmEnum) passDir(u []float64, s *rbmDir) {
-	k, m := en.kk, en.mm
+	k := en.kk
 	W, alpha, gam := en.split(en.w)
 	U, ua, ug := en.split(u)
 	mu1 := dotRBM(en.grad, u)
@@ -351,14 +351,7 @@ func (en *rbmEnum) passDir(u []float64, s *rbmDir) {
 			sg := en.sg[r*k : (r+1)*k]
 			s1 := en.s1[r*k : (r+1)*k]
 			zd := en.zd[r*k : (r+1)*k]
-			var p1, p2 float64
-			for i, x := range en.x[r*m : (r+1)*m] {
-				p1 += ua[i] * x
-			}
-			for j, sj := range sg {
-				p1 += sj * zd[j]
-				p2 += s1[j] * zd[j] * zd[j]
-			}
+			p1, p2 := en.rowMoments(r, ua)
 			d1 := p1 - mu1
 			mu2 += o * p2
 			v1 += o * d1 * d1
@@ -380,7 +373,7 @@ func (en *rbmEnum) passDir(u []float64, s *rbmDir) {
 // passThird fills en.third = ∇³L[u,u] at the cached w, given the
 // second-order part s along u.
 func (en *rbmEnum) passThird(u []float64, s *rbmDir) {
-	k, m := en.kk, en.mm
+	k := en.kk
 	W, alpha, gam := en.split(en.w)
 	U, ua, ug := en.split(u)
 	mu1 := dotRBM(en.grad, u)
@@ -398,14 +391,7 @@ func (en *rbmEnum) passThird(u []float64, s *rbmDir) {
 			s1 := en.s1[r*k : (r+1)*k]
 			s2 := en.s2[r*k : (r+1)*k]
 			zd := en.zd[r*k : (r+1)*k]
-			var p1, p2 float64
-			for i, x := range en.x[r*m : (r+1)*m] {
-				p1 += ua[i] * x
-			}
-			for j, sj := range sg {
-				p1 += sj * zd[j]
-				p2 += s1[j] * zd[j] * zd[j]
-			}
+			p1, p2 := en.rowMoments(r, ua)
 			d1 := p1 - mu1
 			kap := (p2 - s.mu2) + (d1*d1 - s.v1)
 			rr := en.r[r*k : (r+1)*k]
@@ -421,4 +407,23 @@ func (en *rbmEnum) passThird(u []float64, s *rbmDir) {
 	for i := range t {
 		t[i] *= inv
 	}
+}
+
+// rowMoments returns, for configuration r of the current block, the first
+// and second directional statistics shared by passHV and passThird:
+//
+//	p1 = ua·x_r + Σ_j sg_j zd_j,   p2 = Σ_j s1_j zd_j².
+func (en *rbmEnum) rowMoments(r int, ua []float64) (p1, p2 float64) {
+	k, m := en.kk, en.mm
+	sg := en.sg[r*k : (r+1)*k]
+	s1 := en.s1[r*k : (r+1)*k]
+	zd := en.zd[r*k : (r+1)*k]
+	for i, x := range en.x[r*m : (r+1)*m] {
+		p1 += ua[i] * x
+	}
+	for j, sj := range sg {
+		p1 += sj * zd[j]
+		p2 += s1[j] * zd[j] * zd[j]
+	}
+	return p1, p2
 }
