@@ -20,7 +20,8 @@ run: build
 	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
 
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
-test:
+# Installs what it needs (Debian packages, through scripts/debdeps.sh).
+test: test-openblas
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -short -count=1 ./...
@@ -28,8 +29,15 @@ test:
 test-race:
 	$(GO) test -race -count=1 ./...
 
+# The packages with BLAS paths under the OpenBLAS build, and both builds
+# compared quantity by quantity (engine's TestBLASBackendsAgree: the pure-Go
+# build writes its results, the openblas build checks its own against them).
+BLASREF := $(or $(TMPDIR),/tmp)/grd-blas-reference.json
 test-openblas:
-	$(GO) test -tags openblas -count=1 ./models/ ./engine/
+	bash scripts/debdeps.sh libopenblas-dev
+	GRD_BLAS_REFERENCE=$(BLASREF) $(GO) test -count=1 -run '^TestBLASBackendsAgree$$' ./engine/
+	GRD_BLAS_REFERENCE=$(BLASREF) $(GO) test -tags openblas -count=1 ./models/... ./engine/...
+	rm -f $(BLASREF)
 
 # Two-layer kernels (gradient, D·v, per-sample gradients, dense D) with both BLAS backends.
 bench-kernels:
