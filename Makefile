@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-openblas run test test-race test-openblas bench bench-kernels bench-peers lint fmt clean fuzz
+.PHONY: all build build-openblas run test test-race test-openblas bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -51,6 +51,12 @@ bench: build
 	./bin/grd bench integrators --format table
 	./bin/grd bench geometry
 	./bin/grd bench geometry --scale
+
+# The memory claims at scale, asserted: one Γ(v,v) at d ≈ 1.66M, N = 60000
+# must stay under 2 GiB peak RSS (bench's TestGeometryScale). Minutes; not
+# run by CI; the result is recorded in bench/RESULTS.md.
+bench-memory:
+	$(GO) test -count=1 -timeout 30m -run '^TestGeometryScale$$' -v ./bench/ -geometry.scale
 
 # grd against Boost.Odeint, GSL, scipy, numpy and PyTorch (bench/peers/run.sh):
 # installs Debian packages, takes tens of minutes; writes bench/results/. Not run by CI.

@@ -84,5 +84,18 @@ func FuzzLoadCSV(f *testing.F) {
 				t.Fatalf("non-finite target %v", v)
 			}
 		}
+		// Every input column is standardised (or, if constant, centred):
+		// its mean is 0 up to the rounding of N terms of its magnitude.
+		for j := 0; j < d.In; j++ {
+			var sum, big float64
+			for n := 0; n < d.N; n++ {
+				x := d.X[n*d.In+j]
+				sum += x
+				big = math.Max(big, math.Abs(x))
+			}
+			if mean := sum / float64(d.N); math.Abs(mean) > 1e-13*float64(d.N)*math.Max(big, 1) {
+				t.Fatalf("standardised input column %d has mean %g (largest |x| %g, N = %d)", j, mean, big, d.N)
+			}
+		}
 	})
 }
