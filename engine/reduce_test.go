@@ -64,7 +64,9 @@ func (s *foldSim) clone() *foldSim {
 	return c
 }
 
-func (s *foldSim) key() string { return fmt.Sprint(s.phase, s.slotOf, s.folds, s.busy, s.st.holds, s.st.next, s.st.busy) }
+func (s *foldSim) key() string {
+	return fmt.Sprint(s.phase, s.slotOf, s.folds, s.busy, s.st.holds, s.st.next, s.st.busy)
+}
 
 // event is one step of the simulated pass.
 type event struct {
