@@ -10,7 +10,7 @@ package flow
 //	grd:  y = (w, u),  ẇ = u,  u̇ = −H(w)u − Γ(u,u)   (engine.Geometry.Acceleration)
 //	      u(0) = −P∇f(w0) (V0 "ngd", the default), −∇f(w0) ("gd") or 0 ("zero")
 //
-// Ensemble flows (sgd, sde) are in flow_ensemble.go.
+// Ensemble flows (sgd, sde, cd) are in ensemble.go and cd.go.
 
 import (
 	"context"
