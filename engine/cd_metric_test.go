@@ -108,20 +108,3 @@ func TestCDMetricConformance(t *testing.T) {
 		}
 	}
 }
-
-// cdBars returns the RBM on the 3×3 bars-and-stripes patterns (N = 14,
-// n_v = 9) with nh hidden units and a seeded w0 ~ N(0, 0.1²).
-func cdBars(t *testing.T, nh int) (*models.RBM, []float64) {
-	t.Helper()
-	p, _ := models.BarsAndStripes(3)
-	m, err := models.NewRBM(p, 9, nh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(5, 5))
-	w0 := make([]float64, m.Dim())
-	for i := range w0 {
-		w0[i] = 0.1 * rng.NormFloat64()
-	}
-	return m, w0
-}
