@@ -58,7 +58,7 @@ func (g *Geometry) CDDiffusion(ctx context.Context, dst *mat.SymDense, w []float
 			panic(fmt.Sprintf("engine: CDDiffusion: dst is %d×%d, want %d×%d", r, r, d, d))
 		}
 	}
-	rbm, err := cdModel(g.m)
+	rbm, err := RBM(g.m)
 	if err != nil {
 		return 0, fmt.Errorf("engine: CD diffusion: %w", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -104,7 +105,8 @@ func TestCDDiffusionLargeK(t *testing.T) {
 	if !mat.Equal(&again, &dcd) {
 		t.Error("CDDiffusion with the same seed differs")
 	}
-	if _, err := New(flRegression(t, 1, 5, 1), nil).CDDiffusion(context.Background(), &mat.SymDense{}, []float64{0, 0}, CDDiffusionSpec{}); err == nil {
-		t.Error("CDDiffusion on a linear regression: no error")
+	other := testCases(t)[0].m
+	if _, err := New(other, nil).CDDiffusion(context.Background(), &mat.SymDense{}, make([]float64, other.Dim()), CDDiffusionSpec{}); !errors.Is(err, ErrNotRBM) {
+		t.Errorf("CDDiffusion on %s: err = %v, want ErrNotRBM", other.Name(), err)
 	}
 }

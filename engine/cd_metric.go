@@ -131,7 +131,7 @@ func (c *CDMetric) Len() int { return c.m }
 // MaxOrder returns 3.
 func (c *CDMetric) MaxOrder() int { return 3 }
 
-// KL returns the RBM's exact KL(p_data ‖ p_model(w)) (see KLModel).
+// KL returns the RBM's exact KL(p_data ‖ p_model(w)) (see flow.KLModel).
 func (c *CDMetric) KL(w []float64) float64 { return c.data.KL(w) }
 
 // RBM returns the underlying RBM.

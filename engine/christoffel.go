@@ -165,7 +165,7 @@ func (g *Geometry) ChristoffelTensor(ctx context.Context, dst, w []float64, eps 
 		return err
 	}
 	job := &tensorJob{w: w, mean: mean, d: d} // validation path: may allocate
-	if err := g.r.run(ctx, job, g.rowC, d*d*d, dst); err != nil {
+	if err := g.sum(ctx, job, g.rowC, d*d*d, dst); err != nil {
 		return err
 	}
 	f := eps / float64(g.n)

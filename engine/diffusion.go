@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
-	"sync/atomic"
 
 	"github.com/grd-engine/grd/models"
-	"github.com/sourcegraph/conc/pool"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -160,210 +157,78 @@ func gramRows(c, a []float64, m, d, i0, i1 int) {
 }
 
 // denseGram sets the upper triangle of the row-major d×d c (zeroed by the
-// caller) to Σ_n (g_n − mean)(g_n − mean)ᵀ.
-//
-// The work is a fixed sequence of tasks, claimed by the workers in order:
-// R(0), then for each row chunk k: R(k+1) (the centred rows of chunk k+1,
-// into the other of two row buffers) followed by G(k, q) for every column
-// panel q, largest first (the Gram matrix of chunk k's rows, added into
-// panel q of c by models.GramAddPanel). G(k, q) waits for R(k) and for
-// G(k−1, q), so each panel receives its chunk contributions in chunk
-// order; R(k+1) waits until every G(k−1, ·) has released its buffer. Waits
-// point only to earlier tasks, so the pass cannot deadlock, and the panels
-// of different chunks overlap with the row computation. Every entry of c
-// is thus the same sequence of fixed BLAS updates whatever the worker
-// count.
+// caller) to Σ_n (g_n − mean)(g_n − mean)ᵀ, as one reducing pass of the
+// scheduler over row blocks of denseC samples: a block's slot holds its
+// centred gradient rows (chunk·d values; two slots, so memory is two row
+// blocks), and the lanes are the panels of c, each folded by its Gram
+// update (models.GramAddPanel, or gramRows for gonum) in block order. Every
+// entry of c is thus the same sequence of fixed BLAS updates whatever the
+// worker count, and the panels of one block and the rows of the next
+// overlap.
 func (g *Geometry) denseGram(ctx context.Context, c, w, mean []float64) error {
 	d, chunk := g.d, g.denseC
-	nchunks := g.r.numChunks(chunk)
 	npan := (d + densePanelWidth - 1) / densePanelWidth
 	if denseGonum {
 		npan = (d + denseRowPanelWidth - 1) / denseRowPanelWidth
 	}
-	g.ddRows[0] = grow(g.ddRows[0], chunk*d)
-	g.ddRows[1] = grow(g.ddRows[1], chunk*d)
-	p := &g.dd
-	p.c, p.w, p.mean, p.rows = c, w, mean, g.ddRows
-	p.d, p.n, p.chunk, p.nchunks, p.npan = d, g.n, chunk, nchunks, npan
-	p.evalChunk = g.opt.Chunk
-	p.ntasks = nchunks * (npan + 1)
-	p.next.Store(0)
-	p.rowsOK = [2]int{-1, -1}
-	p.panDone = [2]int{npan, npan}
-	if cap(p.panNext) < npan {
-		p.panNext = make([]int, npan)
+	j := &g.dd
+	j.c, j.w, j.mean, j.d, j.n, j.evalChunk = c, w, mean, d, g.n, g.opt.Chunk
+	if cap(j.bounds) < npan+1 {
+		j.bounds = make([]int, npan+1)
 	}
-	p.panNext = p.panNext[:npan]
-	clear(p.panNext)
-	if cap(p.bounds) < npan+1 {
-		p.bounds = make([]int, npan+1)
-	}
-	p.bounds = p.bounds[:npan+1]
-	for q := range p.bounds {
+	j.bounds = j.bounds[:npan+1]
+	for q := range j.bounds {
 		if denseGonum {
-			p.bounds[q] = int(math.Round(float64(d) * (1 - math.Sqrt(1-float64(q)/float64(npan)))))
+			j.bounds[q] = int(math.Round(float64(d) * (1 - math.Sqrt(1-float64(q)/float64(npan)))))
 		} else {
-			p.bounds[q] = min(q*densePanelWidth, d)
+			j.bounds[q] = min(q*densePanelWidth, d)
 		}
 	}
-	p.aborted, p.err = false, nil
-	if p.cond.L == nil {
-		p.cond.L = &p.mu
-	}
-	nw := min(len(g.r.workers), npan+1)
-	if nw == 1 {
-		p.work(ctx, g.r.workers[0])
-	} else {
-		pl := pool.New().WithMaxGoroutines(nw)
-		for i := 0; i < nw; i++ {
-			ws := g.r.workers[i]
-			pl.Go(func() { p.work(ctx, ws) })
-		}
-		pl.Wait()
-	}
-	err := p.err
-	p.c, p.w, p.mean, p.rows, p.err = nil, nil, nil, [2][]float64{}, nil
+	g.vp = pass{job: j, n: g.n, chunk: chunk, fold: j, lanes: npan, slotLen: chunk * d, window: 2}
+	err := g.sched.run(ctx, &g.vp)
+	g.vp = pass{}
+	j.c, j.w, j.mean = nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("engine: dense diffusion over %d samples cancelled: %w", g.n, err)
 	}
 	return nil
 }
 
-// denseGramPass is the state of one denseGram call.
-type denseGramPass struct {
+// denseGram is the job and folder of the dense D pass.
+type denseGram struct {
 	c, w, mean []float64
-	rows       [2][]float64 // centred rows of chunk k in rows[k%2]
 	d, n       int
-	chunk      int // samples per row block ("chunk" k below)
-	evalChunk  int // samples per Evaluator call
-	nchunks    int
-	npan       int
-	ntasks     int
-	next       atomic.Int64
-
-	mu      sync.Mutex
-	cond    sync.Cond
-	rowsOK  [2]int // rows[b] holds the centred rows of chunk rowsOK[b] (−1: none)
-	panDone [2]int // panels finished on chunk rowsOK[b]
-	panNext []int  // panNext[q] = number of chunks added into panel q
-	bounds  []int  // panel q is [bounds[q], bounds[q+1])
-	aborted bool
-	err     error
+	evalChunk  int   // samples per Evaluator call
+	bounds     []int // panel q is [bounds[q], bounds[q+1])
 }
 
-// work is one worker's loop: claim the next task, wait for its inputs, run it.
-func (p *denseGramPass) work(ctx context.Context, ws *worker) {
-	defer func() {
-		if e := recover(); e != nil {
-			p.abort(nil)
-			panic(e)
-		}
-	}()
-	for {
-		t := int(p.next.Add(1)) - 1
-		if t >= p.ntasks {
-			return
-		}
-		if err := ctx.Err(); err != nil {
-			p.abort(err)
-			return
-		}
-		// t = 0 is R(0); then blocks of npan+1 tasks (npan in the last).
-		if t == 0 {
-			if !p.centredRows(ws, 0) {
-				return
-			}
-			continue
-		}
-		k, r := (t-1)/(p.npan+1), (t-1)%(p.npan+1)
-		if k+1 < p.nchunks {
-			if r == 0 {
-				if !p.centredRows(ws, k+1) {
-					return
-				}
-				continue
-			}
-			r--
-		}
-		if !p.panel(k, p.npan-1-r) {
-			return
-		}
-	}
-}
-
-// centredRows fills rows[k%2] with g_n − mean for the samples of chunk k,
-// once the panels of chunk k−2 are done with the buffer. It reports false
-// if the pass was aborted.
-func (p *denseGramPass) centredRows(ws *worker, k int) bool {
-	b := k % 2
-	p.mu.Lock()
-	for !p.aborted && (k >= 2 && p.rowsOK[b] != k-2 || p.panDone[b] < p.npan) {
-		p.cond.Wait()
-	}
-	aborted := p.aborted
-	p.mu.Unlock()
-	if aborted {
-		return false
-	}
-	d := p.d
-	lo := k * p.chunk
-	hi := min(lo+p.chunk, p.n)
-	rows := p.rows[b][:(hi-lo)*d]
-	for l := lo; l < hi; l += p.evalChunk {
-		h := min(l+p.evalChunk, hi)
-		ws.eval.Grads(rows[(l-lo)*d:(h-lo)*d], p.w, l, h)
+// do writes the centred gradient rows g_n − mean of the block's samples
+// into its slot.
+func (j *denseGram) do(ws *worker, _, lo, hi int, slot []float64) {
+	d := j.d
+	rows := slot[:(hi-lo)*d]
+	for l := lo; l < hi; l += j.evalChunk {
+		h := min(l+j.evalChunk, hi)
+		ws.eval.Grads(rows[(l-lo)*d:(h-lo)*d], j.w, l, h)
 	}
 	for i := 0; i < hi-lo; i++ {
 		r := rows[i*d : (i+1)*d]
-		for j, m := range p.mean {
-			r[j] -= m
+		for k, m := range j.mean {
+			r[k] -= m
 		}
 	}
-	p.mu.Lock()
-	p.rowsOK[b] = k
-	p.panDone[b] = 0
-	p.cond.Broadcast()
-	p.mu.Unlock()
-	return true
 }
 
-// panel adds the Gram matrix of chunk k's rows to column panel q of c,
-// once those rows are ready and chunk k−1 has been added to the panel. It
-// reports false if the pass was aborted.
-func (p *denseGramPass) panel(k, q int) bool {
-	b := k % 2
-	p.mu.Lock()
-	for !p.aborted && (p.rowsOK[b] != k || p.panNext[q] != k) {
-		p.cond.Wait()
-	}
-	aborted := p.aborted
-	p.mu.Unlock()
-	if aborted {
-		return false
-	}
-	d := p.d
-	lo := k * p.chunk
-	m := min(lo+p.chunk, p.n) - lo
-	a := p.rows[b][:m*d]
+// fold adds the Gram matrix of block k's rows to panel q of c (a short
+// last block uses only its own rows of the slot).
+func (j *denseGram) fold(k, q int, slot []float64) {
+	d := j.d
+	chunk := len(slot) / d
+	m := min(chunk, j.n-k*chunk)
+	a := slot[:m*d]
 	if denseGonum {
-		gramRows(p.c, a, m, d, p.bounds[q], p.bounds[q+1])
+		gramRows(j.c, a, m, d, j.bounds[q], j.bounds[q+1])
 	} else {
-		models.GramAddPanel(p.c, 1, a, m, d, p.bounds[q], p.bounds[q+1])
+		models.GramAddPanel(j.c, 1, a, m, d, j.bounds[q], j.bounds[q+1])
 	}
-	p.mu.Lock()
-	p.panDone[b]++
-	p.panNext[q]++
-	p.cond.Broadcast()
-	p.mu.Unlock()
-	return true
-}
-
-func (p *denseGramPass) abort(err error) {
-	p.mu.Lock()
-	p.aborted = true
-	if err != nil && p.err == nil {
-		p.err = err
-	}
-	p.cond.Broadcast()
-	p.mu.Unlock()
 }

@@ -1,5 +1,7 @@
-// Package engine builds the diffusion geometry of a model and the flows that
-// move in it, using only the per-sample operations of package models.
+// Package engine builds the diffusion geometry of a model, using only the
+// per-sample operations of package models. The flows that move in it (gd,
+// ngd, grd, sgd, sde, cd) are in package engine/flow, which takes a
+// *Geometry; engine knows nothing of them.
 //
 // With per-sample gradients g_n and mean gradient ∇f, the diffusion matrix is
 //
@@ -29,10 +31,7 @@
 //	NGDVelocity                       −P∇f
 //	Residuals, TraceDiffusion         R0, R1, R2 and the NGD defect of DESIGN §1
 //
-// Restricted Boltzmann machines (models.RBM): every flow records the exact
-// KL(p_data ‖ p_model) of a model implementing KLModel (Trajectory.KL,
-// KLStd); the flow FlowCD trains by contrastive divergence on the ensemble
-// machinery of sgd (EnsembleSpec.K, Persistent); CDDiffusion estimates the
+// Restricted Boltzmann machines (models.RBM): CDDiffusion estimates the
 // per-sample covariance of CD-k gradient estimates, comparable with D; and
 // CDMetric is a models.Model with the RBM's exact loss whose D is the
 // covariance of quenched per-sample CD estimates (metric source cd).
@@ -48,14 +47,18 @@
 //
 // # Deterministic parallelism
 //
-// Per-sample sums run on a worker pool (github.com/sourcegraph/conc, one
+// Every pass goes through one scheduler (reduce.go), the reduction seam:
+// per-sample sums run on a worker pool (github.com/sourcegraph/conc, one
 // pool with WithMaxGoroutines per pass, one models.Evaluator per worker)
 // over fixed-size chunks of consecutive samples. The chunk size depends
 // only on N (Options.Chunk), never on the worker count. Each chunk's
-// partial d-vector goes to a slot of a bounded window (2 slots per worker),
-// and the partials are added into the result strictly in chunk order, so
-// every result is bit-identical for any number of workers, while memory
-// stays O(d·window + chunk·width). Passes that need per-sample vectors in
+// contribution goes to a slot of a bounded window (2 slots per worker for
+// vector passes, two row blocks for dense D), and each lane of the result
+// (the whole vector, or one panel of dense D) receives the contributions
+// strictly in chunk order, so every result is bit-identical for any number
+// of workers, while memory stays O(window·slot). The scheduler's contract
+// (order, buffers, cancellation, panics) is written at its interface; a
+// distributed backend is meant to be its second implementation. Passes that need per-sample vectors in
 // row form (dense D, R0–R2, the dense tensor) use row chunks of at most
 // Options.RowBytes per worker buffer.
 //

@@ -146,7 +146,9 @@ type Geometry struct {
 	rowC int
 	// samples per row block of Diffusion
 	denseC int
-	r      *runner
+	sched  scheduler
+	vp     pass   // the current vector pass (Geometry.sum)
+	vsum   vecSum // its folder
 
 	// per-sample buffers (len N)
 	loss, s, q, c, invN []float64
@@ -154,16 +156,14 @@ type Geometry struct {
 	scal []float64
 	// d-vectors
 	tA, tB, tC, tD, tE []float64
-	// d×d scratch of Diffusion (only for a dst with stride ≠ d) and its
-	// two row-chunk buffers
-	dense  []float64
-	ddRows [2][]float64
+	// d×d scratch of Diffusion (only for a dst with stride ≠ d)
+	dense []float64
 
 	acc   accJob
 	dir   dirJob
 	lsJob lossJob
 	rows  rowsJob
-	dd    denseGramPass
+	dd    denseGram
 	gr    gradRowsJob
 
 	lz lanczos
@@ -182,7 +182,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	g := &Geometry{m: m, n: n, d: d, opt: o}
 	g.rowC = min(max(o.RowBytes/(8*d), 1), o.Chunk)
 	g.denseC = min(max(o.RowBytes/(8*d), 1), n)
-	g.r = newRunner(m, o.Workers, o.Chunk)
+	g.sched = newRunner(m, o.Workers, o.Chunk)
 	g.loss = make([]float64, n)
 	g.s = make([]float64, n)
 	g.q = make([]float64, n)
@@ -191,7 +191,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	for i := range g.invN {
 		g.invN[i] = 1 / float64(n)
 	}
-	g.scal = make([]float64, g.r.numChunks(g.rowC))
+	g.scal = make([]float64, numChunks(g.n, g.rowC))
 	g.tA = make([]float64, d)
 	g.tB = make([]float64, d)
 	g.tC = make([]float64, d)
@@ -210,7 +210,7 @@ func (g *Geometry) Dim() int { return g.d }
 func (g *Geometry) Len() int { return g.n }
 
 // Workers returns the number of goroutines a pass runs on.
-func (g *Geometry) Workers() int { return len(g.r.workers) }
+func (g *Geometry) Workers() int { return g.sched.workers() }
 
 // ChunkSize returns the number of samples per chunk of the vector passes.
 func (g *Geometry) ChunkSize() int { return g.opt.Chunk }
@@ -282,7 +282,7 @@ func (j *lossJob) do(ws *worker, _, lo, hi int, part []float64) {
 // accumulate sets dst = Σ_n c_n g_n + e_n H_n v over all samples.
 func (g *Geometry) accumulate(ctx context.Context, dst, w, v, c, e []float64) error {
 	g.acc = accJob{w: w, v: v, c: c, e: e}
-	err := g.r.run(ctx, &g.acc, g.opt.Chunk, g.d, dst)
+	err := g.sum(ctx, &g.acc, g.opt.Chunk, g.d, dst)
 	g.acc = accJob{}
 	return err
 }
@@ -299,7 +299,7 @@ func (g *Geometry) directional(ctx context.Context, w, v []float64, wantLoss, wa
 	if wantQ {
 		g.dir.q = g.q
 	}
-	err := g.r.run(ctx, &g.dir, g.opt.Chunk, 0, nil)
+	err := g.sum(ctx, &g.dir, g.opt.Chunk, 0, nil)
 	g.dir = dirJob{}
 	return err
 }
@@ -308,7 +308,7 @@ func (g *Geometry) directional(ctx context.Context, w, v []float64, wantLoss, wa
 func (g *Geometry) Loss(ctx context.Context, w []float64) (float64, error) {
 	g.checkVec("w", w)
 	g.lsJob = lossJob{w: w, loss: g.loss}
-	err := g.r.run(ctx, &g.lsJob, g.opt.Chunk, 0, nil)
+	err := g.sum(ctx, &g.lsJob, g.opt.Chunk, 0, nil)
 	g.lsJob = lossJob{}
 	if err != nil {
 		return 0, err
@@ -336,7 +336,7 @@ func (g *Geometry) LossGrad(ctx context.Context, dst, w []float64) (float64, err
 	g.checkVec("dst", dst)
 	g.checkVec("w", w)
 	g.lsJob = lossJob{w: w, loss: g.loss, c: g.invN}
-	err := g.r.run(ctx, &g.lsJob, g.opt.Chunk, g.d, dst)
+	err := g.sum(ctx, &g.lsJob, g.opt.Chunk, g.d, dst)
 	g.lsJob = lossJob{}
 	if err != nil {
 		return 0, err

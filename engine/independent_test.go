@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
 	"gonum.org/v1/gonum/mat"
@@ -463,7 +464,7 @@ func indJoin(a, b []float64) []float64 {
 
 // indRunEngine runs one engine flow with dop853 at rtol 1e-12 and fails the
 // test unless it completes.
-func indRunEngine(t *testing.T, m models.Model, opts *engine.Options, w0 []float64, spec engine.FlowSpec) *engine.Trajectory {
+func indRunEngine(t *testing.T, m models.Model, opts *engine.Options, w0 []float64, spec flow.Spec) *flow.Trajectory {
 	t.Helper()
 	meth, err := integrators.MethodByName("dop853")
 	if err != nil {
@@ -471,8 +472,8 @@ func indRunEngine(t *testing.T, m models.Model, opts *engine.Options, w0 []float
 	}
 	spec.Method = meth
 	spec.Settings = integrators.Settings{RTol: 1e-12, ATol: 1e-14}
-	tr := engine.New(m, opts).RunFlow(context.Background(), w0, spec, nil)
-	if tr.Status != engine.StatusOK || tr.Len() != len(spec.Times) {
+	tr := flow.Run(context.Background(), engine.New(m, opts), w0, spec, nil)
+	if tr.Status != flow.StatusOK || tr.Len() != len(spec.Times) {
 		t.Fatalf("engine %s flow: status %s, %d of %d rows, err %v", spec.Flow, tr.Status, tr.Len(), len(spec.Times), tr.Err)
 	}
 	return tr
@@ -554,8 +555,8 @@ func TestIndependentGRD(t *testing.T) {
 					noGam = indRK4(ref.grdRHS(indNoGamma), y0, c.times, c.h)
 				}
 
-				tr := indRunEngine(t, c.model, nil, c.w0, engine.FlowSpec{
-					Flow: engine.FlowGRD, Times: c.times, V0: engine.V0NGD,
+				tr := indRunEngine(t, c.model, nil, c.w0, flow.Spec{
+					Flow: flow.GRD, Times: c.times, V0: flow.V0NGD,
 					Metric: engine.Metric{Epsilon: eps, Inverse: k.met, Christoffel: k.met},
 				})
 				var agree, rk4, sepOther, sepNoGam float64
@@ -617,8 +618,8 @@ func TestIndependentNGD(t *testing.T) {
 					otherKind = engine.Exact
 				}
 				other := indRK4(ref.ngdRHS(otherKind), c.w0, c.times, c.h)
-				tr := indRunEngine(t, c.model, &engine.Options{Solver: k.solver}, c.w0, engine.FlowSpec{
-					Flow: engine.FlowNGD, Times: c.times,
+				tr := indRunEngine(t, c.model, &engine.Options{Solver: k.solver}, c.w0, flow.Spec{
+					Flow: flow.NGD, Times: c.times,
 					Metric: engine.Metric{Epsilon: eps, Inverse: k.kind, Christoffel: k.kind},
 				})
 				var agree, sep float64
@@ -705,8 +706,8 @@ func TestIndependentNGDDefect(t *testing.T) {
 		t.Run("identity/"+k.name, func(t *testing.T) {
 			ref := &indRef{m: rm, eps: eps0, fdh: 1e-5}
 			ys := grd(ref, k.kind, k.eq)
-			tr := indRunEngine(t, model, nil, w0, engine.FlowSpec{
-				Flow: engine.FlowGRD, Times: times, V0: engine.V0NGD,
+			tr := indRunEngine(t, model, nil, w0, flow.Spec{
+				Flow: flow.GRD, Times: times, V0: flow.V0NGD,
 				Metric: engine.Metric{Epsilon: eps0, Inverse: k.kind, Christoffel: k.kind},
 			})
 			_, qg0 := defect(ref, k.kind, w0, ys[0][d:2*d])
@@ -803,8 +804,8 @@ func TestIndependentNGDDefect(t *testing.T) {
 			y0[d+i] = -u0[i]
 		}
 		ys := indRK4(ref.grdRHS(indGRDFirst), y0, lt, 1e-2)
-		tr := indRunEngine(t, model, nil, w0, engine.FlowSpec{
-			Flow: engine.FlowGRD, Times: lt, V0: engine.V0NGD,
+		tr := indRunEngine(t, model, nil, w0, flow.Spec{
+			Flow: flow.GRD, Times: lt, V0: flow.V0NGD,
 			Metric: engine.Metric{Epsilon: eps0, Inverse: engine.WeakField, Christoffel: engine.WeakField},
 		})
 		pT := ref.at(tr.W[1])
@@ -930,8 +931,8 @@ func TestIndependentFlatDefect(t *testing.T) {
 			u0.ScaleVec(-1, &u0)
 
 			met := engine.Metric{Epsilon: eps, Inverse: k.kind, Christoffel: k.kind}
-			grd := indRunEngine(t, model, nil, w0, engine.FlowSpec{Flow: engine.FlowGRD, Times: times, V0: engine.V0NGD, Metric: met})
-			ngd := indRunEngine(t, model, nil, w0, engine.FlowSpec{Flow: engine.FlowNGD, Times: times, Metric: met})
+			grd := indRunEngine(t, model, nil, w0, flow.Spec{Flow: flow.GRD, Times: times, V0: flow.V0NGD, Metric: met})
+			ngd := indRunEngine(t, model, nil, w0, flow.Spec{Flow: flow.NGD, Times: times, Metric: met})
 			for i, tt := range times {
 				var E, mAt, mPAt, IminusE mat.Dense
 				mAt.Scale(-tt, A)

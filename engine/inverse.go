@@ -187,7 +187,7 @@ func (g *Geometry) woodburyPrepare(ctx context.Context, w []float64, eps float64
 		wb.zv = mat.NewVecDense(n, wb.z)
 	}
 	g.gr = gradRowsJob{w: w, rows: wb.gc, d: d}
-	err := g.r.run(ctx, &g.gr, g.opt.Chunk, 0, nil)
+	err := g.sum(ctx, &g.gr, g.opt.Chunk, 0, nil)
 	g.gr = gradRowsJob{}
 	if err != nil {
 		return err

@@ -74,9 +74,9 @@ func (j *rowsJob) do(ws *worker, k, lo, hi int, part []float64) {
 // spread runs a centred sum-of-squares row pass and returns
 // sqrt((1/N) Σ_n ‖x_n − mean‖²), summing the chunk scalars in order.
 func (g *Geometry) spread(ctx context.Context, mode rowsMode, w, u, a, mean []float64) (float64, error) {
-	nc := g.r.numChunks(g.rowC)
+	nc := numChunks(g.n, g.rowC)
 	g.rows = rowsJob{mode: mode, w: w, u: u, a: a, mean: mean, scal: g.scal[:nc], d: g.d}
-	err := g.r.run(ctx, &g.rows, g.rowC, 0, nil)
+	err := g.sum(ctx, &g.rows, g.rowC, 0, nil)
 	g.rows = rowsJob{}
 	if err != nil {
 		return 0, err
@@ -127,7 +127,7 @@ func (g *Geometry) Residuals(ctx context.Context, w, u []float64, met Metric) (R
 		return res, err
 	}
 	g.rows = rowsJob{mode: rowsAccelMean, w: w, u: u, a: a, d: g.d}
-	err = g.r.run(ctx, &g.rows, g.rowC, g.d, abar)
+	err = g.sum(ctx, &g.rows, g.rowC, g.d, abar)
 	g.rows = rowsJob{}
 	if err != nil {
 		return res, err

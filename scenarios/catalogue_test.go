@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // faultScenarios are scenarios in which the gd flow meets each kind of
@@ -66,7 +66,7 @@ func TestNumericalFaults(t *testing.T) {
 				t.Fatalf("Run: %v, want ErrFlowFailed and a report", err)
 			}
 			gd, sgd := r.Flow(FlowGD), r.Flow(FlowSGD)
-			if gd.Status != engine.StatusFailed || sgd.Status != engine.StatusOK {
+			if gd.Status != flow.StatusFailed || sgd.Status != flow.StatusOK {
 				t.Fatalf("statuses gd %s, sgd %s; want failed, ok", gd.Status, sgd.Status)
 			}
 			msg := gd.Err.Error()

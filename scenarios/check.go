@@ -11,12 +11,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/grd-engine/grd/engine"
 )
 
 // checkFlows are the flows Check and Sweep run, whatever the scenario lists.
@@ -135,7 +135,7 @@ func (cr *CheckReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "max R2/R1 (1/time)\t%s\t\n", fmtG(c.MaxR2OverR1))
 	tw.Flush()
 	for _, tr := range r.Flows {
-		if tr.Status != engine.StatusOK {
+		if tr.Status != flow.StatusOK {
 			fmt.Fprintf(ew, "flow %s: %s", tr.Flow, tr.Status)
 			if tr.Err != nil {
 				fmt.Fprintf(ew, " (%v)", tr.Err)
@@ -249,7 +249,7 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 	rep := &SweepReport{Scenario: &c, Dim: p.b.Model.Dim(), Samples: p.b.Model.Len(), LambdaMax: p.lambdaMax}
 	gd := trs[0]
 	var failed []error
-	if gd.Status != engine.StatusOK {
+	if gd.Status != flow.StatusOK {
 		failed = append(failed, fmt.Errorf("gd %s: %v", gd.Status, gd.Err))
 	}
 	for i, s := range ss {
@@ -263,8 +263,8 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 			OK: statusOK(gd, ngd, grd),
 		}
 		var why []string
-		for _, tr := range []*engine.Trajectory{ngd, grd} {
-			if tr.Status != engine.StatusOK {
+		for _, tr := range []*flow.Trajectory{ngd, grd} {
+			if tr.Status != flow.StatusOK {
 				msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
 				if tr.Err != nil {
 					msg += ": " + tr.Err.Error()

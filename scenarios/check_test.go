@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 )
 
@@ -74,7 +76,7 @@ func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
 		sc := parseTiny(t)
 		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef, MaxR2OverR1: r2r1},
-			Flows: []*engine.Trajectory{{Flow: FlowGD, Status: engine.StatusOK}}}
+			Flows: []*flow.Trajectory{{Flow: FlowGD, Status: flow.StatusOK}}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -88,7 +90,7 @@ func TestCheckVerdict(t *testing.T) {
 		{"no path", base(math.NaN(), math.NaN(), math.NaN()), []string{"No verdict"}},
 		{"failed flow", func() *Report {
 			r := base(0.001, 0.05, 0.01)
-			r.Flows = append(r.Flows, &engine.Trajectory{Flow: FlowGRD, Status: engine.StatusFailed})
+			r.Flows = append(r.Flows, &flow.Trajectory{Flow: FlowGRD, Status: flow.StatusFailed})
 			return r
 		}(), []string{"Incomplete: grd did not reach t1"}},
 	} {
@@ -111,7 +113,7 @@ func TestCheckTiny(t *testing.T) {
 	}
 	var names []string
 	for _, tr := range cr.Flows {
-		names = append(names, tr.Flow)
+		names = append(names, string(tr.Flow))
 	}
 	if strings.Join(names, ",") != "gd,ngd,grd" {
 		t.Errorf("Check ran %v, want gd, ngd, grd", names)
@@ -246,10 +248,10 @@ time: {t1: 1, outputs: 3}
 		t.Errorf("flat metric: err = %v, want λ_max = 0", err)
 	}
 	// A sweep whose GRD blows up keeps its points and reports the failure.
-	fail := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory {
-		tr := engineFlow(ctx, g, p, flow, met, progress)
-		if flow == FlowGRD && met.Epsilon*p.lambdaMax > 0.3 {
-			tr.Status, tr.Err = engine.StatusFailed, errors.New("injected fault")
+	fail := func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+		tr := engineFlow(ctx, g, p, fl, met, progress)
+		if fl == FlowGRD && met.Epsilon*p.lambdaMax > 0.3 {
+			tr.Status, tr.Err = flow.StatusFailed, errors.New("injected fault")
 		}
 		return tr
 	}

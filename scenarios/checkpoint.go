@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/integrators"
 )
@@ -62,10 +64,10 @@ type CheckpointOptions struct {
 
 	// stepHook, if set (tests), is called on every accepted integrator
 	// step of the deterministic flows, after the step's rows are recorded.
-	stepHook func(flow string, s integrators.StepInfo)
+	stepHook func(fl string, s integrators.StepInfo)
 	// ensembleHook, if set (tests), is called after every step of every
-	// run of the ensemble flows (engine.FlowCheckpoint.EnsembleStep).
-	ensembleHook func(flow string, run, step int)
+	// run of the ensemble flows (flow.Checkpoint.EnsembleStep).
+	ensembleHook func(fl string, run, step int)
 }
 
 // Checkpoint is the content of a checkpoint file: what identifies the run
@@ -114,7 +116,7 @@ type CheckpointFlow struct {
 	// Ensemble is the state of an ensemble flow (sgd, sde, cd) that is not
 	// done: the runs completed in run order, folded, and the runs in
 	// progress at a step boundary (nil: start the flow over).
-	Ensemble *engine.EnsembleState
+	Ensemble *flow.EnsembleState
 }
 
 // Rows are the per-time slices of a trajectory, as stored in a checkpoint.
@@ -123,7 +125,7 @@ type Rows struct {
 	W, WStd, U                                                                 [][]float64
 }
 
-func rowsOf(tr *engine.Trajectory) *Rows {
+func rowsOf(tr *flow.Trajectory) *Rows {
 	if tr == nil {
 		return nil
 	}
@@ -132,11 +134,11 @@ func rowsOf(tr *engine.Trajectory) *Rows {
 		W: tr.W, WStd: tr.WStd, U: tr.U}
 }
 
-func (r *Rows) trajectory(flow string) *engine.Trajectory {
+func (r *Rows) trajectory(fl string) *flow.Trajectory {
 	if r == nil {
-		return &engine.Trajectory{Flow: flow}
+		return &flow.Trajectory{Flow: flow.Name(fl)}
 	}
-	return &engine.Trajectory{Flow: flow, T: r.T, Loss: r.Loss, GradNorm: r.GradNorm, KL: r.KL, KLStd: r.KLStd,
+	return &flow.Trajectory{Flow: flow.Name(fl), T: r.T, Loss: r.Loss, GradNorm: r.GradNorm, KL: r.KL, KLStd: r.KLStd,
 		LossStd: r.LossStd, NGDDefect: r.NGDDefect, R0: r.R0, R1: r.R1, R2: r.R2, EpsLambdaMax: r.EpsLambdaMax,
 		W: r.W, WStd: r.WStd, U: r.U}
 }
@@ -256,9 +258,9 @@ type runCheckpoint struct {
 
 // flowCk is one flow's checkpoint bookkeeping.
 type flowCk struct {
-	ck      *engine.FlowCheckpoint // nil for flows not started
-	done    *engine.Trajectory     // finished (ok or failed)
-	prior   float64                // seconds spent before a resume
+	ck      *flow.Checkpoint // nil for flows not started
+	done    *flow.Trajectory // finished (ok or failed)
+	prior   float64          // seconds spent before a resume
 	started time.Time
 	resumed *CheckpointFlow
 }
@@ -293,7 +295,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 			fc := &flowCk{resumed: f, prior: f.Seconds}
 			if f.Done {
 				tr := f.Rows.trajectory(f.Flow)
-				tr.Status, tr.NFev, tr.Steps, tr.Rejected, tr.Seconds = f.Status, f.NFev, f.Steps, f.Rejected, f.Seconds
+				tr.Status, tr.NFev, tr.Steps, tr.Rejected, tr.Seconds = flow.Status(f.Status), f.NFev, f.Steps, f.Rejected, f.Seconds
 				if f.Err != "" {
 					tr.Err = errors.New(f.Err)
 				}
@@ -311,12 +313,12 @@ func (rc *runCheckpoint) wrap(run flowRunner) flowRunner {
 	if rc == nil {
 		return run
 	}
-	return func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory {
+	return func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
 		rc.mu.Lock()
-		fc := rc.flows[flow]
+		fc := rc.flows[fl]
 		if fc == nil {
 			fc = &flowCk{}
-			rc.flows[flow] = fc
+			rc.flows[fl] = fc
 		}
 		fc.started = time.Now()
 		done := fc.done
@@ -327,10 +329,10 @@ func (rc *runCheckpoint) wrap(run flowRunner) flowRunner {
 			}
 			return done
 		}
-		tr := run(ctx, g, p, flow, met, progress)
+		tr := run(ctx, g, p, fl, met, progress)
 		rc.mu.Lock()
 		tr.Seconds += fc.prior
-		if tr.Status != engine.StatusCanceled {
+		if tr.Status != flow.StatusCanceled {
 			fc.done = tr
 		}
 		rc.mu.Unlock()
@@ -339,35 +341,35 @@ func (rc *runCheckpoint) wrap(run flowRunner) flowRunner {
 }
 
 // apply connects the engine's flow spec to the checkpoint (nil-safe).
-func (rc *runCheckpoint) apply(spec *engine.FlowSpec) {
+func (rc *runCheckpoint) apply(spec *flow.Spec) {
 	if rc == nil {
 		return
 	}
-	c := &engine.FlowCheckpoint{}
+	c := &flow.Checkpoint{}
 	rc.mu.Lock()
-	fc := rc.flows[spec.Flow]
+	fc := rc.flows[string(spec.Flow)]
 	if fc == nil {
 		fc = &flowCk{}
-		rc.flows[spec.Flow] = fc
+		rc.flows[string(spec.Flow)] = fc
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Solver != nil {
-		c.Resume = &engine.FlowState{Flow: r.Flow, Rows: r.Rows.trajectory(r.Flow), Solver: r.Solver,
+		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Rows: r.Rows.trajectory(r.Flow), Solver: r.Solver,
 			LastLoss: r.LastLoss, LastLossT: r.LastLossT}
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Ensemble != nil {
-		c.Resume = &engine.FlowState{Flow: r.Flow, Ensemble: r.Ensemble}
+		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Ensemble: r.Ensemble}
 	}
 	fc.ck = c
 	rc.mu.Unlock()
 	spec.Checkpoint = c
 	if h := rc.opts.ensembleHook; h != nil {
-		flow := spec.Flow
-		c.EnsembleStep = func(run, step int) { h(flow, run, step) }
+		fl := spec.Flow
+		c.EnsembleStep = func(run, step int) { h(string(fl), run, step) }
 	}
 	if h := rc.opts.stepHook; h != nil {
-		flow, user := spec.Flow, spec.Settings.Recorder
+		fl, user := spec.Flow, spec.Settings.Recorder
 		spec.Settings.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error {
-			h(flow, s)
+			h(string(fl), s)
 			if user != nil {
 				return user.Record(s)
 			}
@@ -389,7 +391,7 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 		case fc == nil:
 		case fc.done != nil:
 			tr := fc.done
-			e.Done, e.Status, e.NFev, e.Steps, e.Rejected, e.Seconds = true, tr.Status, tr.NFev, tr.Steps, tr.Rejected, tr.Seconds
+			e.Done, e.Status, e.NFev, e.Steps, e.Rejected, e.Seconds = true, string(tr.Status), tr.NFev, tr.Steps, tr.Rejected, tr.Seconds
 			if tr.Err != nil {
 				e.Err = tr.Err.Error()
 			}
@@ -399,7 +401,7 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 			if !fc.started.IsZero() {
 				e.Seconds += time.Since(fc.started).Seconds()
 			}
-			var st *engine.FlowState
+			var st *flow.State
 			if fc.ck != nil {
 				st = fc.ck.Latest()
 			}
@@ -445,7 +447,7 @@ func (rc *runCheckpoint) save(flows []string) error {
 // and writes the final checkpoint, or removes a stale one, at the end. The
 // error is that of a checkpoint write (nil-safe: without checkpointing it
 // only runs body).
-func (rc *runCheckpoint) around(flows []string, body func() []*engine.Trajectory) ([]*engine.Trajectory, error) {
+func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) ([]*flow.Trajectory, error) {
 	if rc == nil {
 		return body(), nil
 	}
@@ -483,10 +485,10 @@ func (rc *runCheckpoint) around(flows []string, body func() []*engine.Trajectory
 
 // finish writes the final checkpoint when some flow was interrupted, and
 // removes a stale checkpoint file otherwise (nothing is left to resume).
-func (rc *runCheckpoint) finish(flows []string, trs []*engine.Trajectory) error {
+func (rc *runCheckpoint) finish(flows []string, trs []*flow.Trajectory) error {
 	interrupted := false
 	for _, tr := range trs {
-		if tr.Status == engine.StatusCanceled {
+		if tr.Status == flow.StatusCanceled {
 			interrupted = true
 		}
 	}

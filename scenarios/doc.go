@@ -78,7 +78,7 @@
 //
 // (the defaults): CD-k (persistent: PCD-k) steps of size lr on minibatches
 // drawn without replacement per epoch, t = j·lr, runs seeded runs
-// (engine.EnsembleSpec; stream StreamCD). samples is the number of CD
+// (flow.EnsembleSpec; stream StreamCD). samples is the number of CD
 // estimates behind `grd geometry`'s diffusion_cd (engine.CDDiffusion) and
 // behind metric: {source: cd}, which makes ε and the ngd and grd flows use
 // the CD covariance as D (engine.CDMetric: M per-sample CD estimates drawn

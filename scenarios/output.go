@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // DefaultOutDir returns the output directory a run of sc writes into when
@@ -42,11 +42,11 @@ const (
 // The t of an ensemble row is the time t0 + j·η (sde: t0 + j·dt) of the
 // step j it holds, the step nearest to the requested output time: equal to
 // it when the output times lie on the step grid, up to half a step away
-// otherwise (engine.EnsembleSpec).
+// otherwise (flow.EnsembleSpec).
 //
 // It panics on an unknown flow name. Trajectories of a model with an exact
 // KL (rbm) add KL columns: see CSVHeaderKL.
-func CSVHeader(flow string, d int) []string { return CSVHeaderKL(flow, d, false) }
+func CSVHeader(fl string, d int) []string { return CSVHeaderKL(fl, d, false) }
 
 // CSVHeaderKL is CSVHeader with, when kl is set (rbm scenarios, whose
 // trajectories carry KL(p_data ‖ p_model)), the KL columns right after the
@@ -57,9 +57,9 @@ func CSVHeader(flow string, d int) []string { return CSVHeaderKL(flow, d, false)
 //
 // The ensembles keep the loss_mean,loss_std pair of DESIGN §5 together and
 // put the KL pair right after it.
-func CSVHeaderKL(flow string, d int, kl bool) []string {
+func CSVHeaderKL(fl string, d int, kl bool) []string {
 	var h []string
-	switch flow {
+	switch fl {
 	case FlowGD, FlowNGD, FlowGRD:
 		h = append(h, "t", "loss")
 		if kl {
@@ -72,12 +72,12 @@ func CSVHeaderKL(flow string, d int, kl bool) []string {
 			h = append(h, "kl_mean", "kl_std")
 		}
 	default:
-		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(flow))
+		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(fl))
 	}
 	for i := 0; i < d; i++ {
 		h = append(h, "w_"+strconv.Itoa(i))
 	}
-	if flow == FlowGRD {
+	if fl == FlowGRD {
 		for i := 0; i < d; i++ {
 			h = append(h, "u_"+strconv.Itoa(i))
 		}
@@ -91,9 +91,9 @@ func CSVHeaderKL(flow string, d int, kl bool) []string {
 // that reads back to the same float64 (strconv 'g', −1), so the file is
 // byte-reproducible. A slice the trajectory lacks is an error (the
 // trajectory does not belong to a flow of this kind).
-func WriteCSV(w io.Writer, tr *engine.Trajectory, d int) error {
+func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 	hasKL := tr.KL != nil
-	header := CSVHeaderKL(tr.Flow, d, hasKL)
+	header := CSVHeaderKL(string(tr.Flow), d, hasKL)
 	bw := bufio.NewWriter(w)
 	for i, h := range header {
 		if i > 0 {
@@ -277,7 +277,7 @@ func writeOutputs(dir string, r *Report, plots bool) ([]string, error) {
 		if tr.Len() == 0 {
 			continue
 		}
-		name := tr.Flow + ".csv"
+		name := string(tr.Flow) + ".csv"
 		if err := WriteFileAtomic(dir, name, func(w io.Writer) error { return WriteCSV(w, tr, r.Dim) }); err != nil {
 			return files, err
 		}
@@ -410,7 +410,7 @@ func (r *Report) Summary() (*Summary, error) {
 	}
 	for _, tr := range r.Flows {
 		fs := FlowSummary{
-			Status:          tr.Status,
+			Status:          string(tr.Status),
 			Rows:            tr.Len(),
 			NFev:            tr.NFev,
 			Steps:           tr.Steps,
@@ -436,7 +436,7 @@ func (r *Report) Summary() (*Summary, error) {
 				fs.FinalKLStd = jnum(tr.KLStd[n-1])
 			}
 		}
-		s.Flows[tr.Flow] = fs
+		s.Flows[string(tr.Flow)] = fs
 	}
 	c := r.Comparisons
 	s.Comparisons = ComparisonSummary{

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // DESIGN §5 headers, written out by hand for d = 2.
@@ -43,7 +43,7 @@ func TestCSVHeader(t *testing.T) {
 // the columns are where the header says.
 func TestWriteCSVRoundTrip(t *testing.T) {
 	hard := []float64{0.1, 1.0 / 3, 1e-300, -2.5e17, math.Nextafter(1, 2), 5e-324, 123456789.125}
-	tr := &engine.Trajectory{Flow: FlowGRD}
+	tr := &flow.Trajectory{Flow: FlowGRD}
 	for k, x := range hard {
 		tr.T = append(tr.T, float64(k)*0.1)
 		tr.Loss = append(tr.Loss, x)
@@ -90,8 +90,8 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 }
 
 func TestWriteCSVErrors(t *testing.T) {
-	ok := func() *engine.Trajectory {
-		return &engine.Trajectory{Flow: FlowSGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
+	ok := func() *flow.Trajectory {
+		return &flow.Trajectory{Flow: FlowSGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
 			W: [][]float64{{1, 2}, {3, 4}}}
 	}
 	if err := WriteCSV(io.Discard, ok(), 2); err != nil {
@@ -99,13 +99,13 @@ func TestWriteCSVErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		break_ func(*engine.Trajectory)
+		break_ func(*flow.Trajectory)
 		d      int
 	}{
-		{"missing loss_std", func(tr *engine.Trajectory) { tr.LossStd = nil }, 2},
-		{"short w row", func(tr *engine.Trajectory) { tr.W[1] = tr.W[1][:1] }, 2},
-		{"wrong d", func(tr *engine.Trajectory) {}, 3},
-		{"gd without grad_norm", func(tr *engine.Trajectory) { tr.Flow = FlowGD }, 2},
+		{"missing loss_std", func(tr *flow.Trajectory) { tr.LossStd = nil }, 2},
+		{"short w row", func(tr *flow.Trajectory) { tr.W[1] = tr.W[1][:1] }, 2},
+		{"wrong d", func(tr *flow.Trajectory) {}, 3},
+		{"gd without grad_norm", func(tr *flow.Trajectory) { tr.Flow = FlowGD }, 2},
 	} {
 		tr := ok()
 		tc.break_(tr)
@@ -161,7 +161,7 @@ func TestSummaryKeys(t *testing.T) {
 		t.Errorf("flows.grd = %v", grd)
 	}
 	for _, tr := range r.Flows { // every flow monitors ε·λ_max (DESIGN §1)
-		if got := flows[tr.Flow].(map[string]any)["max_eps_lambda_max"]; got != maxOf(tr.EpsLambdaMax) || !(got.(float64) > 0) {
+		if got := flows[string(tr.Flow)].(map[string]any)["max_eps_lambda_max"]; got != maxOf(tr.EpsLambdaMax) || !(got.(float64) > 0) {
 			t.Errorf("%s max_eps_lambda_max = %v, want %v > 0", tr.Flow, got, maxOf(tr.EpsLambdaMax))
 		}
 	}

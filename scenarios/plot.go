@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -18,7 +20,6 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
 )
 
@@ -70,8 +71,8 @@ func (s lineStyle) draw() draw.LineStyle {
 
 // flowStyle gives each flow a fixed look: NGD is a wide pale band-like line
 // with GRD dashed on top of it, since the two often coincide.
-func flowStyle(flow string) lineStyle {
-	switch flow {
+func flowStyle(fl string) lineStyle {
+	switch fl {
 	case FlowGD:
 		return lineStyle{colBlue, 2, nil}
 	case FlowNGD:
@@ -90,7 +91,7 @@ func flowStyle(flow string) lineStyle {
 
 // flowLabel is a flow's legend entry; band says whether the ensemble
 // flows are drawn with their ± std band.
-func flowLabel(tr *engine.Trajectory, sc *Scenario, band bool) string {
+func flowLabel(tr *flow.Trajectory, sc *Scenario, band bool) string {
 	switch tr.Flow {
 	case FlowGD:
 		return "GD"
@@ -110,9 +111,9 @@ func flowLabel(tr *engine.Trajectory, sc *Scenario, band bool) string {
 		if band {
 			what = "mean ± std"
 		}
-		return fmt.Sprintf("%s (%s, %d runs)", strings.ToUpper(tr.Flow), what, runs)
+		return fmt.Sprintf("%s (%s, %d runs)", strings.ToUpper(string(tr.Flow)), what, runs)
 	}
-	return tr.Flow
+	return string(tr.Flow)
 }
 
 // series is one curve of a panel; band, if set, is drawn as a shaded
@@ -660,7 +661,7 @@ func writeRunPlots(dir string, r *Report) ([]string, error) {
 // timeAxisLabel labels the time axis of a panel that draws the flows trs:
 // "time t" alone, or, when an ensemble is among them, what t is for it —
 // t = jη for sgd and cd, t = j·dt for sde (the rows are at step times).
-func timeAxisLabel(trs []*engine.Trajectory) string {
+func timeAxisLabel(trs []*flow.Trajectory) string {
 	var eta []string
 	sde := false
 	for _, tr := range trs {
@@ -692,14 +693,14 @@ func (r *Report) timeSpan() []float64 { return []float64{r.Scenario.Time.T0, r.S
 // lossFigure: f(w(t)) for every flow; sgd/sde mean with a ± std band.
 func lossFigure(r *Report) *figure {
 	var ss []series
-	var drawn []*engine.Trajectory
+	var drawn []*flow.Trajectory
 	for _, tr := range r.Flows {
 		if tr.Len() == 0 {
 			continue
 		}
 		drawn = append(drawn, tr)
 		band := tr.LossStd != nil && len(tr.LossStd) == len(tr.Loss)
-		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.Loss, style: flowStyle(tr.Flow), legend: true}
+		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.Loss, style: flowStyle(string(tr.Flow)), legend: true}
 		if band {
 			s.band = tr.LossStd
 		}
@@ -796,7 +797,7 @@ func contourFigure(r *Report) *figure {
 	// flow that blew up leaves the frame, rather than shrinking the others
 	// to a dot.
 	frame := r.Flows
-	if ok := slices.DeleteFunc(slices.Clone(r.Flows), func(tr *engine.Trajectory) bool { return tr.Status != engine.StatusOK }); len(ok) > 0 {
+	if ok := slices.DeleteFunc(slices.Clone(r.Flows), func(tr *flow.Trajectory) bool { return tr.Status != flow.StatusOK }); len(ok) > 0 {
 		frame = ok
 	}
 	for _, tr := range frame {
@@ -842,11 +843,11 @@ func contourFigure(r *Report) *figure {
 		for k, w := range tr.W {
 			x[k], y[k] = w[0], w[1]
 		}
-		ss = append(ss, series{label: flowLabel(tr, r.Scenario, false), x: x, y: y, style: flowStyle(tr.Flow), legend: true})
+		ss = append(ss, series{label: flowLabel(tr, r.Scenario, false), x: x, y: y, style: flowStyle(string(tr.Flow)), legend: true})
 		if n := len(x); n > 0 {
 			end, err := plotter.NewScatter(plotter.XYs{{X: x[n-1], Y: y[n-1]}})
 			if err == nil {
-				end.GlyphStyle = draw.GlyphStyle{Color: flowStyle(tr.Flow).color, Radius: vg.Points(4), Shape: draw.BoxGlyph{}}
+				end.GlyphStyle = draw.GlyphStyle{Color: flowStyle(string(tr.Flow)).color, Radius: vg.Points(4), Shape: draw.BoxGlyph{}}
 				marks = append(marks, end)
 			}
 		}

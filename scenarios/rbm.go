@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
 )
@@ -22,7 +24,7 @@ const (
 // CDSpec configures the cd flow, contrastive-divergence training of an rbm:
 // w ← w − lr·ĝ_CD, ĝ_CD the CD-k (or PCD-k) estimate of the mean NLL
 // gradient on a minibatch, batches drawn without replacement per epoch,
-// time t = j·lr, runs independent seeded runs (engine.EnsembleSpec). It
+// time t = j·lr, runs independent seeded runs (flow.EnsembleSpec). It
 // also sets the CD diffusion matrix that `grd geometry` reports
 // (engine.Geometry.CDDiffusion with k, batch and samples).
 type CDSpec struct {
@@ -214,8 +216,8 @@ func (s *Scenario) buildRBM(data *models.Data) (models.Model, error) {
 }
 
 // cdEnsemble is the engine's EnsembleSpec of the cd flow.
-func (s *Scenario) cdEnsemble() engine.EnsembleSpec {
-	return engine.EnsembleSpec{LR: s.CD.LR, Batch: s.CD.Batch, Runs: s.CD.Runs, K: s.CD.K,
+func (s *Scenario) cdEnsemble() flow.EnsembleSpec {
+	return flow.EnsembleSpec{LR: s.CD.LR, Batch: s.CD.Batch, Runs: s.CD.Runs, K: s.CD.K,
 		Persistent: s.CD.Persistent, Seed: NewSource(s.Seed, StreamCD).Uint64()}
 }
 

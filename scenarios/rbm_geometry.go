@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 	"gonum.org/v1/gonum/mat"
 )
@@ -14,7 +16,7 @@ import (
 // and its largest eigenvalue. It does nothing for other model kinds.
 func (r *GeometryReport) addRBM(ctx context.Context, g *engine.Geometry, b *Built, w []float64) error {
 	s := b.Scenario
-	km, ok := b.Model.(engine.KLModel)
+	km, ok := b.Model.(flow.KLModel)
 	if s.Model.Kind != KindRBM || !ok {
 		return nil
 	}

@@ -3,7 +3,7 @@ package scenarios
 import (
 	"fmt"
 
-	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // klFigure: KL(p_data ‖ p_model(w(t))) for every flow that recorded it
@@ -11,14 +11,14 @@ import (
 // with a ± std band. nil when no flow has a KL.
 func klFigure(r *Report) *figure {
 	var ss []series
-	var drawn []*engine.Trajectory
+	var drawn []*flow.Trajectory
 	for _, tr := range r.Flows {
 		if tr.Len() == 0 || len(tr.KL) != tr.Len() {
 			continue
 		}
 		drawn = append(drawn, tr)
 		band := len(tr.KLStd) == len(tr.KL)
-		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.KL, style: flowStyle(tr.Flow), legend: true}
+		s := series{label: flowLabel(tr, r.Scenario, band), x: tr.T, y: tr.KL, style: flowStyle(string(tr.Flow)), legend: true}
 		if band {
 			s.band = tr.KLStd
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
 )
@@ -298,7 +300,7 @@ func TestRBMBuiltinRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tr := range r.Flows {
-		if tr.Status != engine.StatusOK || !(tr.KL[len(tr.KL)-1] < 0.6*tr.KL[0]) {
+		if tr.Status != flow.StatusOK || !(tr.KL[len(tr.KL)-1] < 0.6*tr.KL[0]) {
 			t.Errorf("%s: status %s, KL %v → %v: want a decrease by more than 40%%", tr.Flow, tr.Status, tr.KL[0], tr.KL[len(tr.KL)-1])
 		}
 	}
@@ -316,7 +318,7 @@ func TestRBMBuiltinRuns(t *testing.T) {
 	sum := readSummary(t, filepath.Join(dir, SummaryFile))
 	flows := sum["flows"].(map[string]any)
 	for _, tr := range r.Flows {
-		fs := flows[tr.Flow].(map[string]any)
+		fs := flows[string(tr.Flow)].(map[string]any)
 		if got, _ := fs["final_kl"].(float64); got != tr.KL[len(tr.KL)-1] {
 			t.Errorf("%s: summary final_kl %v, want %v", tr.Flow, fs["final_kl"], tr.KL[len(tr.KL)-1])
 		}

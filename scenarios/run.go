@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/grd-engine/grd/engine"
@@ -32,7 +34,7 @@ type RunOptions struct {
 	// Progress, if not nil, is called with the fraction (0..1) of the time
 	// span a flow has covered. Calls are serialised (never concurrent), but
 	// the calls for different flows interleave.
-	Progress func(flow string, frac float64)
+	Progress func(fl string, frac float64)
 	// Checkpoint, if non-nil, makes Run write checkpoints into
 	// Checkpoint.Dir (periodically and when interrupted) and continue from
 	// Checkpoint.Resume (see CheckpointOptions). Run only.
@@ -66,7 +68,7 @@ type Report struct {
 	Times []float64
 	// Flows holds one trajectory per flow, in the scenario's order. A flow
 	// that stopped early has Status ≠ ok and the rows it computed.
-	Flows []*engine.Trajectory
+	Flows []*flow.Trajectory
 	// Comparisons compares the flows' trajectories.
 	Comparisons Comparisons
 	// Warnings lists what the reader should know (see Summary.Warnings).
@@ -74,9 +76,9 @@ type Report struct {
 }
 
 // Flow returns the trajectory of the named flow, or nil if it did not run.
-func (r *Report) Flow(name string) *engine.Trajectory {
+func (r *Report) Flow(name string) *flow.Trajectory {
 	for _, tr := range r.Flows {
-		if tr.Flow == name {
+		if string(tr.Flow) == name {
 			return tr
 		}
 	}
@@ -87,8 +89,8 @@ func (r *Report) Flow(name string) *engine.Trajectory {
 func (r *Report) Failed() []string {
 	var out []string
 	for _, tr := range r.Flows {
-		if tr.Status != engine.StatusOK {
-			out = append(out, tr.Flow)
+		if tr.Status != flow.StatusOK {
+			out = append(out, string(tr.Flow))
 		}
 	}
 	return out
@@ -110,7 +112,7 @@ type Comparisons struct {
 
 // gapSeries returns ‖a.W[k] − b.W[k]‖ for the rows both trajectories
 // recorded (nil if either is nil).
-func gapSeries(a, b *engine.Trajectory) []float64 {
+func gapSeries(a, b *flow.Trajectory) []float64 {
 	if a == nil || b == nil {
 		return nil
 	}
@@ -147,7 +149,7 @@ func maxOf(xs []float64) float64 {
 }
 
 // pathLength is max_k ‖tr.W[k] − w0‖ (NaN for a nil or empty trajectory).
-func pathLength(tr *engine.Trajectory, w0 []float64) float64 {
+func pathLength(tr *flow.Trajectory, w0 []float64) float64 {
 	if tr == nil || len(tr.W) == 0 {
 		return math.NaN()
 	}
@@ -167,7 +169,7 @@ func ratio(a, b float64) float64 {
 }
 
 // compare computes the comparisons of trajectories that start at w0.
-func compare(gd, ngd, grd *engine.Trajectory, w0 []float64) Comparisons {
+func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 	c := Comparisons{
 		MaxGapGRDNGD:  maxOf(gapSeries(grd, ngd)),
 		NGDPathLength: pathLength(ngd, w0),
@@ -193,7 +195,7 @@ func compare(gd, ngd, grd *engine.Trajectory, w0 []float64) Comparisons {
 // flowRunner runs one flow of a prepared scenario from p.W0 at p.Times with
 // the metric met, on its own Geometry g. It always returns a trajectory;
 // faults are recorded in its Status and Err.
-type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory
+type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory
 
 // prepared is a built scenario with ε fixed, ready to run flows.
 type prepared struct {
@@ -213,8 +215,8 @@ type prepared struct {
 // field P∇f needs only gradients, but DESIGN §3 refuses relu for the metric
 // flows (the metric's geometry needs per-sample Hessians), so ngd asks for
 // order 2.
-func orderNeeded(flow string) int {
-	switch flow {
+func orderNeeded(fl string) int {
+	switch fl {
 	case FlowGRD:
 		return 3
 	case FlowNGD:
@@ -273,8 +275,8 @@ type flowJob struct {
 
 // runFlows runs the jobs concurrently (at most p.workers at a time), each on
 // its own Geometry, and returns their trajectories in the order given.
-func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*engine.Trajectory {
-	out := make([]*engine.Trajectory, len(jobs))
+func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*flow.Trajectory {
+	out := make([]*flow.Trajectory, len(jobs))
 	var mu sync.Mutex
 	pl := pool.New().WithMaxGoroutines(max(1, min(p.workers, len(jobs))))
 	for i, job := range jobs {
@@ -296,7 +298,7 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 			if tr.Seconds == 0 {
 				tr.Seconds = time.Since(start).Seconds()
 			}
-			tr.Flow = job.flow
+			tr.Flow = flow.Name(job.flow)
 			out[i] = tr
 		})
 	}
@@ -333,7 +335,7 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 	for i, f := range sc.Flows {
 		jobs[i] = flowJob{flow: f, label: f, met: p.met}
 	}
-	trs, ckErr := p.ck.around(sc.Flows, func() []*engine.Trajectory {
+	trs, ckErr := p.ck.around(sc.Flows, func() []*flow.Trajectory {
 		return runFlows(ctx, p, jobs, p.ck.wrap(run), opts.Progress)
 	})
 	r := &Report{
@@ -356,12 +358,12 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 
 // flowWarnings: flows that stopped early, ε·λ_max ≥ 1, comparisons over a
 // shortened span.
-func flowWarnings(trs []*engine.Trajectory, p *prepared) []string {
+func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 	var w []string
-	byName := map[string]*engine.Trajectory{}
+	byName := map[string]*flow.Trajectory{}
 	for _, tr := range trs {
-		byName[tr.Flow] = tr
-		if tr.Status != engine.StatusOK {
+		byName[string(tr.Flow)] = tr
+		if tr.Status != flow.StatusOK {
 			msg := fmt.Sprintf("flow %s %s", tr.Flow, tr.Status)
 			if n := tr.Len(); n > 0 {
 				msg += fmt.Sprintf(" after t = %s (%d of %d output times recorded)", fmtG(tr.T[n-1]), n, len(p.times))
@@ -404,13 +406,13 @@ func flowWarnings(trs []*engine.Trajectory, p *prepared) []string {
 // flowsError is nil when every flow reached t1, and otherwise an error
 // wrapping ErrFlowFailed (and ctx.Err() if the context is done) that names
 // the flows.
-func flowsError(ctx context.Context, trs []*engine.Trajectory) error {
+func flowsError(ctx context.Context, trs []*flow.Trajectory) error {
 	var parts []string
 	for _, tr := range trs {
-		if tr.Status == engine.StatusOK {
+		if tr.Status == flow.StatusOK {
 			continue
 		}
-		s := tr.Flow + " " + tr.Status
+		s := string(tr.Flow) + " " + string(tr.Status)
 		if tr.Err != nil {
 			s += " (" + tr.Err.Error() + ")"
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/integrators"
 )
@@ -14,21 +16,21 @@ import (
 // The sgd and sde ensembles get their seeds from the scenario seed through
 // their own streams (StreamSGD, StreamSDE), so adding a flow or changing
 // the number of runs of one does not change the other.
-func (p *prepared) flowSpec(flow string, met engine.Metric) (engine.FlowSpec, error) {
+func (p *prepared) flowSpec(fl string, met engine.Metric) (flow.Spec, error) {
 	sc := p.sc
-	spec := engine.FlowSpec{Flow: flow, Times: p.times, Metric: met, V0: sc.GRD.V0}
+	spec := flow.Spec{Flow: flow.Name(fl), Times: p.times, Metric: met, V0: flow.V0(sc.GRD.V0)}
 	m, err := integrators.MethodByName(sc.Integrator.Method)
 	if err != nil {
 		return spec, sc.errAt("integrator.method", err.Error(), ErrUnknownName)
 	}
 	spec.Method = m
 	spec.Settings = integrators.Settings{RTol: sc.Integrator.Rtol, ATol: sc.Integrator.Atol, Dt: sc.Integrator.DT}
-	switch flow {
+	switch fl {
 	case FlowSGD:
-		spec.Ensemble = engine.EnsembleSpec{LR: sc.SGD.LR, Batch: sc.SGD.Batch, Runs: sc.SGD.Runs,
+		spec.Ensemble = flow.EnsembleSpec{LR: sc.SGD.LR, Batch: sc.SGD.Batch, Runs: sc.SGD.Runs,
 			Seed: NewSource(sc.Seed, StreamSGD).Uint64()}
 	case FlowSDE:
-		spec.Ensemble = engine.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
+		spec.Ensemble = flow.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
 			Seed: NewSource(sc.Seed, StreamSDE).Uint64()}
 	case FlowCD:
 		spec.Ensemble = sc.cdEnsemble() // rbm.go
@@ -37,10 +39,10 @@ func (p *prepared) flowSpec(flow string, met engine.Metric) (engine.FlowSpec, er
 }
 
 // engineFlow runs a flow with engine.Geometry.RunFlow.
-func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory {
-	spec, err := p.flowSpec(flow, met)
+func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+	spec, err := p.flowSpec(fl, met)
 	if err != nil {
-		return &engine.Trajectory{Flow: flow, Status: engine.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", flow, err)}
+		return &flow.Trajectory{Flow: flow.Name(fl), Status: flow.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", fl, err)}
 	}
 	p.ck.apply(&spec)
 	var prog func(done, total float64)
@@ -53,11 +55,11 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 	}
 	if p.b.CDMetric != nil {
 		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
-		if flow == FlowNGD || flow == FlowGRD {
+		if fl == FlowNGD || fl == FlowGRD {
 			g = mg
 		} else {
 			spec.MetricGeometry = mg // the ε·λ_max monitor of gd and the ensembles
 		}
 	}
-	return g.RunFlow(ctx, p.b.W0, spec, prog)
+	return flow.Run(ctx, g, p.b.W0, spec, prog)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/grd-engine/grd/engine/flow"
+
 	"github.com/grd-engine/grd/engine"
 )
 
@@ -46,17 +48,17 @@ func TestRunTiny(t *testing.T) {
 	var mu sync.Mutex
 	last := map[string]float64{}
 	calls := 0
-	r, err := Run(context.Background(), sc, RunOptions{Workers: 2, Progress: func(flow string, frac float64) {
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 2, Progress: func(fl string, frac float64) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
 		if frac < 0 || frac > 1+1e-12 {
-			t.Errorf("progress %s: fraction %g outside [0, 1]", flow, frac)
+			t.Errorf("progress %s: fraction %g outside [0, 1]", fl, frac)
 		}
-		if frac < last[flow]-1e-12 {
-			t.Errorf("progress %s: fraction went back from %g to %g", flow, last[flow], frac)
+		if frac < last[fl]-1e-12 {
+			t.Errorf("progress %s: fraction went back from %g to %g", fl, last[fl], frac)
 		}
-		last[flow] = frac
+		last[fl] = frac
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +68,7 @@ func TestRunTiny(t *testing.T) {
 	}
 	for i, f := range sc.Flows {
 		tr := r.Flows[i]
-		if tr.Flow != f || tr.Status != engine.StatusOK || tr.Len() != 11 {
+		if string(tr.Flow) != f || tr.Status != flow.StatusOK || tr.Len() != 11 {
 			t.Errorf("flow %d: %s %s with %d rows (err %v), want %s ok with 11", i, tr.Flow, tr.Status, tr.Len(), tr.Err, f)
 		}
 		if math.Abs(last[f]-1) > 1e-9 {
@@ -169,9 +171,9 @@ func TestRunFailingFlow(t *testing.T) {
 		t.Errorf("error %q does not name the sgd flow", err)
 	}
 	for _, tr := range r.Flows {
-		want := engine.StatusOK
+		want := flow.StatusOK
 		if tr.Flow == FlowSGD {
-			want = engine.StatusFailed
+			want = flow.StatusFailed
 		}
 		if tr.Status != want {
 			t.Errorf("flow %s: status %s (%v), want %s", tr.Flow, tr.Status, tr.Err, want)
@@ -206,9 +208,9 @@ func TestRunFailingFlow(t *testing.T) {
 
 func TestRunErrorsBeforeRunning(t *testing.T) {
 	ran := false
-	spy := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *engine.Trajectory {
+	spy := func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
 		ran = true
-		return engineFlow(ctx, g, p, flow, met, progress)
+		return engineFlow(ctx, g, p, fl, met, progress)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -271,8 +273,8 @@ time: {t1: 1, outputs: 5}
 func TestCompareSynthetic(t *testing.T) {
 	// w0 = 0; NGD moves along x to 4; GRD is NGD shifted by (0, 3) at the
 	// middle row (gap 3); GD is NGD shifted by 1 in x at the end.
-	tr := func(flow string, w ...[]float64) *engine.Trajectory {
-		return &engine.Trajectory{Flow: flow, T: []float64{0, 1, 2}[:len(w)], W: w}
+	tr := func(fl string, w ...[]float64) *flow.Trajectory {
+		return &flow.Trajectory{Flow: flow.Name(fl), T: []float64{0, 1, 2}[:len(w)], W: w}
 	}
 	ngd := tr(FlowNGD, []float64{0, 0}, []float64{2, 0}, []float64{4, 0})
 	grd := tr(FlowGRD, []float64{0, 0}, []float64{2, 3}, []float64{4, 0})
@@ -282,7 +284,7 @@ func TestCompareSynthetic(t *testing.T) {
 	gd := tr(FlowGD, []float64{0, 0}, []float64{2, 0}, []float64{5, 0})
 	for _, tc := range []struct {
 		name         string
-		gd, ngd, grd *engine.Trajectory
+		gd, ngd, grd *flow.Trajectory
 		want         Comparisons
 	}{
 		{"all", gd, ngd, grd, Comparisons{3, 0.75, 4, 1, 0.25, 0.5, 1}},
@@ -309,7 +311,7 @@ func TestRunCanceled(t *testing.T) {
 	}
 	if r != nil {
 		for _, tr := range r.Flows {
-			if tr.Status == engine.StatusOK {
+			if tr.Status == flow.StatusOK {
 				t.Errorf("flow %s reached t1 under a canceled context", tr.Flow)
 			}
 		}
@@ -366,11 +368,11 @@ func TestRunEpsilonZero(t *testing.T) {
 
 func TestFlowWarnings(t *testing.T) {
 	p := &prepared{times: []float64{0, 1, 2, 3}}
-	ngd := &engine.Trajectory{Flow: FlowNGD, Status: engine.StatusOK, T: []float64{0, 1, 2, 3}, EpsLambdaMax: []float64{0.5, 0.9, 1.25, 1.1}}
-	grd := &engine.Trajectory{Flow: FlowGRD, Status: engine.StatusFailed, Err: errors.New("step size underflow"),
+	ngd := &flow.Trajectory{Flow: FlowNGD, Status: flow.StatusOK, T: []float64{0, 1, 2, 3}, EpsLambdaMax: []float64{0.5, 0.9, 1.25, 1.1}}
+	grd := &flow.Trajectory{Flow: FlowGRD, Status: flow.StatusFailed, Err: errors.New("step size underflow"),
 		T: []float64{0, 1}, EpsLambdaMax: []float64{0.5, 0.6}}
-	gd := &engine.Trajectory{Flow: FlowGD, Status: engine.StatusCanceled}
-	w := flowWarnings([]*engine.Trajectory{gd, ngd, grd}, p)
+	gd := &flow.Trajectory{Flow: FlowGD, Status: flow.StatusCanceled}
+	w := flowWarnings([]*flow.Trajectory{gd, ngd, grd}, p)
 	for _, want := range []string{
 		"flow gd canceled before the first output time",
 		"flow ngd: ε·λ_max(D(w(t))) reaches 1.25 (first ≥ 1 at t = 2): the weak-field inverse I − εD is not positive definite there",

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // WriteTable writes the short human summary `grd run` prints: one line per
@@ -92,9 +92,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 // statusOK reports whether every trajectory reached t1.
-func statusOK(trs ...*engine.Trajectory) bool {
+func statusOK(trs ...*flow.Trajectory) bool {
 	for _, tr := range trs {
-		if tr != nil && tr.Status != engine.StatusOK {
+		if tr != nil && tr.Status != flow.StatusOK {
 			return false
 		}
 	}

@@ -29,7 +29,7 @@ func TestWriteTable(t *testing.T) {
 	}
 	for i, tr := range r.Flows {
 		f := strings.Fields(lines[2+i])
-		if f[0] != tr.Flow || f[1] != "ok" || f[2] != fmtG(tr.Loss[len(tr.Loss)-1]) {
+		if f[0] != string(tr.Flow) || f[1] != "ok" || f[2] != fmtG(tr.Loss[len(tr.Loss)-1]) {
 			t.Errorf("row %q, want %s ok %s …", lines[2+i], tr.Flow, fmtG(tr.Loss[len(tr.Loss)-1]))
 		}
 	}

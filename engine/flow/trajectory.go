@@ -1,20 +1,4 @@
-package engine
-
-// Flow names (DESIGN §1).
-const (
-	FlowGD  = "gd"
-	FlowNGD = "ngd"
-	FlowGRD = "grd"
-	FlowSGD = "sgd"
-	FlowSDE = "sde"
-)
-
-// Flow statuses recorded in a Trajectory.
-const (
-	StatusOK       = "ok"       // reached t1
-	StatusFailed   = "failed"   // stopped by a numerical fault; Err says why
-	StatusCanceled = "canceled" // stopped by its context
-)
+package flow
 
 // Trajectory is one flow's record at the output times t_0 < … < t_{K−1}.
 //
@@ -24,7 +8,7 @@ const (
 // are nil. Fields that do not apply to a flow are nil. When a flow stops early
 // (Status ≠ StatusOK) the slices hold the rows computed before the fault.
 type Trajectory struct {
-	Flow string    // FlowGD, FlowNGD, …
+	Flow Name      // GD, NGD, …
 	T    []float64 // output times
 
 	W        [][]float64 // weights (ensemble mean for sgd/sde)
@@ -57,7 +41,7 @@ type Trajectory struct {
 	NFev, Steps, Rejected int
 	Seconds               float64 // wall time of the flow
 
-	Status string // StatusOK, StatusFailed or StatusCanceled
+	Status Status // StatusOK, StatusFailed or StatusCanceled
 	Err    error  // why the flow stopped early; nil when Status is StatusOK
 }
 

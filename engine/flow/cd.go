@@ -1,43 +1,28 @@
-package engine
+package flow
 
 // This file holds the cd flow (contrastive-divergence training of an RBM,
 // run as an ensemble by the machinery of flow_ensemble.go) and the exact
 // KL(p_data ‖ p_model) recorded along every flow of a model that defines it.
 
 import (
-	"fmt"
 	"math/rand/v2"
+
+	"github.com/grd-engine/grd/engine"
 
 	"github.com/grd-engine/grd/models"
 	"gonum.org/v1/gonum/floats"
 )
 
-// FlowCD is contrastive-divergence training of an RBM (see EnsembleSpec).
-const FlowCD = "cd"
-
-// DefaultCDK is the number of Gibbs sweeps of the cd flow when
-// EnsembleSpec.K is 0 (CD-1).
-const DefaultCDK = 1
-
 // KLModel is an optional interface of a models.Model: KL returns the
 // Kullback–Leibler divergence KL(p_data ‖ p_model(w)) of the model's
 // distribution from the data's, exactly. models.RBM implements it.
 //
-// RunFlow records it for every flow of such a model: Trajectory.KL holds
+// Run records it for every flow of such a model: Trajectory.KL holds
 // KL(w(t)) at each output time for gd, ngd and grd, and for the ensembles
 // (sgd, sde, cd) the mean over runs of KL(w_r(t)), with Trajectory.KLStd
 // its population standard deviation (1/R). For other models both are nil.
 type KLModel interface {
 	KL(w []float64) float64
-}
-
-// cdModel returns m as an RBM, or an error saying that flow cd needs one.
-func cdModel(m models.Model) (*models.RBM, error) {
-	r, ok := m.(*models.RBM)
-	if !ok {
-		return nil, fmt.Errorf("engine: cd flow: contrastive divergence needs an RBM (model kind rbm), got %s", m.Name())
-	}
-	return r, nil
 }
 
 // cdState is one cd run's estimator and (for PCD) persistent chains.
@@ -81,7 +66,7 @@ func (wk *ensembleWorker) cdStep(rng *rand.Rand, st *sgdState, es *EnsembleSpec,
 	}
 	k := es.K
 	if k == 0 {
-		k = DefaultCDK
+		k = engine.DefaultCDK
 	}
 	cs.est.Gradient(wk.dir, wk.w, batch, k, cs.chains)
 	floats.AddScaled(wk.w, -es.LR, wk.dir)
@@ -89,8 +74,8 @@ func (wk *ensembleWorker) cdStep(rng *rand.Rand, st *sgdState, es *EnsembleSpec,
 
 // recordKL fills tr.KL from tr.W for a deterministic flow of a model that
 // implements KLModel (nothing otherwise, or if the flow already set it).
-func (g *Geometry) recordKL(tr *Trajectory) {
-	km, ok := g.m.(KLModel)
+func recordKL(g *engine.Geometry, tr *Trajectory) {
+	km, ok := g.Model().(KLModel)
 	if !ok || tr.KL != nil || tr.WStd != nil {
 		return
 	}

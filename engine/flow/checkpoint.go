@@ -1,7 +1,7 @@
-package engine
+package flow
 
 // This file lets a caller checkpoint a running flow and continue it later
-// bit-identically (FlowSpec.Checkpoint).
+// bit-identically (Spec.Checkpoint).
 
 import (
 	"fmt"
@@ -11,19 +11,19 @@ import (
 	"github.com/grd-engine/grd/integrators"
 )
 
-// FlowState is a flow's progress at a consistent point: the output rows
+// State is a flow's progress at a consistent point: the output rows
 // recorded so far and, for the deterministic flows (gd, ngd, grd), the
 // integrator's complete state after the last accepted step whose output
-// times were all recorded. Passed back as FlowCheckpoint.Resume it lets
-// RunFlow continue the flow so that the finished Trajectory is
+// times were all recorded. Passed back as Checkpoint.Resume it lets
+// Run continue the flow so that the finished Trajectory is
 // bit-identical (rows and counters) to that of an uninterrupted run.
 //
 // For the ensemble flows (sgd, sde, cd) Ensemble holds the accumulator of
 // the runs completed in run order and the state of the runs in progress at
-// a step boundary (Rows and Solver are nil).
-type FlowState struct {
+// a step boundary (Rows and engine.Solver are nil).
+type State struct {
 	// Flow is the flow's name.
-	Flow string
+	Flow Name
 	// Rows holds the rows recorded (its counters, Status and Err are not
 	// used).
 	Rows *Trajectory
@@ -37,14 +37,14 @@ type FlowState struct {
 	Ensemble *EnsembleState
 }
 
-// FlowCheckpoint connects RunFlow to a caller that checkpoints: it carries
+// Checkpoint connects Run to a caller that checkpoints: it carries
 // the state to resume from and hands out snapshots of a running flow. A
-// FlowCheckpoint serves one RunFlow call; Request and Latest may be called
+// Checkpoint serves one Run call; Request and Latest may be called
 // from any goroutine.
-type FlowCheckpoint struct {
+type Checkpoint struct {
 	// Resume, if non-nil, continues the flow from this state instead of
-	// starting at w0 (the FlowSpec must be the one of the original run).
-	Resume *FlowState
+	// starting at w0 (the Spec must be the one of the original run).
+	Resume *State
 
 	// EnsembleStep, if non-nil, is called by every run of an ensemble flow
 	// after each of its steps with the run index and the steps it has
@@ -55,7 +55,7 @@ type FlowCheckpoint struct {
 	want   atomic.Bool
 	gen    atomic.Uint64 // ensembles: bumped by Request
 	mu     sync.Mutex
-	latest *FlowState
+	latest *State
 	ens    *ensembleCk
 }
 
@@ -63,29 +63,29 @@ type FlowCheckpoint struct {
 // point (the end of the next accepted step; for an ensemble, the end of
 // the next step of each run in progress); Latest then returns it. It
 // costs the flow one copy of its rows (of each run's).
-func (c *FlowCheckpoint) Request() {
+func (c *Checkpoint) Request() {
 	c.want.Store(true)
 	c.gen.Add(1)
 }
 
-// Latest returns the most recent snapshot (nil if none yet). After RunFlow
+// Latest returns the most recent snapshot (nil if none yet). After Run
 // returns a flow that did not reach t1, Latest is the state at the last
 // consistent point before it stopped (nil: start over). For an ensemble it
 // is assembled at the call: the runs completed in run order and the latest
 // state of each later run (runs interrupted by the context deliver theirs
 // when they stop).
-func (c *FlowCheckpoint) Latest() *FlowState {
+func (c *Checkpoint) Latest() *State {
 	c.mu.Lock()
 	ens := c.ens
 	latest := c.latest
 	c.mu.Unlock()
 	if ens != nil {
-		return &FlowState{Flow: latest.Flow, Ensemble: ens.state()}
+		return &State{Flow: latest.Flow, Ensemble: ens.state()}
 	}
 	return latest
 }
 
-func (c *FlowCheckpoint) set(s *FlowState) {
+func (c *Checkpoint) set(s *State) {
 	c.mu.Lock()
 	c.latest = s
 	c.mu.Unlock()
@@ -94,7 +94,7 @@ func (c *FlowCheckpoint) set(s *FlowState) {
 // odeCheckpoint is a deterministic flow's checkpoint bookkeeping: the
 // integrator state after the last step whose outputs were all recorded.
 type odeCheckpoint struct {
-	c                   *FlowCheckpoint
+	c                   *Checkpoint
 	st                  integrators.State
 	next                int
 	lastLoss, lastLossT float64
@@ -117,14 +117,14 @@ func (f *odeFlow) ckStep(s integrators.StepInfo) {
 }
 
 // ckSnapshot copies the consistent state.
-func (f *odeFlow) ckSnapshot() *FlowState {
+func (f *odeFlow) ckSnapshot() *State {
 	ck := f.ck
 	if !ck.valid {
 		return nil
 	}
 	st := ck.st
 	st.Y = append([]float64(nil), ck.st.Y...)
-	return &FlowState{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT}
+	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT}
 }
 
 // ckFinish leaves the final state in the checkpoint of a flow that did not
@@ -138,7 +138,7 @@ func (f *odeFlow) ckFinish() {
 // ckResume prepares f to continue from spec.Checkpoint.Resume: it restores
 // the rows and returns the integrator state, or nil (start over) when
 // there is nothing to resume. m is the length of the integrated state.
-func (f *odeFlow) ckResume(spec *FlowSpec, m int) (*integrators.State, error) {
+func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 	c := spec.Checkpoint
 	if c == nil {
 		return nil, nil
@@ -250,7 +250,7 @@ type EnsembleRun struct {
 // ensembleCk is an ensemble flow's checkpoint bookkeeping: the reducer and
 // the latest state of every run that is not yet folded.
 type ensembleCk struct {
-	c    *FlowCheckpoint
+	c    *Checkpoint
 	rd   *ensembleReducer
 	d, k int
 	mu   sync.Mutex
@@ -312,7 +312,7 @@ func (rd *ensembleReducer) restore(s *EnsembleState) {
 
 // checkEnsemble checks that s fits the ensemble of spec (d weights, K
 // output times, R runs, total steps at jOut).
-func checkEnsemble(s *EnsembleState, spec *FlowSpec, d int, jOut []int) error {
+func checkEnsemble(s *EnsembleState, spec *Spec, d int, jOut []int) error {
 	K, R := len(jOut), spec.Ensemble.Runs
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("engine: %s flow: resume state: "+format, append([]any{spec.Flow}, a...)...)

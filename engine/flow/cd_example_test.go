@@ -1,9 +1,11 @@
-package engine_test
+package flow_test
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/grd-engine/grd/engine/flow"
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
@@ -13,7 +15,7 @@ import (
 // Contrastive-divergence training of an RBM on the 2×2 bars-and-stripes
 // patterns, next to gradient descent on its exact likelihood, compared by
 // the exact KL(p_data ‖ p_model) that both record.
-func ExampleGeometry_RunFlow_cd() {
+func ExampleRun_cd() {
 	p, _ := models.BarsAndStripes(2)
 	rbm, err := models.NewRBM(p, 4, 3)
 	if err != nil {
@@ -26,9 +28,9 @@ func ExampleGeometry_RunFlow_cd() {
 	}
 	g := engine.New(rbm, nil)
 	times := []float64{0, 100, 200}
-	cd := g.RunFlow(context.Background(), w0, engine.FlowSpec{Flow: engine.FlowCD, Times: times,
-		Ensemble: engine.EnsembleSpec{LR: 0.1, Batch: 3, Runs: 16, K: 1, Seed: 7}}, nil)
-	gd := g.RunFlow(context.Background(), w0, engine.FlowSpec{Flow: engine.FlowGD, Times: times}, nil)
+	cd := flow.Run(context.Background(), g, w0, flow.Spec{Flow: flow.CD, Times: times,
+		Ensemble: flow.EnsembleSpec{LR: 0.1, Batch: 3, Runs: 16, K: 1, Seed: 7}}, nil)
+	gd := flow.Run(context.Background(), g, w0, flow.Spec{Flow: flow.GD, Times: times}, nil)
 	for k, t := range times {
 		fmt.Printf("t = %3.0f  KL gd %.2f  cd %.2f ± %.2f\n", t, gd.KL[k], cd.KL[k], cd.KLStd[k])
 	}

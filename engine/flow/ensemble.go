@@ -1,4 +1,4 @@
-package engine
+package flow
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/grd-engine/grd/engine"
 
 	"github.com/grd-engine/grd/models"
 	"github.com/sourcegraph/conc/pool"
@@ -26,7 +28,7 @@ import (
 // those samples), so every sample is visited once per epoch. With
 // Batch = N every step is the full gradient, taken in sample order, so sgd
 // reproduces discrete gradient descent w_{j+1} = w_j − η∇f(w_j), with ∇f
-// as Geometry.Grad computes it, bit for bit
+// as engine.Geometry.Grad computes it, bit for bit
 // (and the runs coincide). A model implementing models.Subsetter is
 // permuted once per epoch (its rows copied) and batches are contiguous; any
 // other model is evaluated with per-sample weights 1/|B| on the batch and 0
@@ -62,8 +64,8 @@ import (
 // Run r draws its randomness from rand.NewPCG(mix(Seed), mix(r+1)) (mix a
 // SplitMix64 finaliser), so results depend only on (Seed, r): they are
 // bit-identical for any number of workers and across calls. Runs are
-// computed in parallel (FlowSpec.Workers), each on its own model
-// Evaluators with the Geometry's chunk size; per-step work allocates
+// computed in parallel (Spec.Workers), each on its own model
+// Evaluators with the engine.Geometry's chunk size; per-step work allocates
 // nothing (a Subsetter model allocates its permuted copy once per epoch).
 // A run's rows are kept only until it is folded into the statistics:
 // memory is O(K·d) per run in flight (about Workers of them), not O(R·K·d).
@@ -81,7 +83,7 @@ import (
 // For a model implementing KLModel every ensemble also records the mean
 // and population std over runs of KL(p_data ‖ p_model(w_r(t))).
 //
-// Every ensemble monitors ε·λ_max(D(w̄(t))) (ε = FlowSpec.Metric.Epsilon)
+// Every ensemble monitors ε·λ_max(D(w̄(t))) (ε = Spec.Metric.Epsilon)
 // at the ensemble mean w̄ of each output row, computed once all runs are
 // done: one λ_max per row, the cost of ngd's monitor, where a per-run
 // monitor would cost R times that. It measures how far the metric is from
@@ -96,11 +98,11 @@ type EnsembleSpec struct {
 	Dt    float64 // sde only: the Euler–Maruyama step > 0
 	Seed  uint64  // all randomness derives from it
 
-	K          int  // cd only: Gibbs sweeps per estimate ≥ 0; 0 means DefaultCDK (CD-1)
+	K          int  // cd only: Gibbs sweeps per estimate ≥ 0; 0 means engine.DefaultCDK (CD-1)
 	Persistent bool // cd only: persistent chains (PCD-K) instead of CD-K
 }
 
-func (e *EnsembleSpec) validate(flow string, n int) error {
+func (e *EnsembleSpec) validate(flow Name, n int) error {
 	switch {
 	case !(e.LR > 0) || math.IsInf(e.LR, 0):
 		return fmt.Errorf("engine: %s flow: lr = %g, want a finite value > 0", flow, e.LR)
@@ -108,10 +110,10 @@ func (e *EnsembleSpec) validate(flow string, n int) error {
 		return fmt.Errorf("engine: %s flow: batch = %d, want 1 ≤ batch ≤ N = %d", flow, e.Batch, n)
 	case e.Runs < 1:
 		return fmt.Errorf("engine: %s flow: runs = %d, want at least 1", flow, e.Runs)
-	case flow == FlowSDE && (!(e.Dt > 0) || math.IsInf(e.Dt, 0)):
+	case flow == SDE && (!(e.Dt > 0) || math.IsInf(e.Dt, 0)):
 		return fmt.Errorf("engine: sde flow: dt = %g, want a finite value > 0", e.Dt)
-	case flow == FlowCD && e.K < 0:
-		return fmt.Errorf("engine: cd flow: k = %d, want ≥ 1 Gibbs sweeps (0 = default %d)", e.K, DefaultCDK)
+	case flow == CD && e.K < 0:
+		return fmt.Errorf("engine: cd flow: k = %d, want ≥ 1 Gibbs sweeps (0 = default %d)", e.K, engine.DefaultCDK)
 	}
 	return nil
 }
@@ -162,7 +164,7 @@ type ensembleWorker struct {
 }
 
 // sumChunks sets dst = Σ_{n∈[lo,hi)} c_n g_n over chunks of the evaluator's
-// size, each chunk's partial added in order (as Geometry's passes do).
+// size, each chunk's partial added in order (as engine.Geometry's passes do).
 func (wk *ensembleWorker) sumChunks(ev models.Evaluator, dst, c []float64, lo, hi int) {
 	clear(dst)
 	for a := lo; a < hi; a += wk.chunk {
@@ -257,11 +259,11 @@ func (wk *ensembleWorker) sdeStep(rng *rand.Rand, dt, temp float64) {
 }
 
 // runEnsemble runs the sgd or sde ensemble into tr.
-func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64, spec *FlowSpec, progress func(done, total float64)) {
+func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float64, spec *Spec, progress func(done, total float64)) {
 	es := spec.Ensemble
-	d, K, R := g.d, len(spec.Times), es.Runs
+	d, K, R := g.Dim(), len(spec.Times), es.Runs
 	h := es.LR
-	if spec.Flow == FlowSDE {
+	if spec.Flow == SDE {
 		h = es.Dt
 	}
 	t0 := spec.Times[0]
@@ -288,8 +290,8 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 		workers = g.Workers()
 	}
 	rd := newEnsembleReducer(d, K, R)
-	_, hasKL := g.m.(KLModel)
-	ck, resume, err := g.ensembleCheckpoint(spec, rd, jOut)
+	_, hasKL := g.Model().(KLModel)
+	ck, resume, err := ensembleCheckpoint(g, spec, rd, jOut)
 	if err != nil {
 		tr.Status, tr.Err = StatusFailed, err
 		return
@@ -298,7 +300,7 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 	for r := rd.next; r < R; r++ {
 		p.Go(func() {
 			run := rd.get()
-			g.ensembleOne(ctx, run, r, w0, spec, jOut, h, tick, ck, resume[r])
+			ensembleOne(ctx, g, run, r, w0, spec, jOut, h, tick, ck, resume[r])
 			rd.finish(r, run)
 		})
 	}
@@ -334,7 +336,7 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 	}
 	cause := rd.err
 	if cause == nil {
-		cause = g.ensembleEpsLambdaMax(ctx, tr, spec)
+		cause = ensembleEpsLambdaMax(ctx, g, tr, spec)
 	}
 	if cause == nil {
 		tr.Status = StatusOK
@@ -351,7 +353,7 @@ func (g *Geometry) runEnsemble(ctx context.Context, tr *Trajectory, w0 []float64
 // ensemble-mean w̄_k of every row (zeros without computing λ_max when
 // ε = 0). The error is that of a λ_max computation (the context's if it
 // was canceled), wrapped in the flow's message.
-func (g *Geometry) ensembleEpsLambdaMax(ctx context.Context, tr *Trajectory, spec *FlowSpec) error {
+func ensembleEpsLambdaMax(ctx context.Context, g *engine.Geometry, tr *Trajectory, spec *Spec) error {
 	eps := spec.Metric.Epsilon
 	elm := make([]float64, len(tr.W))
 	mg := g
@@ -467,28 +469,28 @@ func welford(m, m2, x []float64, c float64) {
 }
 
 // newEnsembleWorker returns the scratch of one run of spec's flow.
-func (g *Geometry) newEnsembleWorker(spec *FlowSpec) *ensembleWorker {
-	d, n, chunk := g.d, g.n, g.opt.Chunk
-	wk := &ensembleWorker{d: d, n: n, chunk: chunk, ev: g.m.NewEvaluator(chunk),
+func newEnsembleWorker(g *engine.Geometry, spec *Spec) *ensembleWorker {
+	d, n, chunk := g.Dim(), g.Len(), g.ChunkSize()
+	wk := &ensembleWorker{d: d, n: n, chunk: chunk, ev: g.Model().NewEvaluator(chunk),
 		w: make([]float64, d), dir: make([]float64, d), part: make([]float64, d),
 		c: make([]float64, n), lossN: make([]float64, n)}
 	switch spec.Flow {
-	case FlowCD:
+	case CD:
 		wk.perm = make([]int, n)
-	case FlowSGD:
+	case SGD:
 		if spec.Ensemble.Batch >= n {
 			for i := range wk.c {
 				wk.c[i] = 1 / float64(n)
 			}
 		} else {
 			wk.perm = make([]int, n)
-			if s, ok := g.m.(models.Subsetter); ok {
+			if s, ok := g.Model().(models.Subsetter); ok {
 				wk.subs = s
 			} else {
 				wk.cnt = make([]int, (n+chunk-1)/chunk)
 			}
 		}
-	case FlowSDE:
+	case SDE:
 		wk.xi = make([]float64, n)
 	}
 	return wk
@@ -497,17 +499,17 @@ func (g *Geometry) newEnsembleWorker(spec *FlowSpec) *ensembleWorker {
 // ensembleOne computes run r into out, from the start or from the state
 // rs (nil: the start). With ck it delivers its state when asked
 // (ck.c.Request), when it completes and when the context stops it.
-func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 []float64, spec *FlowSpec, jOut []int, h float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
+func ensembleOne(ctx context.Context, g *engine.Geometry, out *ensembleRun, r int, w0 []float64, spec *Spec, jOut []int, h float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
 	es := spec.Ensemble
-	d, K := g.d, len(jOut)
-	wk := g.newEnsembleWorker(spec)
+	d, K := g.Dim(), len(jOut)
+	wk := newEnsembleWorker(g, spec)
 	copy(wk.w, w0)
 	pcg := runSource(es.Seed, r)
 	rng := rand.New(pcg)
 	var st sgdState
 	temp := es.LR / float64(es.Batch)
-	klm, _ := g.m.(KLModel)
-	rbm, _ := g.m.(*models.RBM) // cd only (validated)
+	klm, _ := g.Model().(KLModel)
+	rbm, _ := g.Model().(*models.RBM) // cd only (validated)
 
 	lastLoss, lastT := math.NaN(), spec.Times[0]
 	j, k0 := 0, 0
@@ -550,9 +552,9 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 				return
 			}
 			switch spec.Flow {
-			case FlowSGD:
+			case SGD:
 				wk.sgdStep(rng, &st, es.LR, es.Batch)
-			case FlowCD:
+			case CD:
 				wk.cdStep(rng, &st, &es, rbm)
 			default:
 				wk.sdeStep(rng, es.Dt, temp)
@@ -591,19 +593,19 @@ func (g *Geometry) ensembleOne(ctx context.Context, out *ensembleRun, r int, w0 
 // the reducer from the resume state and returns the bookkeeping (nil
 // without checkpointing) and each run's state to continue from (indexed
 // by run; nil entries start afresh).
-func (g *Geometry) ensembleCheckpoint(spec *FlowSpec, rd *ensembleReducer, jOut []int) (*ensembleCk, []*EnsembleRun, error) {
+func ensembleCheckpoint(g *engine.Geometry, spec *Spec, rd *ensembleReducer, jOut []int) (*ensembleCk, []*EnsembleRun, error) {
 	resume := make([]*EnsembleRun, spec.Ensemble.Runs)
 	c := spec.Checkpoint
 	if c == nil {
 		return nil, resume, nil
 	}
-	ck := &ensembleCk{c: c, rd: rd, d: g.d, k: len(jOut), runs: map[int]*EnsembleRun{}}
+	ck := &ensembleCk{c: c, rd: rd, d: g.Dim(), k: len(jOut), runs: map[int]*EnsembleRun{}}
 	if rs := c.Resume; rs != nil && rs.Ensemble != nil {
 		if rs.Flow != spec.Flow {
 			return nil, nil, fmt.Errorf("engine: cannot resume the %s flow from a state of the %s flow", spec.Flow, rs.Flow)
 		}
 		es := rs.Ensemble
-		if err := checkEnsemble(es, spec, g.d, jOut); err != nil {
+		if err := checkEnsemble(es, spec, g.Dim(), jOut); err != nil {
 			return nil, nil, err
 		}
 		rd.restore(es)
@@ -615,7 +617,7 @@ func (g *Geometry) ensembleCheckpoint(spec *FlowSpec, rd *ensembleReducer, jOut 
 	}
 	rd.ck = ck
 	c.mu.Lock()
-	c.ens, c.latest = ck, &FlowState{Flow: spec.Flow}
+	c.ens, c.latest = ck, &State{Flow: spec.Flow}
 	c.mu.Unlock()
 	return ck, resume, nil
 }
@@ -641,7 +643,7 @@ func (wk *ensembleWorker) snapshot(r, j, k int, pcg *rand.PCG, st *sgdState, out
 
 // restore sets the worker, the run's random state, the epoch position and
 // the recorded rows from s.
-func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand, st *sgdState, spec *FlowSpec, rbm *models.RBM, out *ensembleRun) error {
+func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand, st *sgdState, spec *Spec, rbm *models.RBM, out *ensembleRun) error {
 	bad := func(what string) error {
 		return fmt.Errorf("engine: %s flow: resume state of run %d: %s", spec.Flow, s.Run, what)
 	}
@@ -652,7 +654,7 @@ func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand,
 		return bad("the epoch permutation does not fit the flow")
 	}
 	es := &spec.Ensemble
-	if spec.Flow == FlowCD && es.Persistent && s.Step > 0 && len(s.Chains) != es.Batch*rbm.Visible() {
+	if spec.Flow == CD && es.Persistent && s.Step > 0 && len(s.Chains) != es.Batch*rbm.Visible() {
 		return bad("the persistent chains do not fit the flow")
 	}
 	copy(wk.w, s.W)
@@ -662,7 +664,7 @@ func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand,
 		wk.sub = wk.subs.Subset(wk.perm)
 		wk.evSub = wk.sub.NewEvaluator(wk.chunk)
 	}
-	if spec.Flow == FlowCD && s.Step > 0 {
+	if spec.Flow == CD && s.Step > 0 {
 		wk.cd = &cdState{est: rbm.NewCD(rng)}
 		if es.Persistent {
 			wk.cd.chains = append([]float64(nil), s.Chains...)

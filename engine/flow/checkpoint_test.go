@@ -1,4 +1,4 @@
-package engine
+package flow
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/grd-engine/grd/engine"
 
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
@@ -48,28 +50,29 @@ func ckSameRows(a, b *Trajectory) string {
 
 // TestFlowResumeBitIdentical cancels each deterministic flow after its
 // k-th accepted step (deterministic: the cancellation happens in a
-// Recorder), takes the final FlowState, resumes, and checks the finished
+// Recorder), takes the final State, resumes, and checks the finished
 // Trajectory against an uninterrupted run, bit for bit, counters included.
 func TestFlowResumeBitIdentical(t *testing.T) {
 	m := flRegression(t, 9, 15, 2)
 	w0 := []float64{0.3, -0.2, 0.1}
-	g := New(m, &Options{Workers: 1})
-	eps, _, err := g.Epsilon(context.Background(), w0, EpsilonSpec{Auto: true})
+	g := engine.New(m, &engine.Options{Workers: 1})
+	eps, _, err := g.Epsilon(context.Background(), w0, engine.EpsilonSpec{Auto: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	met := Metric{Epsilon: eps, Inverse: WeakField, Christoffel: WeakField}
+	met := engine.Metric{Epsilon: eps, Inverse: engine.WeakField, Christoffel: engine.WeakField}
 	times := flLinspace(0, 3, 13)
 	for _, c := range []struct {
-		flow, method string
-		dt           float64
-	}{{FlowGD, "dopri5", 0}, {FlowNGD, "dop853", 0}, {FlowGRD, "dopri5", 0}, {FlowGRD, "tsit5", 0}, {FlowGRD, "rk4", 0.05}} {
-		spec := FlowSpec{Flow: c.flow, Times: times, Metric: met, Method: flMethod(t, c.method),
+		flow   Name
+		method string
+		dt     float64
+	}{{GD, "dopri5", 0}, {NGD, "dop853", 0}, {GRD, "dopri5", 0}, {GRD, "tsit5", 0}, {GRD, "rk4", 0.05}} {
+		spec := Spec{Flow: c.flow, Times: times, Metric: met, Method: flMethod(t, c.method),
 			Settings: integrators.Settings{RTol: 1e-9, ATol: 1e-12, Dt: c.dt}}
 		full := flRun(t, g, w0, spec)
 		for _, k := range []int{1, 2, full.Steps / 2, full.Steps - 1} {
 			ctx, cancel := context.WithCancel(context.Background())
-			ck := &FlowCheckpoint{}
+			ck := &Checkpoint{}
 			s := spec
 			s.Checkpoint = ck
 			s.Settings.Recorder = integrators.RecorderFunc(func(si integrators.StepInfo) error {
@@ -78,7 +81,7 @@ func TestFlowResumeBitIdentical(t *testing.T) {
 				}
 				return nil
 			})
-			part := g.RunFlow(ctx, w0, s, nil)
+			part := Run(ctx, g, w0, s, nil)
 			cancel()
 			if part.Status != StatusCanceled {
 				t.Fatalf("%s/%s k=%d: status %s (%v), want canceled", c.flow, c.method, k, part.Status, part.Err)
@@ -88,8 +91,8 @@ func TestFlowResumeBitIdentical(t *testing.T) {
 				t.Fatalf("%s/%s k=%d: no state after step k: %+v", c.flow, c.method, k, st)
 			}
 			s = spec
-			s.Checkpoint = &FlowCheckpoint{Resume: st}
-			res := g.RunFlow(context.Background(), w0, s, nil)
+			s.Checkpoint = &Checkpoint{Resume: st}
+			res := Run(context.Background(), g, w0, s, nil)
 			if diff := ckSameRows(res, full); diff != "" || res.Err != nil {
 				t.Errorf("%s/%s k=%d: resumed run differs from the uninterrupted one in %s (err %v)", c.flow, c.method, k, diff, res.Err)
 			}
@@ -102,11 +105,11 @@ func TestFlowResumeBitIdentical(t *testing.T) {
 func TestFlowSnapshot(t *testing.T) {
 	m := flLogistic(t, 3, 20, 2)
 	w0 := []float64{0.1, -0.4, 0.2}
-	g := New(m, &Options{Workers: 2})
-	spec := FlowSpec{Flow: FlowGRD, Times: flLinspace(0, 2, 9), Metric: Metric{Epsilon: 0.1},
+	g := engine.New(m, &engine.Options{Workers: 2})
+	spec := Spec{Flow: GRD, Times: flLinspace(0, 2, 9), Metric: engine.Metric{Epsilon: 0.1},
 		Settings: integrators.Settings{RTol: 1e-8, ATol: 1e-10}}
 	full := flRun(t, g, w0, spec)
-	ck := &FlowCheckpoint{}
+	ck := &Checkpoint{}
 	s := spec
 	s.Checkpoint = ck
 	s.Settings.Recorder = integrators.RecorderFunc(func(si integrators.StepInfo) error {
@@ -115,7 +118,7 @@ func TestFlowSnapshot(t *testing.T) {
 		}
 		return nil
 	})
-	if tr := g.RunFlow(context.Background(), w0, s, nil); tr.Status != StatusOK {
+	if tr := Run(context.Background(), g, w0, s, nil); tr.Status != StatusOK {
 		t.Fatal(tr.Err)
 	}
 	st := ck.Latest()
@@ -123,8 +126,8 @@ func TestFlowSnapshot(t *testing.T) {
 		t.Fatalf("snapshot %+v, want one after step 4", st)
 	}
 	s = spec
-	s.Checkpoint = &FlowCheckpoint{Resume: st}
-	if diff := ckSameRows(g.RunFlow(context.Background(), w0, s, nil), full); diff != "" {
+	s.Checkpoint = &Checkpoint{Resume: st}
+	if diff := ckSameRows(Run(context.Background(), g, w0, s, nil), full); diff != "" {
 		t.Errorf("resumed from a snapshot: differs in %s", diff)
 	}
 }
@@ -133,19 +136,19 @@ func TestFlowSnapshot(t *testing.T) {
 func TestFlowResumeMismatch(t *testing.T) {
 	m := flRegression(t, 9, 15, 2)
 	w0 := []float64{0.3, -0.2, 0.1}
-	g := New(m, nil)
-	spec := FlowSpec{Flow: FlowGD, Times: flLinspace(0, 1, 5)}
-	good := &FlowState{Flow: FlowGD, Rows: &Trajectory{T: []float64{0}, W: [][]float64{w0}, Loss: []float64{1}},
+	g := engine.New(m, nil)
+	spec := Spec{Flow: GD, Times: flLinspace(0, 1, 5)}
+	good := &State{Flow: GD, Rows: &Trajectory{T: []float64{0}, W: [][]float64{w0}, Loss: []float64{1}},
 		Solver: &integrators.State{T: 0.1, Y: w0, H: 0.1}}
-	for name, st := range map[string]*FlowState{
-		"other flow": {Flow: FlowNGD, Rows: good.Rows, Solver: good.Solver},
-		"bad time":   {Flow: FlowGD, Rows: &Trajectory{T: []float64{0.5}, W: [][]float64{w0}, Loss: []float64{1}}, Solver: good.Solver},
-		"bad length": {Flow: FlowGD, Rows: good.Rows, Solver: &integrators.State{T: 0.1, Y: w0[:2], H: 0.1}},
-		"past next":  {Flow: FlowGD, Rows: good.Rows, Solver: &integrators.State{T: 0.3, Y: w0, H: 0.1}},
+	for name, st := range map[string]*State{
+		"other flow": {Flow: NGD, Rows: good.Rows, Solver: good.Solver},
+		"bad time":   {Flow: GD, Rows: &Trajectory{T: []float64{0.5}, W: [][]float64{w0}, Loss: []float64{1}}, Solver: good.Solver},
+		"bad length": {Flow: GD, Rows: good.Rows, Solver: &integrators.State{T: 0.1, Y: w0[:2], H: 0.1}},
+		"past next":  {Flow: GD, Rows: good.Rows, Solver: &integrators.State{T: 0.3, Y: w0, H: 0.1}},
 	} {
 		s := spec
-		s.Checkpoint = &FlowCheckpoint{Resume: st}
-		tr := g.RunFlow(context.Background(), w0, s, nil)
+		s.Checkpoint = &Checkpoint{Resume: st}
+		tr := Run(context.Background(), g, w0, s, nil)
 		if tr.Status != StatusFailed || tr.Err == nil {
 			t.Errorf("%s: status %s, want failed", name, tr.Status)
 		}
@@ -157,24 +160,24 @@ func TestFlowResumeMismatch(t *testing.T) {
 // that run; other runs in flight stop wherever they are). It returns the
 // trajectory, the state delivered (passed through gob, as a checkpoint
 // file stores it) and the number of steps taken over all runs.
-func ckInterruptEnsemble(t *testing.T, g *Geometry, w0 []float64, spec FlowSpec, resume *FlowState, r, step int) (*Trajectory, *FlowState, int64) {
+func ckInterruptEnsemble(t *testing.T, g *engine.Geometry, w0 []float64, spec Spec, resume *State, r, step int) (*Trajectory, *State, int64) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var taken atomic.Int64
-	c := &FlowCheckpoint{Resume: resume, EnsembleStep: func(run, j int) {
+	c := &Checkpoint{Resume: resume, EnsembleStep: func(run, j int) {
 		taken.Add(1)
 		if run == r && j == step {
 			cancel()
 		}
 	}}
 	spec.Checkpoint = c
-	tr := g.RunFlow(ctx, w0, spec, nil)
+	tr := Run(ctx, g, w0, spec, nil)
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(c.Latest()); err != nil {
 		t.Fatal(err)
 	}
-	var st FlowState
+	var st State
 	if err := gob.NewDecoder(&buf).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
@@ -204,24 +207,24 @@ func TestEnsembleResumeBitIdentical(t *testing.T) {
 		name string
 		m    models.Model
 		w0   []float64
-		spec FlowSpec
+		spec Spec
 	}{
-		{"sgd subset", lm, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
-		{"sgd masked", hidden{lm}, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
-		{"sgd full batch", lm, lw0, FlowSpec{Flow: FlowSGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 37, Runs: R, Seed: 3}}},
-		{"sde", lm, lw0, FlowSpec{Flow: FlowSDE, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Dt: 0.05, Seed: 3}}},
-		{"cd", rbm, rw0, FlowSpec{Flow: FlowCD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Seed: 3}}},
-		{"pcd", rbm, rw0, FlowSpec{Flow: FlowCD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Persistent: true, Seed: 3}}},
+		{"sgd subset", lm, lw0, Spec{Flow: SGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
+		{"sgd masked", hidden{lm}, lw0, Spec{Flow: SGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Seed: 3}}},
+		{"sgd full batch", lm, lw0, Spec{Flow: SGD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 37, Runs: R, Seed: 3}}},
+		{"sde", lm, lw0, Spec{Flow: SDE, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: R, Dt: 0.05, Seed: 3}}},
+		{"cd", rbm, rw0, Spec{Flow: CD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Seed: 3}}},
+		{"pcd", rbm, rw0, Spec{Flow: CD, Ensemble: EnsembleSpec{LR: 0.05, Batch: 3, Runs: R, K: 2, Persistent: true, Seed: 3}}},
 	} {
 		c.spec.Times = times
 		for _, workers := range []int{1, 2} {
 			c.spec.Workers = workers
-			g := New(c.m, &Options{Chunk: 4, Workers: 1})
+			g := engine.New(c.m, &engine.Options{Chunk: 4, Workers: 1})
 			want := flRun(t, g, c.w0, c.spec)
 			total := int64(R * 40)
 			for _, pts := range [][]point{{{0, 1}}, {{0, 13}}, {{1, 40}}, {{2, 27}}, {{0, 9}, {3, 33}}, {{1, 5}, {1, 6}}} {
 				name := fmt.Sprintf("%s workers %d at %v", c.name, workers, pts)
-				var st *FlowState
+				var st *State
 				for _, p := range pts {
 					tr, next, _ := ckInterruptEnsemble(t, g, c.w0, c.spec, st, p.run, p.step)
 					// With 2 workers the other runs may all have finished
@@ -257,30 +260,30 @@ func TestEnsembleResumeBitIdentical(t *testing.T) {
 func TestEnsembleResumeMismatch(t *testing.T) {
 	m := flLogistic(t, 11, 37, 3)
 	w0 := []float64{0.2, -0.1, 0.3, 0.05}
-	spec := FlowSpec{Flow: FlowSGD, Times: flLinspace(0, 2, 5), Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
-	g := New(m, nil)
+	spec := Spec{Flow: SGD, Times: flLinspace(0, 2, 5), Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
+	g := engine.New(m, nil)
 	_, st, _ := ckInterruptEnsemble(t, g, w0, spec, nil, 1, 17)
 	if len(st.Ensemble.Runs) == 0 {
 		t.Fatal("no run in progress in the state")
 	}
 	for _, c := range []struct {
 		name string
-		edit func(s *FlowState, sp *FlowSpec)
+		edit func(s *State, sp *Spec)
 		want string
 	}{
-		{"flow", func(s *FlowState, _ *FlowSpec) { s.Flow = FlowSDE }, "from a state of the sde flow"},
-		{"runs", func(_ *FlowState, sp *FlowSpec) { sp.Ensemble.Runs = 1 }, "out of order or range"},
-		{"times", func(_ *FlowState, sp *FlowSpec) { sp.Times = flLinspace(0, 2, 9) }, "accumulator for 5 rows, want 9"},
-		{"rng", func(s *FlowState, _ *FlowSpec) { s.Ensemble.Runs[0].RNG = []byte("x") }, "random state"},
-		{"step", func(s *FlowState, _ *FlowSpec) { s.Ensemble.Runs[0].Step = 99 }, "do not match the output steps"},
+		{"flow", func(s *State, _ *Spec) { s.Flow = SDE }, "from a state of the sde flow"},
+		{"runs", func(_ *State, sp *Spec) { sp.Ensemble.Runs = 1 }, "out of order or range"},
+		{"times", func(_ *State, sp *Spec) { sp.Times = flLinspace(0, 2, 9) }, "accumulator for 5 rows, want 9"},
+		{"rng", func(s *State, _ *Spec) { s.Ensemble.Runs[0].RNG = []byte("x") }, "random state"},
+		{"step", func(s *State, _ *Spec) { s.Ensemble.Runs[0].Step = 99 }, "do not match the output steps"},
 	} {
 		s, sp := *st, spec
 		e := *st.Ensemble
 		e.Runs = append([]EnsembleRun(nil), e.Runs...)
 		s.Ensemble = &e
 		c.edit(&s, &sp)
-		sp.Checkpoint = &FlowCheckpoint{Resume: &s}
-		tr := g.RunFlow(context.Background(), w0, sp, nil)
+		sp.Checkpoint = &Checkpoint{Resume: &s}
+		tr := Run(context.Background(), g, w0, sp, nil)
 		if tr.Status != StatusFailed || tr.Err == nil || !strings.Contains(tr.Err.Error(), c.want) {
 			t.Errorf("%s: status %s, err %v, want failed with %q", c.name, tr.Status, tr.Err, c.want)
 		}
@@ -293,11 +296,11 @@ func TestEnsembleResumeMismatch(t *testing.T) {
 func TestEnsembleSnapshot(t *testing.T) {
 	m := flLogistic(t, 11, 37, 3)
 	w0 := []float64{0.2, -0.1, 0.3, 0.05}
-	spec := FlowSpec{Flow: FlowSGD, Times: flLinspace(0, 2, 5), Workers: 1, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
-	g := New(m, nil)
+	spec := Spec{Flow: SGD, Times: flLinspace(0, 2, 5), Workers: 1, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Seed: 3}}
+	g := engine.New(m, nil)
 	want := flRun(t, g, w0, spec)
-	var st *FlowState
-	c := &FlowCheckpoint{}
+	var st *State
+	c := &Checkpoint{}
 	c.EnsembleStep = func(run, j int) {
 		switch {
 		case run == 1 && j == 13:
@@ -307,14 +310,14 @@ func TestEnsembleSnapshot(t *testing.T) {
 		}
 	}
 	spec.Checkpoint = c
-	if tr := g.RunFlow(context.Background(), w0, spec, nil); tr.Status != StatusOK {
+	if tr := Run(context.Background(), g, w0, spec, nil); tr.Status != StatusOK {
 		t.Fatal(tr.Err)
 	}
 	if e := st.Ensemble; e.Folded != 1 || len(e.Runs) != 1 || e.Runs[0].Run != 1 || e.Runs[0].Step != 13 || e.Runs[0].Out != 2 {
 		t.Fatalf("snapshot: %d runs folded, runs %+v; want run 0 folded and run 1 at step 13 (the boundary after the request) with 2 rows", e.Folded, e.Runs)
 	}
-	spec.Checkpoint = &FlowCheckpoint{Resume: st}
-	if d := ckSameRows(g.RunFlow(context.Background(), w0, spec, nil), want); d != "" {
+	spec.Checkpoint = &Checkpoint{Resume: st}
+	if d := ckSameRows(Run(context.Background(), g, w0, spec, nil), want); d != "" {
 		t.Errorf("resumed from the snapshot: %s", d)
 	}
 }

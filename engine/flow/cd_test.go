@@ -1,4 +1,4 @@
-package engine
+package flow
 
 import (
 	"context"
@@ -6,6 +6,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/integrators"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/grd-engine/grd/models"
 )
@@ -33,12 +37,12 @@ func TestCDDeterminism(t *testing.T) {
 	m, w0 := cdBars(t, 4)
 	times := flLinspace(0, 1, 5)
 	for _, pcd := range []bool{false, true} {
-		spec := FlowSpec{Flow: FlowCD, Times: times,
+		spec := Spec{Flow: CD, Times: times,
 			Ensemble: EnsembleSpec{LR: 0.05, Batch: 4, Runs: 6, K: 2, Persistent: pcd, Seed: 42}}
 		var ref *Trajectory
 		for _, workers := range []int{1, 2, 7} {
 			spec.Workers = workers
-			tr := flRun(t, New(m, nil), w0, spec)
+			tr := flRun(t, engine.New(m, nil), w0, spec)
 			if len(tr.KL) != len(times) || len(tr.KLStd) != len(times) {
 				t.Fatalf("pcd=%v: KL has %d rows, KLStd %d, want %d", pcd, len(tr.KL), len(tr.KLStd), len(times))
 			}
@@ -57,7 +61,7 @@ func TestCDDeterminism(t *testing.T) {
 			t.Errorf("pcd=%v: KL spread %v: want 0 at w0 and > 0 later (the runs differ)", pcd, ref.KLStd)
 		}
 		spec.Ensemble.Seed = 43
-		other := flRun(t, New(m, nil), w0, spec)
+		other := flRun(t, engine.New(m, nil), w0, spec)
 		if flBits(other.W[1], ref.W[1]) {
 			t.Errorf("pcd=%v: seeds 42 and 43 give the same ensemble", pcd)
 		}
@@ -74,7 +78,7 @@ func TestKLAlongFlows(t *testing.T) {
 	m, w0 := cdBars(t, 6)
 	h := m.DataEntropy()
 	times := flLinspace(0, 100, 11)
-	gd := flRun(t, New(m, nil), w0, FlowSpec{Flow: FlowGD, Times: times})
+	gd := flRun(t, engine.New(m, nil), w0, Spec{Flow: GD, Times: times})
 	if len(gd.KL) != len(times) || gd.KLStd != nil {
 		t.Fatalf("gd: %d KL rows (KLStd %v), want %d and nil", len(gd.KL), gd.KLStd, len(times))
 	}
@@ -91,14 +95,14 @@ func TestKLAlongFlows(t *testing.T) {
 			t.Errorf("gd row %d: KL %.15g vs loss − H %.15g", k, gd.KL[k], gd.Loss[k]-h)
 		}
 	}
-	cd := flRun(t, New(m, nil), w0, FlowSpec{Flow: FlowCD, Times: times,
+	cd := flRun(t, engine.New(m, nil), w0, Spec{Flow: CD, Times: times,
 		Ensemble: EnsembleSpec{LR: 0.1, Batch: 7, Runs: 4, Seed: 1}})
 	if !(cd.KL[len(times)-1] < cd.KL[0]) {
 		t.Errorf("cd: KL %g → %g, want a decrease", cd.KL[0], cd.KL[len(times)-1])
 	}
 	// Non-RBM models record no KL.
 	lin := flRegression(t, 3, 20, 2)
-	tr := flRun(t, New(lin, nil), []float64{0, 0, 0}, FlowSpec{Flow: FlowGD, Times: times})
+	tr := flRun(t, engine.New(lin, nil), []float64{0, 0, 0}, Spec{Flow: GD, Times: times})
 	if tr.KL != nil {
 		t.Errorf("linear regression: KL = %v, want nil", tr.KL)
 	}
@@ -127,7 +131,7 @@ func TestCDLargeKApproachesGradient(t *testing.T) {
 		w[i] = 0.5 * rng.NormFloat64()
 	}
 	exact := make([]float64, d)
-	if err := New(m, nil).Grad(context.Background(), exact, w); err != nil {
+	if err := engine.New(m, nil).Grad(context.Background(), exact, w); err != nil {
 		t.Fatal(err)
 	}
 	const draws = 20000
@@ -174,7 +178,7 @@ func TestCDSpecErrors(t *testing.T) {
 		{"negative k", m, w0, EnsembleSpec{LR: 0.1, Batch: 2, Runs: 1, K: -1}, "k = -1"},
 		{"batch", m, w0, EnsembleSpec{LR: 0.1, Batch: 15, Runs: 1}, "batch = 15"},
 	} {
-		tr := New(c.m, nil).RunFlow(context.Background(), c.w0, FlowSpec{Flow: FlowCD, Times: times, Ensemble: c.es}, nil)
+		tr := Run(context.Background(), engine.New(c.m, nil), c.w0, Spec{Flow: CD, Times: times, Ensemble: c.es}, nil)
 		if tr.Status != StatusFailed || tr.Err == nil || !strings.Contains(tr.Err.Error(), c.want) {
 			t.Errorf("%s: status %s, err %v, want failed with %q", c.name, tr.Status, tr.Err, c.want)
 		}
@@ -190,8 +194,8 @@ func TestCDStepAllocs(t *testing.T) {
 	m, w0 := cdBars(t, 4)
 	for _, pcd := range []bool{false, true} {
 		es := EnsembleSpec{LR: 0.01, Batch: 3, Runs: 1, K: 2, Persistent: pcd}
-		g := New(m, nil)
-		wk := g.newEnsembleWorker(&FlowSpec{Flow: FlowCD, Ensemble: es})
+		g := engine.New(m, nil)
+		wk := newEnsembleWorker(g, &Spec{Flow: CD, Ensemble: es})
 		copy(wk.w, w0)
 		rng := rand.New(runSource(1, 0))
 		var st sgdState
@@ -199,6 +203,55 @@ func TestCDStepAllocs(t *testing.T) {
 		step()
 		if a := testing.AllocsPerRun(300, step); a != 0 {
 			t.Errorf("persistent=%v: %v allocations per step", pcd, a)
+		}
+	}
+}
+
+// TestCDMetricFlows: ngd and grd run on the CD metric (ε from its λ_max at
+// w0) and record the exact KL, which decreases, while the CD metric's λ_max at w0 agrees with
+// CDDiffusion's estimate within its statistical error (both use M = 2048
+// per-sample estimates from different draws; relative error ≈ 2·sqrt(2/M)
+// ≈ 6%, 20% allowed).
+func TestCDMetricFlows(t *testing.T) {
+	rbm, w0 := cdBars(t, 4)
+	ctx := context.Background()
+	cm, err := engine.NewCDMetric(rbm, w0, engine.CDDiffusionSpec{Samples: 2048, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := engine.New(cm, nil)
+	_, lam, err := g.Epsilon(ctx, w0, engine.EpsilonSpec{Auto: true, Safety: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dcd mat.SymDense
+	lamCD, err := engine.New(rbm, nil).CDDiffusion(ctx, &dcd, w0, engine.CDDiffusionSpec{Samples: 2048, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(lam-lamCD) > 0.2*lamCD {
+		t.Errorf("λ_max of the CD metric %g vs CDDiffusion %g", lam, lamCD)
+	}
+	// The flows on a cheaper metric (M = 256), with its own ε.
+	cm, err = engine.NewCDMetric(rbm, w0, engine.CDDiffusionSpec{Samples: 256, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = engine.New(cm, nil)
+	eps, _, err := g.Epsilon(ctx, w0, engine.EpsilonSpec{Auto: true, Safety: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := flLinspace(0, 20, 5)
+	met := engine.Metric{Epsilon: eps, Inverse: engine.WeakField, Christoffel: engine.WeakField}
+	for _, flow := range []Name{NGD, GRD} {
+		tr := flRun(t, g, w0, Spec{Flow: flow, Times: times, Metric: met,
+			Settings: integrators.Settings{RTol: 1e-6, ATol: 1e-8}})
+		if len(tr.KL) != len(times) || !(tr.KL[4] < tr.KL[0]) {
+			t.Errorf("%s: KL %v: want recorded and decreasing", flow, tr.KL)
+		}
+		if e := math.Abs(tr.KL[4] - rbm.KL(tr.W[4])); e > 1e-12 {
+			t.Errorf("%s: recorded KL %v vs RBM KL %v", flow, tr.KL[4], rbm.KL(tr.W[4]))
 		}
 	}
 }

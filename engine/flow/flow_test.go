@@ -1,4 +1,4 @@
-package engine
+package flow
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/grd-engine/grd/engine"
 
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
@@ -36,9 +38,9 @@ func flMethod(t *testing.T, name string) integrators.Method {
 
 // flRun runs a flow and fails the test unless it ends with StatusOK and
 // one row per output time.
-func flRun(t *testing.T, g *Geometry, w0 []float64, spec FlowSpec) *Trajectory {
+func flRun(t *testing.T, g *engine.Geometry, w0 []float64, spec Spec) *Trajectory {
 	t.Helper()
-	tr := g.RunFlow(context.Background(), w0, spec, nil)
+	tr := Run(context.Background(), g, w0, spec, nil)
 	if tr.Status != StatusOK || tr.Err != nil || tr.Len() != len(spec.Times) {
 		t.Fatalf("%s flow: status %s, %d of %d rows, err %v", spec.Flow, tr.Status, tr.Len(), len(spec.Times), tr.Err)
 	}
@@ -131,7 +133,7 @@ func TestGDMatchesExpm(t *testing.T) {
 		if method == "rk4" {
 			set = integrators.Settings{Dt: 1e-3} // error ≈ C·dt⁴ ≈ 1e-11
 		}
-		tr := flRun(t, New(q, nil), w0, FlowSpec{Flow: FlowGD, Times: times, Method: flMethod(t, method), Settings: set})
+		tr := flRun(t, engine.New(q, nil), w0, Spec{Flow: GD, Times: times, Method: flMethod(t, method), Settings: set})
 		for k, tk := range times {
 			var e, x, want mat.VecDense
 			e.SubVec(mat.NewVecDense(d, append([]float64(nil), w0...)), &wstar)
@@ -144,7 +146,7 @@ func TestGDMatchesExpm(t *testing.T) {
 				t.Errorf("%s t=%g: relative error %.2g > %g", method, tk, err, tol)
 			}
 			// The recorded loss and gradient are those of the state.
-			g := New(q, nil)
+			g := engine.New(q, nil)
 			grad := make([]float64, d)
 			l, _ := g.LossGrad(context.Background(), grad, tr.W[k])
 			if l != tr.Loss[k] || floats.Norm(grad, 2) != tr.GradNorm[k] {
@@ -178,11 +180,11 @@ func TestGRDReproducesGD(t *testing.T) {
 		}
 		times := flLinspace(0, 2, 5)
 		set := integrators.Settings{RTol: 1e-10, ATol: 1e-12}
-		g := New(m, nil)
-		gd := flRun(t, g, w0, FlowSpec{Flow: FlowGD, Times: times, Settings: set})
-		for _, chr := range []Kind{WeakField, Exact} {
-			grd := flRun(t, g, w0, FlowSpec{Flow: FlowGRD, Times: times, Settings: set, V0: V0GD,
-				Metric: Metric{Inverse: Exact, Christoffel: chr}})
+		g := engine.New(m, nil)
+		gd := flRun(t, g, w0, Spec{Flow: GD, Times: times, Settings: set})
+		for _, chr := range []engine.Kind{engine.WeakField, engine.Exact} {
+			grd := flRun(t, g, w0, Spec{Flow: GRD, Times: times, Settings: set, V0: V0GD,
+				Metric: engine.Metric{Inverse: engine.Exact, Christoffel: chr}})
 			if e := floats.Max(grd.NGDDefect); e > 1e-7 {
 				t.Errorf("%s %v: max ‖u + ∇f‖ = %.2g > 1e-7", m.Name(), chr, e)
 			}
@@ -214,7 +216,7 @@ func testDataFlow(rng *rand.Rand, n, in, out int) *models.Data {
 	return d
 }
 
-// TestGRDDiagnostics checks the grd rows against the Geometry evaluated at
+// TestGRDDiagnostics checks the grd rows against the engine.Geometry evaluated at
 // the recorded state: u(0) for each v0, and at every row the residuals, the
 // NGD defect and ε·λ_max(D(w)) (the same computations, so they agree to
 // rounding; 1e-12 relative).
@@ -222,15 +224,15 @@ func TestGRDDiagnostics(t *testing.T) {
 	m := flRegression(t, 9, 15, 2)
 	ctx := context.Background()
 	w0 := []float64{0.3, -0.2, 0.1}
-	g := New(m, nil)
-	eps, lam, err := g.Epsilon(ctx, w0, EpsilonSpec{Auto: true})
+	g := engine.New(m, nil)
+	eps, lam, err := g.Epsilon(ctx, w0, engine.EpsilonSpec{Auto: true})
 	if err != nil || !(lam > 0) {
 		t.Fatal(eps, lam, err)
 	}
-	met := Metric{Epsilon: eps, Inverse: Exact, Christoffel: WeakField}
+	met := engine.Metric{Epsilon: eps, Inverse: engine.Exact, Christoffel: engine.WeakField}
 	times := flLinspace(0, 1, 3)
-	for _, v0 := range []string{"", V0NGD, V0GD, V0Zero} {
-		tr := flRun(t, g, w0, FlowSpec{Flow: FlowGRD, Times: times, Metric: met, V0: v0})
+	for _, v0 := range []V0{"", V0NGD, V0GD, V0Zero} {
+		tr := flRun(t, g, w0, Spec{Flow: GRD, Times: times, Metric: met, V0: v0})
 		want := make([]float64, 3)
 		switch v0 {
 		case "", V0NGD:
@@ -270,10 +272,10 @@ func TestNGDExactEqualsGDWhenDZero(t *testing.T) {
 	for _, m := range []models.Model{flQuadratic(t, s), flQuadratic(t, []models.QuadSample{s[0], s[0], s[0], s[0]})} {
 		w0 := []float64{1, -2, 0.5}
 		times := flLinspace(0, 2, 5)
-		g := New(m, nil)
-		gd := flRun(t, g, w0, FlowSpec{Flow: FlowGD, Times: times})
-		for _, k := range []Kind{Exact, WeakField} {
-			ngd := flRun(t, g, w0, FlowSpec{Flow: FlowNGD, Times: times, Metric: Metric{Epsilon: 0.7, Inverse: k}})
+		g := engine.New(m, nil)
+		gd := flRun(t, g, w0, Spec{Flow: GD, Times: times})
+		for _, k := range []engine.Kind{engine.Exact, engine.WeakField} {
+			ngd := flRun(t, g, w0, Spec{Flow: NGD, Times: times, Metric: engine.Metric{Epsilon: 0.7, Inverse: k}})
 			if e := flMaxDist(ngd.W, gd.W); e > 1e-12*floats.Norm(w0, 2) {
 				t.Errorf("%s %v: max ‖w_ngd − w_gd‖ = %.2g", m.Name(), k, e)
 			}
@@ -293,7 +295,7 @@ func TestNGDWeakVsExactSecondOrder(t *testing.T) {
 	m := flRegression(t, 8, 40, 3)
 	w0 := []float64{1, -1, 0.5, 0.2}
 	ctx := context.Background()
-	g := New(m, nil)
+	g := engine.New(m, nil)
 	lam, err := g.LambdaMax(ctx, w0)
 	if err != nil {
 		t.Fatal(err)
@@ -302,8 +304,8 @@ func TestNGDWeakVsExactSecondOrder(t *testing.T) {
 	set := integrators.Settings{RTol: 1e-12, ATol: 1e-14}
 	gap := func(s float64) float64 {
 		eps := s / lam
-		weak := flRun(t, g, w0, FlowSpec{Flow: FlowNGD, Times: times, Settings: set, Metric: Metric{Epsilon: eps, Inverse: WeakField}})
-		exact := flRun(t, g, w0, FlowSpec{Flow: FlowNGD, Times: times, Settings: set, Metric: Metric{Epsilon: eps, Inverse: Exact}})
+		weak := flRun(t, g, w0, Spec{Flow: NGD, Times: times, Settings: set, Metric: engine.Metric{Epsilon: eps, Inverse: engine.WeakField}})
+		exact := flRun(t, g, w0, Spec{Flow: NGD, Times: times, Settings: set, Metric: engine.Metric{Epsilon: eps, Inverse: engine.Exact}})
 		return flMaxDist(weak.W, exact.W)
 	}
 	g1, g2 := gap(0.1), gap(0.05)
@@ -324,12 +326,12 @@ func TestSGDFullBatchIsDiscreteGD(t *testing.T) {
 	const lr = 0.05
 	times := flLinspace(0, 1, 5) // steps 0, 5, 10, 15, 20
 	for _, workers := range []int{1, 3} {
-		g := New(m, &Options{Chunk: 3, Workers: workers})
-		tr := flRun(t, g, w0, FlowSpec{Flow: FlowSGD, Times: times, Workers: workers,
+		g := engine.New(m, &engine.Options{Chunk: 3, Workers: workers})
+		tr := flRun(t, g, w0, Spec{Flow: SGD, Times: times, Workers: workers,
 			Ensemble: EnsembleSpec{LR: lr, Batch: 10, Runs: 3, Seed: 1}})
 		w := append([]float64(nil), w0...)
 		grad := make([]float64, 3)
-		ref := New(m, &Options{Chunk: 3, Workers: 1})
+		ref := engine.New(m, &engine.Options{Chunk: 3, Workers: 1})
 		for k := range times {
 			if k > 0 {
 				for range 5 {
@@ -368,9 +370,9 @@ func TestSGDMeanTracksGD(t *testing.T) {
 	m := flQuadratic(t, s)
 	w0 := []float64{2, -1}
 	times := flLinspace(0, 2, 5)
-	g := New(m, nil)
-	sgd := flRun(t, g, w0, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 4, Runs: R, Seed: 7}})
-	gd := flRun(t, g, w0, FlowSpec{Flow: FlowGD, Times: times})
+	g := engine.New(m, nil)
+	sgd := flRun(t, g, w0, Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 4, Runs: R, Seed: 7}})
+	gd := flRun(t, g, w0, Spec{Flow: GD, Times: times})
 	w := append([]float64(nil), w0...)
 	grad := make([]float64, 2)
 	anorm := 2.08 // ‖A‖₂ = (3 + sqrt(1.36))/2 ≈ 2.083 < 2.09
@@ -410,12 +412,12 @@ func TestEnsembleDeterminism(t *testing.T) {
 	m := flLogistic(t, 11, 37, 3) // batch 5: the last batch of an epoch has 2 samples
 	w0 := []float64{0.2, -0.1, 0.3, 0.05}
 	times := flLinspace(0, 2, 5)
-	for _, flow := range []string{FlowSGD, FlowSDE} {
-		spec := FlowSpec{Flow: flow, Times: times, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 9, Dt: 0.05, Seed: 42}}
+	for _, flow := range []Name{SGD, SDE} {
+		spec := Spec{Flow: flow, Times: times, Ensemble: EnsembleSpec{LR: 0.05, Batch: 5, Runs: 9, Dt: 0.05, Seed: 42}}
 		var ref *Trajectory
 		for _, workers := range []int{1, 2, 7, 2} {
 			spec.Workers = workers
-			tr := flRun(t, New(m, &Options{Chunk: 4}), w0, spec)
+			tr := flRun(t, engine.New(m, &engine.Options{Chunk: 4}), w0, spec)
 			if ref == nil {
 				ref = tr
 				continue
@@ -425,13 +427,13 @@ func TestEnsembleDeterminism(t *testing.T) {
 			}
 		}
 		spec.Ensemble.Seed = 43
-		other := flRun(t, New(m, &Options{Chunk: 4}), w0, spec)
+		other := flRun(t, engine.New(m, &engine.Options{Chunk: 4}), w0, spec)
 		if flSameBits(other, ref) || other.W[1][0] == ref.W[1][0] {
 			t.Errorf("%s: seeds 42 and 43 give the same ensemble", flow)
 		}
-		if flow == FlowSGD {
+		if flow == SGD {
 			spec.Ensemble.Seed = 42
-			masked := flRun(t, New(hidden{m}, &Options{Chunk: 4}), w0, spec)
+			masked := flRun(t, engine.New(hidden{m}, &engine.Options{Chunk: 4}), w0, spec)
 			for k := range times {
 				if e := floats.Distance(masked.W[k], ref.W[k], 2); e > 1e-12*floats.Norm(ref.W[k], 2) {
 					t.Errorf("row %d: masked path %v vs Subset path %v", k, masked.W[k], ref.W[k])
@@ -474,9 +476,9 @@ func TestSDEWithoutDiffusionIsEuler(t *testing.T) {
 	w0 := []float64{1.5, -0.5}
 	times := flLinspace(0, 1, 9)
 	const dt = 1.0 / 64
-	g := New(m, nil)
-	sde := flRun(t, g, w0, FlowSpec{Flow: FlowSDE, Times: times, Ensemble: EnsembleSpec{LR: 0.5, Batch: 1, Runs: 3, Dt: dt, Seed: 5}})
-	euler := flRun(t, g, w0, FlowSpec{Flow: FlowGD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: dt}})
+	g := engine.New(m, nil)
+	sde := flRun(t, g, w0, Spec{Flow: SDE, Times: times, Ensemble: EnsembleSpec{LR: 0.5, Batch: 1, Runs: 3, Dt: dt, Seed: 5}})
+	euler := flRun(t, g, w0, Spec{Flow: GD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: dt}})
 	for k := range times {
 		if e := floats.Distance(sde.W[k], euler.W[k], 2); e > 1e-12*floats.Norm(euler.W[k], 2) {
 			t.Errorf("row %d: sde %v, euler %v", k, sde.W[k], euler.W[k])
@@ -514,7 +516,7 @@ func TestSDEOrnsteinUhlenbeck(t *testing.T) {
 	}
 	m := flQuadratic(t, s)
 	times := flLinspace(0, 25, 26)
-	tr := flRun(t, New(m, nil), []float64{0}, FlowSpec{Flow: FlowSDE, Times: times,
+	tr := flRun(t, engine.New(m, nil), []float64{0}, Spec{Flow: SDE, Times: times,
 		Ensemble: EnsembleSpec{LR: lr, Batch: batch, Runs: R, Dt: dt, Seed: 2024}})
 	sigma2 := lr / batch * a * a * 1.25
 	ou := sigma2 / (2 * a)
@@ -546,17 +548,17 @@ func TestSDEOrnsteinUhlenbeck(t *testing.T) {
 func TestFlowBlowUp(t *testing.T) {
 	m := flQuadratic(t, []models.QuadSample{{A: []float64{1}, C: []float64{0}}})
 	times := flLinspace(0, 3000, 31)
-	for _, spec := range []FlowSpec{
-		{Flow: FlowGD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: 3}},
-		{Flow: FlowNGD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: 3}},
-		{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: 3, Batch: 1, Runs: 2}},
+	for _, spec := range []Spec{
+		{Flow: GD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: 3}},
+		{Flow: NGD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: 3}},
+		{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: 3, Batch: 1, Runs: 2}},
 	} {
-		tr := New(m, nil).RunFlow(context.Background(), []float64{1}, spec, nil)
+		tr := Run(context.Background(), engine.New(m, nil), []float64{1}, spec, nil)
 		if tr.Status != StatusFailed || tr.Err == nil {
 			t.Fatalf("%s: status %s err %v, want failed", spec.Flow, tr.Status, tr.Err)
 		}
 		msg := tr.Err.Error()
-		for _, want := range []string{"engine: " + spec.Flow + " flow", "t=", "step size 3", "last finite loss"} {
+		for _, want := range []string{"engine: " + string(spec.Flow) + " flow", "t=", "step size 3", "last finite loss"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s: error %q does not mention %q", spec.Flow, msg, want)
 			}
@@ -580,13 +582,13 @@ func TestFlowCancel(t *testing.T) {
 	w0 := []float64{0.5, 0.5, 0.5}
 	times := flLinspace(0, 5, 51)
 	ens := EnsembleSpec{LR: 0.01, Batch: 3, Runs: 4, Dt: 0.01, Seed: 1}
-	for _, flow := range []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE} {
+	for _, flow := range []Name{GD, NGD, GRD, SGD, SDE} {
 		ctx, cancel := context.WithCancel(context.Background())
 		calls := 0
-		spec := FlowSpec{Flow: flow, Times: times, Ensemble: ens, Workers: 1,
+		spec := Spec{Flow: flow, Times: times, Ensemble: ens, Workers: 1,
 			Method: flMethod(t, "rk4"), Settings: integrators.Settings{Dt: 0.01},
-			Metric: Metric{Epsilon: 0.01}}
-		tr := New(m, nil).RunFlow(ctx, w0, spec, func(done, total float64) {
+			Metric: engine.Metric{Epsilon: 0.01}}
+		tr := Run(ctx, engine.New(m, nil), w0, spec, func(done, total float64) {
 			calls++
 			if calls == 20 {
 				cancel()
@@ -615,24 +617,24 @@ func TestFlowSpecErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		m    models.Model
-		spec FlowSpec
+		spec Spec
 		want string
 	}{
-		{"flow", m, FlowSpec{Flow: "adam", Times: times}, "unknown flow"},
-		{"one time", m, FlowSpec{Flow: FlowGD, Times: []float64{0}}, "at least 2"},
-		{"decreasing", m, FlowSpec{Flow: FlowGD, Times: []float64{0, 1, 1}}, "increase strictly"},
-		{"nan time", m, FlowSpec{Flow: FlowGD, Times: []float64{0, math.NaN()}}, "finite"},
-		{"eps", m, FlowSpec{Flow: FlowNGD, Times: times, Metric: Metric{Epsilon: -1}}, "epsilon"},
-		{"v0", m, FlowSpec{Flow: FlowGRD, Times: times, V0: "fast"}, "v0"},
-		{"relu grd", relu, FlowSpec{Flow: FlowGRD, Times: times}, "order 3"},
-		{"fixed step without dt", m, FlowSpec{Flow: FlowGD, Times: times, Method: flMethod(t, "rk4")}, "Dt"},
-		{"lr", m, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{Batch: 1, Runs: 1}}, "lr"},
-		{"batch", m, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 11, Runs: 1}}, "batch"},
-		{"runs", m, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 1}}, "runs"},
-		{"dt", m, FlowSpec{Flow: FlowSDE, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 1, Runs: 1}}, "dt"},
-		{"workers", m, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: ens, Workers: -1}, "workers"},
+		{"flow", m, Spec{Flow: "adam", Times: times}, "unknown flow"},
+		{"one time", m, Spec{Flow: GD, Times: []float64{0}}, "at least 2"},
+		{"decreasing", m, Spec{Flow: GD, Times: []float64{0, 1, 1}}, "increase strictly"},
+		{"nan time", m, Spec{Flow: GD, Times: []float64{0, math.NaN()}}, "finite"},
+		{"eps", m, Spec{Flow: NGD, Times: times, Metric: engine.Metric{Epsilon: -1}}, "epsilon"},
+		{"v0", m, Spec{Flow: GRD, Times: times, V0: "fast"}, "v0"},
+		{"relu grd", relu, Spec{Flow: GRD, Times: times}, "order 3"},
+		{"fixed step without dt", m, Spec{Flow: GD, Times: times, Method: flMethod(t, "rk4")}, "Dt"},
+		{"lr", m, Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{Batch: 1, Runs: 1}}, "lr"},
+		{"batch", m, Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 11, Runs: 1}}, "batch"},
+		{"runs", m, Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 1}}, "runs"},
+		{"dt", m, Spec{Flow: SDE, Times: times, Ensemble: EnsembleSpec{LR: 1, Batch: 1, Runs: 1}}, "dt"},
+		{"workers", m, Spec{Flow: SGD, Times: times, Ensemble: ens, Workers: -1}, "workers"},
 	} {
-		tr := New(c.m, nil).RunFlow(context.Background(), make([]float64, c.m.Dim()), c.spec, nil)
+		tr := Run(context.Background(), engine.New(c.m, nil), make([]float64, c.m.Dim()), c.spec, nil)
 		if tr.Status != StatusFailed || tr.Err == nil || !strings.Contains(tr.Err.Error(), c.want) || !strings.HasPrefix(tr.Err.Error(), "engine: ") {
 			t.Errorf("%s: status %s err %v, want failed mentioning %q", c.name, tr.Status, tr.Err, c.want)
 		}
@@ -653,20 +655,20 @@ func TestFlowRHSAllocs(t *testing.T) {
 	m := flRegression(t, 4, 50, 3)
 	ctx := context.Background()
 	for _, c := range []struct {
-		flow string
-		met  Metric
+		flow Name
+		met  engine.Metric
 	}{
-		{FlowGD, Metric{}},
-		{FlowNGD, Metric{Epsilon: 0.01, Inverse: WeakField}},
-		{FlowNGD, Metric{Epsilon: 0.01, Inverse: Exact}},
-		{FlowGRD, Metric{Epsilon: 0.01, Christoffel: WeakField}},
-		{FlowGRD, Metric{Epsilon: 0.01, Christoffel: Exact}},
+		{GD, engine.Metric{}},
+		{NGD, engine.Metric{Epsilon: 0.01, Inverse: engine.WeakField}},
+		{NGD, engine.Metric{Epsilon: 0.01, Inverse: engine.Exact}},
+		{GRD, engine.Metric{Epsilon: 0.01, Christoffel: engine.WeakField}},
+		{GRD, engine.Metric{Epsilon: 0.01, Christoffel: engine.Exact}},
 	} {
-		for _, s := range []Solver{SolverCG, SolverWoodbury} {
-			g := New(m, &Options{Workers: 1, Solver: s})
+		for _, s := range []engine.Solver{engine.SolverCG, engine.SolverWoodbury} {
+			g := engine.New(m, &engine.Options{Workers: 1, Solver: s})
 			f := &odeFlow{g: g, flow: c.flow, met: c.met, d: 4}
 			n := 4
-			if c.flow == FlowGRD {
+			if c.flow == GRD {
 				n = 8
 			}
 			y, dy := make([]float64, n), make([]float64, n)
@@ -675,7 +677,7 @@ func TestFlowRHSAllocs(t *testing.T) {
 			}
 			f.rhs(ctx, y, dy)
 			a := testing.AllocsPerRun(20, func() { y[0] += 1e-3; f.rhs(ctx, y, dy) })
-			if s == SolverWoodbury {
+			if s == engine.SolverWoodbury {
 				t.Logf("%s %+v %v: %v allocations per call", c.flow, c.met, s, a)
 				continue
 			}
@@ -722,19 +724,20 @@ func TestFlowCancelInsidePass(t *testing.T) {
 	w0 := []float64{0.5, 0.5, 0.5}
 	times := flLinspace(0, 20, 41)
 	for _, c := range []struct {
-		flow, method string
-		set          integrators.Settings
+		flow   Name
+		method string
+		set    integrators.Settings
 	}{
-		{FlowGD, "dopri5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
-		{FlowGD, "rk4", integrators.Settings{Dt: 0.01}},
-		{FlowNGD, "tsit5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
-		{FlowGRD, "dop853", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+		{GD, "dopri5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+		{GD, "rk4", integrators.Settings{Dt: 0.01}},
+		{NGD, "tsit5", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
+		{GRD, "dop853", integrators.Settings{RTol: 1e-12, ATol: 1e-14}},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		m := cancelModel{Model: base, calls: new(atomic.Int64), after: 50, cancel: cancel}
-		g := New(m, &Options{Chunk: 8, Workers: 2})
-		tr := g.RunFlow(ctx, w0, FlowSpec{Flow: c.flow, Times: times, Method: flMethod(t, c.method), Settings: c.set,
-			Metric: Metric{Epsilon: 0.01}}, nil)
+		g := engine.New(m, &engine.Options{Chunk: 8, Workers: 2})
+		tr := Run(ctx, g, w0, Spec{Flow: c.flow, Times: times, Method: flMethod(t, c.method), Settings: c.set,
+			Metric: engine.Metric{Epsilon: 0.01}}, nil)
 		cancel()
 		if tr.Status != StatusCanceled || !errors.Is(tr.Err, context.Canceled) {
 			t.Errorf("%s %s: status %s err %v, want canceled", c.flow, c.method, tr.Status, tr.Err)
@@ -765,8 +768,8 @@ func TestSGDAgainstReference(t *testing.T) {
 	m := flQuadratic(t, samples)
 	w0 := []float64{1, -1}
 	times := []float64{0, 0.3, 1.0, 2.0} // steps 0, 3, 10, 20
-	spec := FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: batch, Runs: R, Seed: seed}}
-	tr := flRun(t, New(m, nil), w0, spec)
+	spec := Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: batch, Runs: R, Seed: seed}}
+	tr := flRun(t, engine.New(m, nil), w0, spec)
 	runW := make([][][]float64, R) // [r][k]
 	for r := range R {
 		rng := rand.New(runSource(seed, r))
@@ -826,20 +829,20 @@ func TestEnsembleStepAllocs(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		m     models.Model
-		flow  string
+		flow  Name
 		batch int
 	}{
-		{"sgd subset", lm, FlowSGD, 2},
-		{"sgd masked", hidden{lm}, FlowSGD, 2},
-		{"sgd full", lm, FlowSGD, 200},
-		{"sde", lm, FlowSDE, 2},
+		{"sgd subset", lm, SGD, 2},
+		{"sgd masked", hidden{lm}, SGD, 2},
+		{"sgd full", lm, SGD, 200},
+		{"sde", lm, SDE, 2},
 	} {
-		g := New(c.m, nil)
-		wk := g.newEnsembleWorker(&FlowSpec{Flow: c.flow, Ensemble: EnsembleSpec{Batch: c.batch}})
+		g := engine.New(c.m, nil)
+		wk := newEnsembleWorker(g, &Spec{Flow: c.flow, Ensemble: EnsembleSpec{Batch: c.batch}})
 		rng := rand.New(runSource(1, 0))
 		var st sgdState
 		step := func() {
-			if c.flow == FlowSGD {
+			if c.flow == SGD {
 				wk.sgdStep(rng, &st, 0.01, c.batch)
 			} else {
 				wk.sdeStep(rng, 0.01, 0.005)
@@ -906,16 +909,16 @@ func TestFlowsConstantDiffusionExact(t *testing.T) {
 	times := flLinspace(0, 2, 5)
 	set := integrators.Settings{RTol: 1e-12, ATol: 1e-14}
 	m := flQuadratic(t, s)
-	g := New(m, nil)
+	g := engine.New(m, nil)
 	expm := func(tk float64, M mat.Matrix) *mat.Dense {
 		var x, e mat.Dense
 		x.Scale(-tk, M)
 		e.Exp(&x)
 		return &e
 	}
-	for _, inv := range []Kind{WeakField, Exact} {
+	for _, inv := range []engine.Kind{engine.WeakField, engine.Exact} {
 		var P mat.Dense
-		if inv == WeakField {
+		if inv == engine.WeakField {
 			P.Scale(-eps, &D)
 			P.Add(&P, eye2())
 		} else {
@@ -928,9 +931,9 @@ func TestFlowsConstantDiffusionExact(t *testing.T) {
 		}
 		var PA mat.Dense
 		PA.Mul(&P, Am)
-		met := Metric{Epsilon: eps, Inverse: inv, Christoffel: inv}
-		ngd := flRun(t, g, w0, FlowSpec{Flow: FlowNGD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
-		grd := flRun(t, g, w0, FlowSpec{Flow: FlowGRD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
+		met := engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: inv}
+		ngd := flRun(t, g, w0, Spec{Flow: NGD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
+		grd := flRun(t, g, w0, Spec{Flow: GRD, Times: times, Settings: set, Metric: met, Method: flMethod(t, "dop853")})
 		var u0 mat.VecDense
 		u0.MulVec(&PA, e0)
 		u0.ScaleVec(-1, &u0)
@@ -987,10 +990,10 @@ func eye2() *mat.Dense { return mat.NewDense(2, 2, []float64{1, 0, 0, 1}) }
 // several workers.
 func TestFlowProgress(t *testing.T) {
 	m := flRegression(t, 4, 20, 2)
-	for _, flow := range []string{FlowGD, FlowSGD} {
+	for _, flow := range []Name{GD, SGD} {
 		var last, total float64
 		calls := 0
-		tr := New(m, nil).RunFlow(context.Background(), []float64{1, 1, 1}, FlowSpec{Flow: flow, Times: flLinspace(0, 1, 11), Workers: 3,
+		tr := Run(context.Background(), engine.New(m, nil), []float64{1, 1, 1}, Spec{Flow: flow, Times: flLinspace(0, 1, 11), Workers: 3,
 			Ensemble: EnsembleSpec{LR: 0.01, Batch: 4, Runs: 5, Seed: 3}}, func(done, tot float64) {
 			if done < last || (total != 0 && tot != total) {
 				t.Errorf("%s: progress %v/%v after %v/%v", flow, done, tot, last, total)
@@ -1016,11 +1019,11 @@ func TestEnsembleOffGridTimes(t *testing.T) {
 	times := []float64{t0, t0 + 0.07, t0 + 0.09, t0 + 0.13, t0 + 0.52}
 	sgdSteps := []int{0, 1, 2, 3, 10} // (t − t0)/η = 1.4, 1.8, 2.6, 10.4
 	sdeSteps := []int{0, 2, 2, 3, 13} // (t − t0)/dt = 1.75, 2.25, 3.25, 13
-	g := New(m, &Options{Chunk: 3, Workers: 1})
-	tr := flRun(t, g, w0, FlowSpec{Flow: FlowSGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 10, Runs: 2, Seed: 1}})
+	g := engine.New(m, &engine.Options{Chunk: 3, Workers: 1})
+	tr := flRun(t, g, w0, Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 10, Runs: 2, Seed: 1}})
 	w := append([]float64(nil), w0...)
 	grad := make([]float64, 3)
-	ref := New(m, &Options{Chunk: 3, Workers: 1})
+	ref := engine.New(m, &engine.Options{Chunk: 3, Workers: 1})
 	j := 0
 	for k, jk := range sgdSteps {
 		for ; j < jk; j++ {
@@ -1034,7 +1037,7 @@ func TestEnsembleOffGridTimes(t *testing.T) {
 			t.Errorf("sgd row %d: w %v, want discrete GD after %d steps %v", k, tr.W[k], jk, w)
 		}
 	}
-	sde := flRun(t, g, w0, FlowSpec{Flow: FlowSDE, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 2, Runs: 2, Dt: dt, Seed: 1}})
+	sde := flRun(t, g, w0, Spec{Flow: SDE, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 2, Runs: 2, Dt: dt, Seed: 1}})
 	for k, jk := range sdeSteps {
 		if want := t0 + float64(jk)*dt; sde.T[k] != want {
 			t.Errorf("sde row %d: t = %v, want %v", k, sde.T[k], want)
@@ -1044,7 +1047,7 @@ func TestEnsembleOffGridTimes(t *testing.T) {
 		t.Errorf("sde rows 1 and 2 (both step 2) differ: %v, %v", sde.W[1], sde.W[2])
 	}
 	rbm, rw0 := cdBars(t, 3)
-	cd := flRun(t, New(rbm, nil), rw0, FlowSpec{Flow: FlowCD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 3, Runs: 2, Seed: 1}})
+	cd := flRun(t, engine.New(rbm, nil), rw0, Spec{Flow: CD, Times: times, Ensemble: EnsembleSpec{LR: lr, Batch: 3, Runs: 2, Seed: 1}})
 	for k, jk := range sgdSteps {
 		if want := t0 + float64(jk)*lr; cd.T[k] != want {
 			t.Errorf("cd row %d: t = %v, want %v", k, cd.T[k], want)
@@ -1065,17 +1068,17 @@ func TestEpsLambdaMaxEveryFlow(t *testing.T) {
 	times := flLinspace(0, 1, 5)
 	es := EnsembleSpec{LR: 0.05, Batch: 5, Runs: 3, Dt: 0.05, Seed: 2}
 	for _, c := range []struct {
-		flow string
+		flow Name
 		m    models.Model
 		w0   []float64
 	}{
-		{FlowGD, lm, lw0}, {FlowNGD, lm, lw0}, {FlowGRD, lm, lw0},
-		{FlowSGD, lm, lw0}, {FlowSDE, lm, lw0}, {FlowCD, rbm, rw0},
+		{GD, lm, lw0}, {NGD, lm, lw0}, {GRD, lm, lw0},
+		{SGD, lm, lw0}, {SDE, lm, lw0}, {CD, rbm, rw0},
 	} {
-		g := New(c.m, nil)
+		g := engine.New(c.m, nil)
 		for _, eps := range []float64{0.3, 0} {
-			tr := flRun(t, g, c.w0, FlowSpec{Flow: c.flow, Times: times, Ensemble: es,
-				Metric: Metric{Epsilon: eps, Inverse: WeakField, Christoffel: WeakField}})
+			tr := flRun(t, g, c.w0, Spec{Flow: c.flow, Times: times, Ensemble: es,
+				Metric: engine.Metric{Epsilon: eps, Inverse: engine.WeakField, Christoffel: engine.WeakField}})
 			if len(tr.EpsLambdaMax) != tr.Len() {
 				t.Fatalf("%s ε=%g: %d ε·λ_max values for %d rows", c.flow, eps, len(tr.EpsLambdaMax), tr.Len())
 			}

@@ -1,4 +1,4 @@
-package engine
+package flow
 
 // This file runs the flows of DESIGN §1 and records them as Trajectories.
 //
@@ -6,11 +6,11 @@ package engine
 // method's dense output at the requested times):
 //
 //	gd:   ẇ = −∇f(w)
-//	ngd:  ẇ = −P(w)∇f(w),  P = I − εD (WeakField) or (I + εD)⁻¹ (Exact)
-//	grd:  y = (w, u),  ẇ = u,  u̇ = −H(w)u − Γ(u,u)   (Geometry.Acceleration)
+//	ngd:  ẇ = −P(w)∇f(w),  P = I − εD (engine.WeakField) or (I + εD)⁻¹ (engine.Exact)
+//	grd:  y = (w, u),  ẇ = u,  u̇ = −H(w)u − Γ(u,u)   (engine.Geometry.Acceleration)
 //	      u(0) = −P∇f(w0) (V0 "ngd", the default), −∇f(w0) ("gd") or 0 ("zero")
 //
-// Ensemble flows (sgd, sde) are in flow_ensemble.go.
+// Ensemble flows (sgd, sde, cd) are in ensemble.go and cd.go.
 
 import (
 	"context"
@@ -20,27 +20,22 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/grd-engine/grd/engine"
+
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
 	"gonum.org/v1/gonum/floats"
 )
 
-// Initial velocities of the grd flow (FlowSpec.V0).
-const (
-	V0NGD  = "ngd"  // u(0) = −P∇f(w0), the default
-	V0GD   = "gd"   // u(0) = −∇f(w0)
-	V0Zero = "zero" // u(0) = 0
-)
-
-// DefaultMethod is the integrator used when FlowSpec.Method is the zero
+// DefaultMethod is the integrator used when Spec.Method is the zero
 // Method.
 const DefaultMethod = "dopri5"
 
-// FlowSpec describes one flow to run with Geometry.RunFlow. The zero value
+// Spec describes one flow to run with Run. The zero value
 // of every field except Flow and Times means its documented default.
-type FlowSpec struct {
-	// Flow is FlowGD, FlowNGD, FlowGRD, FlowSGD or FlowSDE.
-	Flow string
+type Spec struct {
+	// Flow is GD, NGD, GRD, SGD or SDE.
+	Flow Name
 
 	// Times are the output times t_0 < t_1 < … < t_{K−1} (K ≥ 2, finite):
 	// the flow starts at w0 at t_0 and runs to t_{K−1}, and row k of the
@@ -48,14 +43,14 @@ type FlowSpec struct {
 	// to Times[k] and label the row with that step's time (EnsembleSpec).
 	Times []float64
 
-	// Metric is the constant ε and the inverse kinds of the ngd and grd
+	// engine.Metric is the constant ε and the inverse kinds of the ngd and grd
 	// flows. ε ≥ 0 is used as given: resolve the ε policy once, with
-	// Geometry.Epsilon at w0, and pass the same Metric to every flow. The
-	// other flows use only ε, to monitor ε·λ_max(D(w(t))) (RunFlow).
-	Metric Metric
+	// engine.Geometry.Epsilon at w0, and pass the same engine.Metric to every flow. The
+	// other flows use only ε, to monitor ε·λ_max(D(w(t))) (Run).
+	Metric engine.Metric
 
 	// V0 is the initial velocity of grd: V0NGD (or ""), V0GD or V0Zero.
-	V0 string
+	V0 V0
 
 	// Method integrates gd, ngd and grd; the zero Method means dopri5.
 	// Settings tunes it (fixed-step methods need Settings.Dt; adaptive ones
@@ -68,21 +63,21 @@ type FlowSpec struct {
 	Ensemble EnsembleSpec
 
 	// Workers is the number of ensemble runs (sgd, sde) computed in
-	// parallel; 0 means Geometry.Workers(). Results do not depend on it.
+	// parallel; 0 means engine.Geometry.Workers(). Results do not depend on it.
 	Workers int
 
 	// MetricGeometry, if non-nil, computes the ε·λ_max(D(w)) monitor of
-	// gd, sgd, sde and cd instead of the Geometry running the flow: the
+	// gd, sgd, sde and cd instead of the engine.Geometry running the flow: the
 	// geometry whose D defines the metric, when that is another model's
 	// (an RBM's cd metric). It must have the same dimension d.
-	MetricGeometry *Geometry
+	MetricGeometry *engine.Geometry
 
 	// Checkpoint, if non-nil, resumes the flow from Checkpoint.Resume and
-	// hands out snapshots for checkpointing (see FlowCheckpoint).
-	Checkpoint *FlowCheckpoint
+	// hands out snapshots for checkpointing (see Checkpoint).
+	Checkpoint *Checkpoint
 }
 
-// RunFlow integrates the flow spec.Flow from w0 and records it at
+// Run integrates the flow spec.Flow from w0 and records it at
 // spec.Times. A Trajectory always comes back: on success its Status is
 // StatusOK and it has one row per output time; when the flow stops early
 // its Status is StatusFailed (invalid spec, a numerical blow-up, a failure
@@ -93,7 +88,7 @@ type FlowSpec struct {
 // At each output time the deterministic flows record w, the loss, ‖∇f‖
 // and ε·λ_max(D(w)) (EpsLambdaMax, with ε = spec.Metric.Epsilon; 0 without
 // computing λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and
-// the NGD defect ‖u + P∇f‖ of Geometry.Residuals. Every flow thus monitors
+// the NGD defect ‖u + P∇f‖ of engine.Geometry.Residuals. Every flow thus monitors
 // ε·λ_max along its trajectory (DESIGN §1), sampled at the output times;
 // the ensembles (sgd, sde, cd) monitor it at their mean w at each output
 // time, once all runs are done (EnsembleSpec). A row whose loss or state is
@@ -105,34 +100,34 @@ type FlowSpec struct {
 // step; for ensembles, steps over all runs). Calls never overlap but may
 // come from different goroutines.
 //
-// RunFlow uses g (and for ensembles the model's Evaluators, one per run)
+// Run uses g (and for ensembles the model's Evaluators, one per run)
 // and must not run concurrently with other uses of g. It panics if
 // len(w0) ≠ d.
-func (g *Geometry) RunFlow(ctx context.Context, w0 []float64, spec FlowSpec, progress func(done, total float64)) *Trajectory {
-	g.checkVec("w0", w0)
+func Run(ctx context.Context, g *engine.Geometry, w0 []float64, spec Spec, progress func(done, total float64)) *Trajectory {
+	if len(w0) != g.Dim() {
+		panic(fmt.Sprintf("engine: len(w0) = %d, want d = %d", len(w0), g.Dim()))
+	}
 	start := time.Now()
 	tr := &Trajectory{Flow: spec.Flow}
-	if err := spec.validate(g.m); err != nil {
+	if err := spec.validate(g.Model()); err != nil {
 		tr.Status, tr.Err = StatusFailed, err
 		return tr
 	}
 	switch spec.Flow {
-	case FlowGD, FlowNGD, FlowGRD:
-		g.runODE(ctx, tr, w0, &spec, progress)
-	case FlowSGD, FlowSDE, FlowCD:
-		g.runEnsemble(ctx, tr, w0, &spec, progress)
+	case GD, NGD, GRD:
+		runODE(ctx, g, tr, w0, &spec, progress)
+	case SGD, SDE, CD:
+		runEnsemble(ctx, g, tr, w0, &spec, progress)
 	}
-	g.recordKL(tr) // gd, ngd, grd of a KLModel (flow_cd.go)
+	recordKL(g, tr) // gd, ngd, grd of a KLModel (flow_cd.go)
 	tr.Seconds = time.Since(start).Seconds()
 	return tr
 }
 
 // validate checks the parts of spec its flow uses.
-func (s *FlowSpec) validate(m models.Model) error {
-	switch s.Flow {
-	case FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD:
-	default:
-		return fmt.Errorf("engine: unknown flow %q (valid: gd, ngd, grd, sgd, sde, cd)", s.Flow)
+func (s *Spec) validate(m models.Model) error {
+	if _, err := ParseName(string(s.Flow)); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	if len(s.Times) < 2 {
 		return fmt.Errorf("engine: %s flow: %d output times, need at least 2 (t0 and t1)", s.Flow, len(s.Times))
@@ -155,36 +150,34 @@ func (s *FlowSpec) validate(m models.Model) error {
 		return fmt.Errorf("engine: %s flow: epsilon %g, want a finite value ≥ 0", s.Flow, e)
 	}
 	switch s.Flow {
-	case FlowNGD, FlowGRD:
-		for _, k := range []Kind{s.Metric.Inverse, s.Metric.Christoffel} {
-			if k != WeakField && k != Exact {
+	case NGD, GRD:
+		for _, k := range []engine.Kind{s.Metric.Inverse, s.Metric.Christoffel} {
+			if k != engine.WeakField && k != engine.Exact {
 				return fmt.Errorf("engine: %s flow: unknown metric inverse kind %v (valid: weak-field, exact)", s.Flow, k)
 			}
 		}
 	}
 	switch s.Flow {
-	case FlowGD, FlowNGD, FlowGRD:
+	case GD, NGD, GRD:
 		if len(s.Settings.Events) > 0 {
 			return fmt.Errorf("engine: %s flow: integrator events are not supported (Settings.Events has %d)", s.Flow, len(s.Settings.Events))
 		}
 	}
-	if s.Flow == FlowGRD {
-		switch s.V0 {
-		case "", V0NGD, V0GD, V0Zero:
-		default:
-			return fmt.Errorf("engine: grd flow: unknown initial velocity v0 %q (valid: ngd, gd, zero)", s.V0)
+	if s.Flow == GRD {
+		if _, err := ParseV0(string(s.V0)); err != nil {
+			return fmt.Errorf("engine: grd flow: %w", err)
 		}
 		// grd needs H_n for its right-hand side and ∇³f_n for the residuals.
 		if err := models.RequireOrder(m, 3, "the grd flow"); err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
 	}
-	if s.Flow == FlowCD {
-		if _, err := cdModel(m); err != nil {
+	if s.Flow == CD {
+		if _, err := engine.RBM(m); err != nil {
 			return err
 		}
 	}
-	if s.Flow == FlowSGD || s.Flow == FlowSDE || s.Flow == FlowCD {
+	if s.Flow == SGD || s.Flow == SDE || s.Flow == CD {
 		return s.Ensemble.validate(s.Flow, m.Len())
 	}
 	return nil
@@ -194,11 +187,11 @@ func (s *FlowSpec) validate(m models.Model) error {
 // scratch and the recorder's. Neither the right-hand side nor the recorder
 // allocates per call (apart from the rows they append).
 type odeFlow struct {
-	g    *Geometry
-	flow string
-	met  Metric
-	eps  float64   // the ε of the ε·λ_max monitor (spec.Metric.Epsilon, gd too)
-	mg   *Geometry // computes the monitor's λ_max
+	g    *engine.Geometry
+	flow Name
+	met  engine.Metric
+	eps  float64          // the ε of the ε·λ_max monitor (spec.Metric.Epsilon, gd too)
+	mg   *engine.Geometry // computes the monitor's λ_max
 	d    int
 
 	// err is the first error of a right-hand side or diagnostic
@@ -229,12 +222,12 @@ func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
 	g, d := f.g, f.d
 	var err error
 	switch f.flow {
-	case FlowGD:
+	case GD:
 		err = g.Grad(ctx, dy, y)
 		floats.Scale(-1, dy)
-	case FlowNGD:
+	case NGD:
 		err = g.NGDVelocity(ctx, dy, y, f.met)
-	case FlowGRD:
+	case GRD:
 		w, u := y[:d], y[d:]
 		copy(dy[:d], u)
 		err = g.Acceleration(ctx, dy[d:], w, u, f.met)
@@ -279,8 +272,8 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 		}
 		elm = f.eps * lm
 	}
-	var res Residuals
-	if f.flow == FlowGRD {
+	var res engine.Residuals
+	if f.flow == GRD {
 		if res, err = g.Residuals(ctx, w, f.y[d:], f.met); err != nil {
 			return err
 		}
@@ -290,7 +283,7 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	tr.Loss = append(tr.Loss, loss)
 	tr.GradNorm = append(tr.GradNorm, floats.Norm(f.grad, 2))
 	tr.EpsLambdaMax = append(tr.EpsLambdaMax, elm)
-	if f.flow == FlowGRD {
+	if f.flow == GRD {
 		ur := f.uBuf[k*d : (k+1)*d : (k+1)*d]
 		copy(ur, f.y[d:])
 		tr.U = append(tr.U, ur)
@@ -345,10 +338,10 @@ func (f *odeFlow) step(ctx context.Context, s integrators.StepInfo) error {
 }
 
 // runODE integrates gd, ngd or grd into tr.
-func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spec *FlowSpec, progress func(done, total float64)) {
-	d, K := g.d, len(spec.Times)
+func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float64, spec *Spec, progress func(done, total float64)) {
+	d, K := g.Dim(), len(spec.Times)
 	m := d
-	if spec.Flow == FlowGRD {
+	if spec.Flow == GRD {
 		m = 2 * d
 	}
 	f := &odeFlow{g: g, flow: spec.Flow, met: spec.Metric, eps: spec.Metric.Epsilon, d: d, tr: tr, times: spec.Times,
@@ -357,13 +350,13 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 		t0: spec.Times[0], tSpan: spec.Times[K-1] - spec.Times[0],
 		wBuf: make([]float64, K*d)}
 	f.mg = g
-	if spec.Flow == FlowGD {
-		f.met = Metric{}
+	if spec.Flow == GD {
+		f.met = engine.Metric{}
 		if spec.MetricGeometry != nil {
 			f.mg = spec.MetricGeometry
 		}
 	}
-	fail := func(status string, t, h float64, cause error) {
+	fail := func(status Status, t, h float64, cause error) {
 		tr.Status = status
 		what := "failed"
 		if status == StatusCanceled {
@@ -372,7 +365,7 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 		tr.Err = fmt.Errorf("engine: %s flow %s at t=%g (step size %g; last finite loss %g at t=%g): %w",
 			spec.Flow, what, t, h, f.lastLoss, f.lastLossT, cause)
 	}
-	statusOf := func(err error) string {
+	statusOf := func(err error) Status {
 		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, integrators.ErrCancelled)) {
 			return StatusCanceled
 		}
@@ -383,7 +376,7 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 	defer f.ckFinish()
 	y0 := make([]float64, m)
 	copy(y0, w0)
-	if spec.Flow == FlowGRD {
+	if spec.Flow == GRD {
 		f.uBuf = make([]float64, K*d)
 	}
 	rs, err := f.ckResume(spec, m)
@@ -394,7 +387,7 @@ func (g *Geometry) runODE(ctx context.Context, tr *Trajectory, w0 []float64, spe
 	if rs != nil {
 		copy(y0, rs.Y)
 	}
-	if rs == nil && spec.Flow == FlowGRD {
+	if rs == nil && spec.Flow == GRD {
 		u0 := y0[d:]
 		var err error
 		switch spec.V0 {
