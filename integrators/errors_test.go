@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,6 +66,28 @@ func TestUnknownMethod(t *testing.T) {
 	}
 	if m, err := MethodByName("DOPRI5"); err != nil || m.Name() != "dopri5" {
 		t.Errorf("names are case-insensitive: %v %v", m, err)
+	}
+}
+
+// TestMethodVocabulary: FixedStepMethods and AdaptiveMethods split Methods
+// in order, and agree with MethodByName(name).Adaptive().
+func TestMethodVocabulary(t *testing.T) {
+	fixed, adaptive := FixedStepMethods(), AdaptiveMethods()
+	if all := append(slices.Clone(fixed), adaptive...); !slices.Equal(all, Methods()) {
+		t.Errorf("FixedStepMethods %v + AdaptiveMethods %v, want Methods %v", fixed, adaptive, Methods())
+	}
+	for _, name := range Methods() {
+		m, err := MethodByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Adaptive() != slices.Contains(adaptive, name) || m.Adaptive() == slices.Contains(fixed, name) {
+			t.Errorf("%s: Adaptive() = %v, but listed as fixed %v, adaptive %v", name, m.Adaptive(), fixed, adaptive)
+		}
+	}
+	fixed[0] = "changed"
+	if FixedStepMethods()[0] != "euler" {
+		t.Error("FixedStepMethods returns shared storage")
 	}
 }
 

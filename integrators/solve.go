@@ -28,7 +28,8 @@ type Stats struct {
 // Result is the outcome of Solve.
 type Result struct {
 	// T are the output times reached, in order; Y[i] is the state at T[i].
-	// The rows of Y share one backing array.
+	// The rows of Y share one backing array. Both are empty when
+	// Settings.Output receives the outputs.
 	T []float64
 	Y [][]float64
 	// TEnd and YEnd are where the integration stopped: T1 on success, the
@@ -50,7 +51,9 @@ type Result struct {
 // output times, which must lie in [T0, T1] and be ordered in the direction
 // of integration. With no times the outputs are T0 and the end point.
 // Output values between step ends come from the method's dense output;
-// steps are never shortened to hit output times.
+// steps are never shortened to hit output times. With Settings.Output the
+// outputs go to that callback instead of the Result (see "Output times" in
+// the package documentation).
 //
 // Invalid problems or settings give a nil Result and an error wrapping
 // ErrInvalid. A run that starts returns a non-nil Result; when its Status
