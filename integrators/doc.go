@@ -73,7 +73,29 @@
 //	RTol 1e-6, ATol 1e-9, H0 automatic, MaxStep |T1−T0|, MinStep 0
 //	(the run still stops when |h| < 16ε|t|), MaxSteps 100000 attempts,
 //	Dt none (required for fixed-step methods), Controller NewController(q),
-//	EventTol 1e-12.
+//	EventTol 1e-12, Output none (rows stored in Result).
+//
+// Before any work Solve validates the problem and the settings (invalid
+// input is an error wrapping ErrInvalid, with a nil Result) and refuses
+// runs that cannot succeed: a fixed-step run needing more than MaxSteps
+// steps (FixedStepCount; the count is compared as a float64, so no Dt is
+// small enough to overflow it; the error wraps ErrTooManySteps and gives
+// the count and the limit), and step-size control with RTol ≤ 10ε ≈
+// 2.2e-15, which rounding alone keeps from being met (Hairer's codes
+// refuse RTOL ≤ 10·UROUND likewise).
+//
+// # Output times
+//
+// The times argument of Solve lists output times in the direction of
+// integration (as odeint's integrate_times). The state at each is, in
+// order: y0 at T0 (before the first step; a resumed run skips the times up
+// to Settings.Resume.T), then for each accepted step the times in (t_prev,
+// t_end]: the step's end state itself at t_end, the dense output between.
+// Result.T and Result.Y store them; with Settings.Output (an OutputFunc)
+// they are streamed to a callback instead, as soon as the step is
+// accepted and before the Recorder sees it, and nothing is stored. Output
+// times after the point where a run stops (terminal event, failure) are
+// not delivered. An error from Output stops the run with status Stopped.
 //
 // Events (Event) are zero crossings of g(t, y), detected by a sign change
 // between the ends of an accepted step and located on the dense output by
@@ -88,7 +110,11 @@
 // partial Result and an error naming the method, t and the step size.
 //
 // A Recorder sees every accepted step (StepInfo, with access to the dense
-// output); Printer writes one line per step to an io.Writer.
+// output); Printer writes one line per step to an io.Writer. Errors of the
+// Recorder and of Output are wrapped by Solve's error.
+//
+// The method vocabulary for validating user input: Methods,
+// FixedStepMethods (they need Settings.Dt), AdaptiveMethods.
 //
 // After setup, stepping allocates nothing: stage vectors and scratch are
 // sized once per Solve (a test counts allocations for short and long runs).

@@ -3,7 +3,10 @@ package integrators
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,6 +69,28 @@ func TestUnknownMethod(t *testing.T) {
 	}
 }
 
+// TestMethodVocabulary: FixedStepMethods and AdaptiveMethods split Methods
+// in order, and agree with MethodByName(name).Adaptive().
+func TestMethodVocabulary(t *testing.T) {
+	fixed, adaptive := FixedStepMethods(), AdaptiveMethods()
+	if all := append(slices.Clone(fixed), adaptive...); !slices.Equal(all, Methods()) {
+		t.Errorf("FixedStepMethods %v + AdaptiveMethods %v, want Methods %v", fixed, adaptive, Methods())
+	}
+	for _, name := range Methods() {
+		m, err := MethodByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Adaptive() != slices.Contains(adaptive, name) || m.Adaptive() == slices.Contains(fixed, name) {
+			t.Errorf("%s: Adaptive() = %v, but listed as fixed %v, adaptive %v", name, m.Adaptive(), fixed, adaptive)
+		}
+	}
+	fixed[0] = "changed"
+	if FixedStepMethods()[0] != "euler" {
+		t.Error("FixedStepMethods returns shared storage")
+	}
+}
+
 func TestZeroMethodPanics(t *testing.T) {
 	defer func() {
 		if r := recover(); r == nil || !strings.HasPrefix(r.(string), "integrators:") {
@@ -106,12 +131,98 @@ func TestMaxSteps(t *testing.T) {
 	if res.TEnd <= 0 || res.TEnd >= p.T1 {
 		t.Errorf("stopped at %v, want inside (0, T)", res.TEnd)
 	}
-	// Fixed step: 10 steps needed, 4 allowed.
+	// Fixed step: 10 steps needed, 4 allowed: refused before the run.
 	rk4, _ := MethodByName("rk4")
 	res, err = Solve(context.Background(), Problem{F: p.F, Y0: p.Y0, T1: 1}, rk4, nil, &Settings{Dt: 0.1, MaxSteps: 4})
-	checkFail(t, "fixed max steps", res, err, MaxStepsReached)
-	if res.Stats.Accepted != 4 || math.Abs(res.TEnd-0.4) > 1e-15 {
-		t.Errorf("fixed: %d steps to t=%v, want 4 to 0.4", res.Stats.Accepted, res.TEnd)
+	want := "integrators: invalid input: rk4: too many steps: Settings.Dt = 0.1 on [0, 1] needs 10 steps, more than Settings.MaxSteps = 4 (raise Dt or MaxSteps)"
+	if res != nil || !errors.Is(err, ErrInvalid) || !errors.Is(err, ErrTooManySteps) || err.Error() != want {
+		t.Errorf("fixed max steps: result %v, error %v; want no result and\n%s", res, err, want)
+	}
+	// Exactly as many as allowed: runs.
+	res, err = Solve(context.Background(), Problem{F: p.F, Y0: p.Y0, T1: 1}, rk4, nil, &Settings{Dt: 0.1, MaxSteps: 10})
+	if err != nil || res.Stats.Accepted != 10 || res.TEnd != 1 {
+		t.Errorf("fixed, 10 steps allowed: %v, %+v", err, res)
+	}
+}
+
+// TestStepCountOverflow: a step so small that the number of steps does not
+// fit in an int used to overflow to a single step over the whole interval
+// with status Success; every such count must be refused before the run,
+// for fixed-step methods and adaptive ones with Dt, naming the count and
+// the limit.
+func TestStepCountOverflow(t *testing.T) {
+	dec := odetest.Decay(-1, 1)
+	cases := []struct {
+		method string
+		t0, t1 float64
+		dt     float64
+		max    int
+		count  string
+	}{
+		{"rk4", 0, 2, 1e-19, 0, "2e+19"},
+		{"euler", 0, 2, 1e-300, 0, "2e+300"},
+		{"heun", 0, 2, 5e-324, 0, "+Inf"},
+		{"dopri5", 0, 2, 1e-19, 0, "2e+19"},
+		{"rk4", 2, 0, 1e-5, 0, "200000"},
+		{"rk4", 0, 1, 1e-10, math.MaxInt, "1e+10"}, // within MaxSteps: allowed (not run here)
+		{"tsit5", 0, 1e6, 0.5, 1e6, "2000000"},
+	}
+	for _, c := range cases {
+		m, _ := MethodByName(c.method)
+		if c.max == math.MaxInt {
+			if n := FixedStepCount(c.t0, c.t1, c.dt); n != 1e10 {
+				t.Errorf("FixedStepCount(%g, %g, %g) = %g, want 1e10", c.t0, c.t1, c.dt, n)
+			}
+			continue
+		}
+		s := &Settings{Dt: c.dt, MaxSteps: c.max}
+		res, err := Solve(context.Background(), Problem{F: dec.F, Y0: []float64{1}, T0: c.t0, T1: c.t1}, m, nil, s)
+		limit := c.max
+		if limit == 0 {
+			limit = 100000
+		}
+		wantCount := "needs " + c.count + " steps, more than Settings.MaxSteps = " + strconv.Itoa(limit)
+		if res != nil || !errors.Is(err, ErrTooManySteps) || !strings.Contains(fmt.Sprint(err), wantCount) {
+			t.Errorf("%s dt=%g on [%g, %g]: result %+v, error %v; want a refusal saying %q", c.method, c.dt, c.t0, c.t1, res, err, wantCount)
+		}
+	}
+	for _, c := range []struct{ t0, t1, dt, want float64 }{
+		{0, 1, 0.1, 10}, {0, 1, 0.3, 4}, {0, 1, 2, 1}, {1, 0, 0.25, 4}, {0, 1, 1.0 / 3, 3},
+	} {
+		if n := FixedStepCount(c.t0, c.t1, c.dt); n != c.want {
+			t.Errorf("FixedStepCount(%g, %g, %g) = %g, want %g", c.t0, c.t1, c.dt, n, c.want)
+		}
+	}
+	for _, dt := range []float64{0, -1, math.NaN()} {
+		if n := FixedStepCount(0, 1, dt); !math.IsNaN(n) {
+			t.Errorf("FixedStepCount(0, 1, %g) = %g, want NaN", dt, n)
+		}
+	}
+}
+
+// TestTinyTolerance: rtol = atol = 1e-300 used to fail at t = 0 with a
+// non-finite step size; an RTol no step can meet (≤ 10ε) is refused before
+// the run, with step-size control only.
+func TestTinyTolerance(t *testing.T) {
+	dec := odetest.Decay(-1, 1)
+	p := Problem{F: dec.F, Y0: []float64{1}, T1: 1}
+	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853"} {
+		m, _ := MethodByName(name)
+		for _, rtol := range []float64{1e-300, 1e-16, 2e-15} {
+			res, err := Solve(context.Background(), p, m, nil, &Settings{RTol: rtol, ATol: 1e-300})
+			if res != nil || !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "Settings.RTol = ") ||
+				!strings.Contains(fmt.Sprint(err), "too small") {
+				t.Errorf("%s rtol=%g: result %v, error %v; want a refusal of RTol", name, rtol, res, err)
+			}
+		}
+		// Just above the limit, with a tiny ATol: runs.
+		if _, err := Solve(context.Background(), p, m, nil, &Settings{RTol: 1e-14, ATol: 1e-300}); err != nil {
+			t.Errorf("%s rtol=1e-14: %v", name, err)
+		}
+		// Tolerances are unused by fixed steps: not checked.
+		if _, err := Solve(context.Background(), p, m, nil, &Settings{RTol: 1e-300, ATol: 1e-300, Dt: 0.1}); err != nil {
+			t.Errorf("%s with Dt and rtol=1e-300: %v", name, err)
+		}
 	}
 }
 

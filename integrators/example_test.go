@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/grd-engine/grd/integrators"
 )
@@ -75,4 +76,42 @@ func ExampleMethods() {
 	// dopri5  order 5, dense 4, adaptive true
 	// tsit5   order 5, dense 4, adaptive true
 	// dop853  order 8, dense 7, adaptive true
+}
+
+// Stream the solution of y' = −y, y(0) = 1 at output times to a callback
+// instead of storing it: t = 0 is delivered before the first step, t = 0.5
+// and 1 are ends of rk4 steps (their end states), t = 0.3 and 0.9 come from
+// the dense output.
+func ExampleOutputFunc() {
+	m, _ := integrators.MethodByName("rk4")
+	p := integrators.Problem{
+		F:  func(_ float64, y, dy []float64) { dy[0] = -y[0] },
+		Y0: []float64{1}, T0: 0, T1: 1,
+	}
+	show := func(t float64, y []float64) error {
+		fmt.Printf("t=%.1f y=%.6f exp(-t)=%.6f\n", t, y[0], math.Exp(-t))
+		return nil
+	}
+	set := &integrators.Settings{Dt: 0.25, Output: show}
+	res, err := integrators.Solve(context.Background(), p, m, []float64{0, 0.3, 0.5, 0.9, 1}, set)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Status, len(res.T), "rows stored")
+	// Output:
+	// t=0.0 y=1.000000 exp(-t)=1.000000
+	// t=0.3 y=0.740823 exp(-t)=0.740818
+	// t=0.5 y=0.606543 exp(-t)=0.606531
+	// t=0.9 y=0.406581 exp(-t)=0.406570
+	// t=1.0 y=0.367894 exp(-t)=0.367879
+	// success 0 rows stored
+}
+
+// The method vocabulary, for validating a method name given by a user.
+func ExampleFixedStepMethods() {
+	fmt.Println("fixed step:", strings.Join(integrators.FixedStepMethods(), ", "))
+	fmt.Println("adaptive:  ", strings.Join(integrators.AdaptiveMethods(), ", "))
+	// Output:
+	// fixed step: euler, heun, rk4
+	// adaptive:   bs3, dopri5, tsit5, dop853
 }

@@ -17,8 +17,12 @@ type Method struct {
 	fast stepFunc
 }
 
-// methodNames lists the built-in methods in order of increasing cost.
+// methodNames lists the built-in methods in order of increasing cost, the
+// fixed-step ones (numFixed) first.
 var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
+
+// numFixed is the number of fixed-step methods at the start of methodNames.
+const numFixed = 3
 
 // Methods returns the names of the built-in methods: the fixed-step
 // "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
@@ -26,6 +30,22 @@ var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", 
 func Methods() []string {
 	out := make([]string, len(methodNames))
 	copy(out, methodNames[:])
+	return out
+}
+
+// FixedStepMethods returns the names of the built-in methods without an
+// error estimate, "euler", "heun", "rk4": they need Settings.Dt.
+func FixedStepMethods() []string {
+	out := make([]string, numFixed)
+	copy(out, methodNames[:numFixed])
+	return out
+}
+
+// AdaptiveMethods returns the names of the built-in methods with step-size
+// control, "bs3", "dopri5", "tsit5", "dop853" (Method.Adaptive is true).
+func AdaptiveMethods() []string {
+	out := make([]string, len(methodNames)-numFixed)
+	copy(out, methodNames[numFixed:])
 	return out
 }
 

@@ -19,7 +19,7 @@ const (
 	NonFinite
 	// Cancelled: the context was cancelled.
 	Cancelled
-	// Stopped: the Recorder returned an error.
+	// Stopped: the Recorder or Settings.Output returned an error.
 	Stopped
 )
 
