@@ -311,22 +311,6 @@ func (f *odeFlow) step(ctx context.Context, s integrators.StepInfo) error {
 	if f.err != nil {
 		return f.err
 	}
-	for f.next < len(f.times) && f.times[f.next] <= s.T1 {
-		t := f.times[f.next]
-		if t == s.T1 {
-			copy(f.y, s.Y)
-		} else {
-			s.Interpolate(t, f.y)
-		}
-		if f.err != nil { // the interpolant evaluated F and failed
-			return f.err
-		}
-		if err := f.record(ctx, t); err != nil {
-			f.err = err
-			return err
-		}
-		f.next++
-	}
 	f.ckStep(s)
 	if f.progress != nil {
 		f.progress(s.T1-f.t0, f.tSpan)
@@ -337,8 +321,49 @@ func (f *odeFlow) step(ctx context.Context, s integrators.StepInfo) error {
 	return nil
 }
 
-// runODE integrates gd, ngd or grd into tr.
+// output is the integrator's OutputFunc: it records the row at output
+// time t from the state y (the end of a step or its dense output there).
+func (f *odeFlow) output(ctx context.Context, t float64, y []float64) error {
+	if f.err != nil { // a right-hand side (or an interpolant's stage) failed
+		return f.err
+	}
+	copy(f.y, y)
+	if err := f.record(ctx, t); err != nil {
+		f.err = err
+		return err
+	}
+	f.next++
+	return nil
+}
+
+// runODE integrates gd, ngd or grd into tr; the integrator delivers the
+// rows at spec.Times (the row at t_0 first) through odeFlow.output.
 func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float64, spec *Spec, progress func(done, total float64)) {
+	f := newODEFlow(g, tr, spec, progress)
+	defer f.ckFinish()
+	y0, rs, err := f.initialState(ctx, w0, spec)
+	if err != nil {
+		f.fail(ctx, f.t0, 0, err)
+		return
+	}
+	method := spec.Method
+	if reflect.ValueOf(method).IsZero() { // the zero Method (not comparable with ==)
+		method, _ = integrators.MethodByName(DefaultMethod)
+	}
+	set := spec.Settings
+	set.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error { return f.step(ctx, s) })
+	set.Output = func(t float64, y []float64) error { return f.output(ctx, t, y) }
+	set.Resume = rs
+	prob := integrators.Problem{
+		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
+		Y0: y0, T0: f.t0, T1: spec.Times[len(spec.Times)-1],
+	}
+	res, err := integrators.Solve(ctx, prob, method, spec.Times, &set)
+	f.finish(ctx, res, err)
+}
+
+// newODEFlow sizes the flow's scratch and row storage for spec.
+func newODEFlow(g *engine.Geometry, tr *Trajectory, spec *Spec, progress func(done, total float64)) *odeFlow {
 	d, K := g.Dim(), len(spec.Times)
 	m := d
 	if spec.Flow == GRD {
@@ -356,38 +381,27 @@ func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float6
 			f.mg = spec.MetricGeometry
 		}
 	}
-	fail := func(status Status, t, h float64, cause error) {
-		tr.Status = status
-		what := "failed"
-		if status == StatusCanceled {
-			what = "canceled"
-		}
-		tr.Err = fmt.Errorf("engine: %s flow %s at t=%g (step size %g; last finite loss %g at t=%g): %w",
-			spec.Flow, what, t, h, f.lastLoss, f.lastLossT, cause)
-	}
-	statusOf := func(err error) Status {
-		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, integrators.ErrCancelled)) {
-			return StatusCanceled
-		}
-		return StatusFailed
-	}
-
-	// Initial state and the row at t_0, or the state to resume from.
-	defer f.ckFinish()
-	y0 := make([]float64, m)
-	copy(y0, w0)
 	if spec.Flow == GRD {
 		f.uBuf = make([]float64, K*d)
 	}
-	rs, err := f.ckResume(spec, m)
+	return f
+}
+
+// initialState returns the state at t_0 (for grd with the initial velocity
+// of spec.V0), or the checkpointed state to resume from.
+func (f *odeFlow) initialState(ctx context.Context, w0 []float64, spec *Spec) ([]float64, *integrators.State, error) {
+	g, d := f.g, f.d
+	y0 := make([]float64, len(f.y))
+	copy(y0, w0)
+	rs, err := f.ckResume(spec, len(f.y))
 	if err != nil {
-		fail(StatusFailed, f.t0, 0, err)
-		return
+		return nil, nil, err
 	}
 	if rs != nil {
 		copy(y0, rs.Y)
+		return y0, rs, nil
 	}
-	if rs == nil && spec.Flow == GRD {
+	if spec.Flow == GRD {
 		u0 := y0[d:]
 		var err error
 		switch spec.V0 {
@@ -399,31 +413,40 @@ func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float6
 		case V0Zero:
 		}
 		if err != nil {
-			fail(statusOf(err), f.t0, 0, fmt.Errorf("initial velocity: %w", err))
-			return
+			return nil, nil, fmt.Errorf("initial velocity: %w", err)
 		}
 	}
-	if rs == nil {
-		copy(f.y, y0)
-		if err := f.record(ctx, f.t0); err != nil {
-			fail(statusOf(err), f.t0, 0, err)
-			return
-		}
-		f.next = 1
-	}
+	return y0, nil, nil
+}
 
-	method := spec.Method
-	if reflect.ValueOf(method).IsZero() { // the zero Method (not comparable with ==)
-		method, _ = integrators.MethodByName(DefaultMethod)
+// statusOf is the status of a flow stopped by err: canceled when its
+// context is done and err says so, failed otherwise.
+func statusOf(ctx context.Context, err error) Status {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, integrators.ErrCancelled)) {
+		return StatusCanceled
 	}
-	set := spec.Settings
-	set.Recorder = integrators.RecorderFunc(func(s integrators.StepInfo) error { return f.step(ctx, s) })
-	set.Resume = rs
-	prob := integrators.Problem{
-		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
-		Y0: y0, T0: f.t0, T1: spec.Times[K-1],
+	return StatusFailed
+}
+
+// fail ends the trajectory with the status of cause, at t with step size h.
+func (f *odeFlow) fail(ctx context.Context, t, h float64, cause error) {
+	f.failAs(statusOf(ctx, cause), t, h, cause)
+}
+
+func (f *odeFlow) failAs(status Status, t, h float64, cause error) {
+	f.tr.Status = status
+	what := "failed"
+	if status == StatusCanceled {
+		what = "canceled"
 	}
-	res, err := integrators.Solve(ctx, prob, method, nil, &set)
+	f.tr.Err = fmt.Errorf("engine: %s flow %s at t=%g (step size %g; last finite loss %g at t=%g): %w",
+		f.flow, what, t, h, f.lastLoss, f.lastLossT, cause)
+}
+
+// finish sets the trajectory's statistics and status from the integrator's
+// result.
+func (f *odeFlow) finish(ctx context.Context, res *integrators.Result, err error) {
+	tr, K := f.tr, len(f.times)
 	t, h := f.t0, 0.0
 	if res != nil {
 		tr.NFev, tr.Steps, tr.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
@@ -431,15 +454,15 @@ func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float6
 	}
 	switch {
 	case f.err != nil:
-		fail(statusOf(f.err), t, h, f.err)
+		f.fail(ctx, t, h, f.err)
 	case err != nil:
 		if res != nil && res.Status == integrators.Cancelled {
-			fail(StatusCanceled, t, h, err)
+			f.failAs(StatusCanceled, t, h, err)
 		} else {
-			fail(StatusFailed, t, h, err)
+			f.failAs(StatusFailed, t, h, err)
 		}
 	case len(tr.T) != K:
-		fail(StatusFailed, t, h, fmt.Errorf("integrator stopped (%v) after %d of %d output times", res.Status, len(tr.T), K))
+		f.failAs(StatusFailed, t, h, fmt.Errorf("integrator stopped (%v) after %d of %d output times", res.Status, len(tr.T), K))
 	default:
 		tr.Status = StatusOK
 	}
