@@ -100,6 +100,52 @@ type EnsembleSpec struct {
 
 	K          int  // cd only: Gibbs sweeps per estimate ≥ 0; 0 means engine.DefaultCDK (CD-1)
 	Persistent bool // cd only: persistent chains (PCD-K) instead of CD-K
+
+	// MaxSteps bounds the steps of one run (checked before the run);
+	// 0 means DefaultMaxEnsembleSteps.
+	MaxSteps int
+}
+
+// DefaultMaxEnsembleSteps is the default bound on the steps of one
+// ensemble run (EnsembleSpec.MaxSteps).
+const DefaultMaxEnsembleSteps = 10_000_000
+
+// EnsembleSteps is the number of steps of size h (η for sgd and cd, dt for
+// sde) that an ensemble run takes from t0 to t1: the step whose time jh is
+// nearest to t1 − t0. It is a float64 so that no step size overflows it:
+// compare it with a limit before converting.
+func EnsembleSteps(t0, t1, h float64) float64 { return math.Round((t1 - t0) / h) }
+
+// stepSize is the step of one run: dt for sde, η for sgd and cd.
+func (e *EnsembleSpec) stepSize(flow Name) float64 {
+	if flow == SDE {
+		return e.Dt
+	}
+	return e.LR
+}
+
+// validateSteps checks the step count of a run over [t0, t1] against
+// MaxSteps before anything runs: a step size so small that the count
+// overflows or would run for ever, or so large that no step lands before
+// t1, is refused with the count and the limit.
+func (e *EnsembleSpec) validateSteps(flow Name, t0, t1 float64) error {
+	h, key := e.stepSize(flow), "lr"
+	if flow == SDE {
+		key = "dt"
+	}
+	limit := e.MaxSteps
+	if limit == 0 {
+		limit = DefaultMaxEnsembleSteps
+	}
+	switch n := EnsembleSteps(t0, t1, h); {
+	case limit < 0:
+		return fmt.Errorf("engine: %s flow: max steps = %d, want ≥ 0 (0 = default %d)", flow, limit, DefaultMaxEnsembleSteps)
+	case !(n >= 1):
+		return fmt.Errorf("engine: %s flow: %s = %g takes no step on [%g, %g] (t0 is the step time nearest to t1); want %s ≤ %g", flow, key, h, t0, t1, key, 2*(t1-t0))
+	case n > float64(limit):
+		return fmt.Errorf("engine: %s flow: %s = %g on [%g, %g] needs %.4g steps per run, more than the limit %d (raise %s or shorten the horizon)", flow, key, h, t0, t1, n, limit, key)
+	}
+	return nil
 }
 
 func (e *EnsembleSpec) validate(flow Name, n int) error {
@@ -269,7 +315,7 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	t0 := spec.Times[0]
 	jOut := make([]int, K)
 	for k, t := range spec.Times {
-		jOut[k] = int(math.Round((t - t0) / h))
+		jOut[k] = int(EnsembleSteps(t0, t, h)) // ≤ the run's steps: validated
 	}
 	total := jOut[K-1]
 

@@ -178,7 +178,10 @@ func (s *Spec) validate(m models.Model) error {
 		}
 	}
 	if s.Flow == SGD || s.Flow == SDE || s.Flow == CD {
-		return s.Ensemble.validate(s.Flow, m.Len())
+		if err := s.Ensemble.validate(s.Flow, m.Len()); err != nil {
+			return err
+		}
+		return s.Ensemble.validateSteps(s.Flow, s.Times[0], s.Times[len(s.Times)-1])
 	}
 	return nil
 }
