@@ -1,4 +1,4 @@
-package scenarios
+package report
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/internal/outfile"
 )
 
 // DESIGN §5 headers, written out by hand for d = 2.
@@ -180,11 +181,11 @@ func TestSummaryKeys(t *testing.T) {
 
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
+	if err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error {
+	err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error {
 		io.WriteString(w, "half-written")
 		return boom
 	})
@@ -194,7 +195,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "old" {
 		t.Errorf("after a failed write the file holds %q, want the old content", b)
 	}
-	if err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+	if err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "new" {
@@ -207,7 +208,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if names := listDir(t, dir); !slices.Equal(names, []string{"a.txt"}) {
 		t.Errorf("directory holds %v, want only a.txt (no temporary files)", names)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing"), "b.txt", func(io.Writer) error { return nil }); err == nil {
+	if err := outfile.WriteAtomic(filepath.Join(dir, "missing"), "b.txt", func(io.Writer) error { return nil }); err == nil {
 		t.Error("writing into a missing directory: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/scenarios"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -77,7 +78,7 @@ type GeometryReport struct {
 // a NaN or infinite value is an error naming the quantity.
 //
 // It panics if w or v is non-nil with a length other than d.
-func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
+func GeometryAt(ctx context.Context, b *scenarios.Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
 	s := b.Scenario
 	d, n := b.Model.Dim(), b.Model.Len()
 	atW0 := w == nil
@@ -92,11 +93,11 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	}
 	inv, err := engine.ParseKind(s.Metric.Inverse)
 	if err != nil {
-		return nil, s.errAt("metric.inverse", err.Error(), ErrUnknownName)
+		return nil, s.ErrorAt("metric.inverse", err.Error(), scenarios.ErrUnknownName)
 	}
 	chr, err := engine.ParseKind(s.Metric.Christoffel)
 	if err != nil {
-		return nil, s.errAt("metric.christoffel", err.Error(), ErrUnknownName)
+		return nil, s.ErrorAt("metric.christoffel", err.Error(), scenarios.ErrUnknownName)
 	}
 	g := engine.New(b.Model, opts)
 	// gm is the metric's geometry: g, or for metric source cd the CD metric
@@ -120,7 +121,7 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
 	eps, err := engine.ResolveEpsilon(spec, lamEps)
 	if err != nil {
-		return nil, s.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+		return nil, s.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), scenarios.ErrBadValue)
 	}
 	met := engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr}
 

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/internal/textfmt"
 	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // ErrFlowFailed is wrapped by the error Run and Check return when one or
@@ -50,7 +52,7 @@ func (o RunOptions) workers() int {
 // flow and the comparisons between them.
 type Report struct {
 	// Scenario is the scenario as run (defaults filled).
-	Scenario *Scenario
+	Scenario *scenarios.Scenario
 	// Model is the scenario's model.
 	Model models.Model
 	// W0 is the initial point w0 (len Dim).
@@ -108,9 +110,10 @@ type Comparisons struct {
 	MaxR2OverR1      float64 // max_t R2/R1 along grd, over times with R1 > 0
 }
 
-// gapSeries returns ‖a.W[k] − b.W[k]‖ for the rows both trajectories
-// recorded (nil if either is nil).
-func gapSeries(a, b *engine.Trajectory) []float64 {
+// GapSeries returns the distance ‖a.W[k] − b.W[k]‖ at every output time
+// k both trajectories recorded (nil if either is nil): the series behind
+// the maximal gaps of Comparisons.
+func GapSeries(a, b *engine.Trajectory) []float64 {
 	if a == nil || b == nil {
 		return nil
 	}
@@ -169,9 +172,9 @@ func ratio(a, b float64) float64 {
 // compare computes the comparisons of trajectories that start at w0.
 func compare(gd, ngd, grd *engine.Trajectory, w0 []float64) Comparisons {
 	c := Comparisons{
-		MaxGapGRDNGD:  maxOf(gapSeries(grd, ngd)),
+		MaxGapGRDNGD:  maxOf(GapSeries(grd, ngd)),
 		NGDPathLength: pathLength(ngd, w0),
-		MaxGapNGDGD:   maxOf(gapSeries(ngd, gd)),
+		MaxGapNGDGD:   maxOf(GapSeries(ngd, gd)),
 		MaxNGDDefect:  math.NaN(),
 		MaxR2OverR1:   math.NaN(),
 	}
@@ -197,8 +200,8 @@ type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow 
 
 // prepared is a built scenario with ε fixed, ready to run flows.
 type prepared struct {
-	sc        *Scenario
-	b         *Built
+	sc        *scenarios.Scenario
+	b         *scenarios.Built
 	lambdaMax float64
 	eps       float64
 	met       engine.Metric
@@ -215,9 +218,9 @@ type prepared struct {
 // order 2.
 func orderNeeded(flow string) int {
 	switch flow {
-	case FlowGRD:
+	case scenarios.FlowGRD:
 		return 3
-	case FlowNGD:
+	case scenarios.FlowNGD:
 		return 2
 	}
 	return 1
@@ -225,23 +228,23 @@ func orderNeeded(flow string) int {
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
-func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*prepared, error) {
+func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int) (*prepared, error) {
 	b, err := sc.Build()
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range flows {
 		if err := models.RequireOrder(b.Model, orderNeeded(f), f); err != nil {
-			return nil, sc.errAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), ErrConflict)
+			return nil, sc.ErrorAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), scenarios.ErrConflict)
 		}
 	}
 	inv, err := engine.ParseKind(sc.Metric.Inverse)
 	if err != nil {
-		return nil, sc.errAt("metric.inverse", err.Error(), ErrUnknownName)
+		return nil, sc.ErrorAt("metric.inverse", err.Error(), scenarios.ErrUnknownName)
 	}
 	chr, err := engine.ParseKind(sc.Metric.Christoffel)
 	if err != nil {
-		return nil, sc.errAt("metric.christoffel", err.Error(), ErrUnknownName)
+		return nil, sc.ErrorAt("metric.christoffel", err.Error(), scenarios.ErrUnknownName)
 	}
 	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers})
 	spec := engine.EpsilonSpec{Auto: !sc.Metric.Epsilon.Fixed, Safety: sc.Metric.Safety, Value: sc.Metric.Epsilon.Value}
@@ -250,7 +253,7 @@ func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*p
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
-		return nil, sc.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+		return nil, sc.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), scenarios.ErrBadValue)
 	}
 	p := &prepared{
 		sc: sc, b: b, lambdaMax: lmax, eps: eps,
@@ -317,11 +320,11 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 // Run returns the complete report (every status, every row computed) with
 // an error wrapping ErrFlowFailed (and the context's error if it was
 // canceled): write the outputs, then report the error.
-func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Report, error) {
+func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report, error) {
 	return runWith(ctx, sc, opts, engineFlow)
 }
 
-func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*Report, error) {
+func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
 	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
 	if err != nil {
 		return nil, err
@@ -349,7 +352,7 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 		Flows:     trs,
 		Warnings:  p.warnings,
 	}
-	r.Comparisons = compare(r.Flow(FlowGD), r.Flow(FlowNGD), r.Flow(FlowGRD), r.W0)
+	r.Comparisons = compare(r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowNGD), r.Flow(scenarios.FlowGRD), r.W0)
 	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)
 	return r, errors.Join(flowsError(ctx, r.Flows), ckErr)
 }
@@ -389,7 +392,7 @@ func flowWarnings(trs []*engine.Trajectory, p *prepared) []string {
 				tr.Flow, fmtG(m), fmtG(tr.T[k]), why))
 		}
 	}
-	for _, pair := range [][2]string{{FlowGRD, FlowNGD}, {FlowNGD, FlowGD}} {
+	for _, pair := range [][2]string{{scenarios.FlowGRD, scenarios.FlowNGD}, {scenarios.FlowNGD, scenarios.FlowGD}} {
 		a, b := byName[pair[0]], byName[pair[1]]
 		if a == nil || b == nil {
 			continue
@@ -426,4 +429,17 @@ func flowsError(ctx context.Context, trs []*engine.Trajectory) error {
 }
 
 // fmtG formats x compactly for messages and tables.
-func fmtG(x float64) string { return fmt.Sprintf("%.4g", x) }
+func fmtG(x float64) string { return textfmt.G(x) }
+
+// statusOK reports whether every trajectory reached t1.
+func statusOK(trs ...*engine.Trajectory) bool {
+	for _, tr := range trs {
+		if tr != nil && tr.Status != engine.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+// pct formats a ratio as a percentage ("n/a" when undefined).
+func pct(x float64) string { return textfmt.Pct(x) }

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // flowSpec translates the scenario's settings for one flow into the
@@ -19,19 +20,19 @@ func (p *prepared) flowSpec(flow string, met engine.Metric) (engine.FlowSpec, er
 	spec := engine.FlowSpec{Flow: flow, Times: p.times, Metric: met, V0: sc.GRD.V0}
 	m, err := integrators.MethodByName(sc.Integrator.Method)
 	if err != nil {
-		return spec, sc.errAt("integrator.method", err.Error(), ErrUnknownName)
+		return spec, sc.ErrorAt("integrator.method", err.Error(), scenarios.ErrUnknownName)
 	}
 	spec.Method = m
 	spec.Settings = integrators.Settings{RTol: sc.Integrator.Rtol, ATol: sc.Integrator.Atol, Dt: sc.Integrator.DT}
 	switch flow {
-	case FlowSGD:
+	case scenarios.FlowSGD:
 		spec.Ensemble = engine.EnsembleSpec{LR: sc.SGD.LR, Batch: sc.SGD.Batch, Runs: sc.SGD.Runs,
-			Seed: NewSource(sc.Seed, StreamSGD).Uint64()}
-	case FlowSDE:
+			Seed: scenarios.NewSource(sc.Seed, scenarios.StreamSGD).Uint64()}
+	case scenarios.FlowSDE:
 		spec.Ensemble = engine.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
-			Seed: NewSource(sc.Seed, StreamSDE).Uint64()}
-	case FlowCD:
-		spec.Ensemble = sc.cdEnsemble() // rbm.go
+			Seed: scenarios.NewSource(sc.Seed, scenarios.StreamSDE).Uint64()}
+	case scenarios.FlowCD:
+		spec.Ensemble = cdEnsemble(sc)
 	}
 	return spec, nil
 }
@@ -53,11 +54,17 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 	}
 	if p.b.CDMetric != nil {
 		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
-		if flow == FlowNGD || flow == FlowGRD {
+		if flow == scenarios.FlowNGD || flow == scenarios.FlowGRD {
 			g = mg
 		} else {
 			spec.MetricGeometry = mg // the ε·λ_max monitor of gd and the ensembles
 		}
 	}
 	return g.RunFlow(ctx, p.b.W0, spec, prog)
+}
+
+// cdEnsemble is the engine's EnsembleSpec of the cd flow.
+func cdEnsemble(s *scenarios.Scenario) engine.EnsembleSpec {
+	return engine.EnsembleSpec{LR: s.CD.LR, Batch: s.CD.Batch, Runs: s.CD.Runs, K: s.CD.K,
+		Persistent: s.CD.Persistent, Seed: scenarios.NewSource(s.Seed, scenarios.StreamCD).Uint64()}
 }
