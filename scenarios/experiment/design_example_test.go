@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // TestDesignExampleRuns runs the example scenario of DESIGN §4
@@ -11,7 +13,7 @@ import (
 // package scenarios' TestDesignExample) briefly: t1 shortened through the
 // Go API. Its data/iris.csv resolves to the embedded copy.
 func TestDesignExampleRuns(t *testing.T) {
-	sc, err := Load(filepath.Join("..", "testdata", "design-example.yaml"))
+	sc, err := scenarios.Load(filepath.Join("..", "testdata", "design-example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 const rbmBars = "name: r\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 3}\ntime: {t1: 1, outputs: 3}\n"
@@ -22,7 +18,7 @@ const rbmBars = "name: r\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden
 // and adds kl (= loss − H(p_data)), diffusion_cd (d×d, symmetric, PSD
 // diagonal) and lambda_max_cd; other kinds have none of the three.
 func TestRBMGeometryKeys(t *testing.T) {
-	s, err := Parse([]byte(rbmBars+"cd: {samples: 512}\n"), "test.yaml")
+	s, err := scenarios.Parse([]byte(rbmBars+"cd: {samples: 512}\n"), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +63,7 @@ func TestRBMGeometryKeys(t *testing.T) {
 		}
 	}
 	// The logistic built-in has none of the rbm keys.
-	q, err := Builtin("quadratic-2d")
+	q, err := scenarios.Builtin("quadratic-2d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +92,7 @@ func TestRBMMetricSourceCD(t *testing.T) {
 		"cd: {k: 1, samples: 300}\ntime: {t1: 3, outputs: 4}\n"
 	run := func(text string) *Report {
 		t.Helper()
-		s, err := Parse([]byte(text), "test.yaml")
+		s, err := scenarios.Parse([]byte(text), "test.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +104,7 @@ func TestRBMMetricSourceCD(t *testing.T) {
 	}
 	exact := run(base)
 	cd := run(base + "metric: {source: cd}\n")
-	s, _ := Parse([]byte(base+"metric: {source: cd}\n"), "test.yaml")
+	s, _ := scenarios.Parse([]byte(base+"metric: {source: cd}\n"), "test.yaml")
 	b, err := s.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -123,10 +119,10 @@ func TestRBMMetricSourceCD(t *testing.T) {
 	if cd.LambdaMax != lam || cd.Epsilon != 0.5/lam || cd.LambdaMax == exact.LambdaMax {
 		t.Errorf("source cd: λ_max %v ε %v, want %v and %v (exact-D λ_max %v)", cd.LambdaMax, cd.Epsilon, lam, 0.5/lam, exact.LambdaMax)
 	}
-	if !flBitsEqual(cd.Flow(FlowGD).W[3], exact.Flow(FlowGD).W[3]) {
+	if !flBitsEqual(cd.Flow(scenarios.FlowGD).W[3], exact.Flow(scenarios.FlowGD).W[3]) {
 		t.Error("gd depends on the metric source")
 	}
-	for _, f := range []string{FlowNGD, FlowGRD} {
+	for _, f := range []string{scenarios.FlowNGD, scenarios.FlowGRD} {
 		if flBitsEqual(cd.Flow(f).W[3], exact.Flow(f).W[3]) {
 			t.Errorf("%s: the same with both metric sources", f)
 		}

@@ -3,17 +3,18 @@ package report
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // TestRBMRunOutputs runs a small rbm scenario with every flow kind that
@@ -24,11 +25,11 @@ import (
 func TestRBMRunOutputs(t *testing.T) {
 	text := "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\n" +
 		"flows: [gd, ngd, grd, cd, sgd]\ncd: {lr: 0.1, batch: 3, runs: 3, k: 2}\nsgd: {lr: 0.1, batch: 3, runs: 2}\ntime: {t1: 2, outputs: 5}\n"
-	s, err := Parse([]byte(text), "test.yaml")
+	s, err := scenarios.Parse([]byte(text), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(context.Background(), s, RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), s, experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestRBMRunOutputs(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 		header := strings.Split(lines[0], ",")
 		want := "t,loss,kl,grad_norm,w_0"
-		if tr.Flow == FlowCD || tr.Flow == FlowSGD {
+		if tr.Flow == scenarios.FlowCD || tr.Flow == scenarios.FlowSGD {
 			want = "t,loss_mean,loss_std,kl_mean,kl_std,w_0"
 		}
 		if got := strings.Join(header[:len(strings.Split(want, ","))], ","); got != want {
@@ -53,7 +54,7 @@ func TestRBMRunOutputs(t *testing.T) {
 		}
 		last := strings.Split(lines[5], ",")
 		col := 2
-		if tr.Flow == FlowCD || tr.Flow == FlowSGD {
+		if tr.Flow == scenarios.FlowCD || tr.Flow == scenarios.FlowSGD {
 			col = 3
 			if last[4] != fmtFloat(tr.KLStd[4]) {
 				t.Errorf("%s: kl_std %s, want %v", tr.Flow, last[4], tr.KLStd[4])
@@ -65,13 +66,13 @@ func TestRBMRunOutputs(t *testing.T) {
 			t.Errorf("%s: kl column %s, want %v", tr.Flow, last[col], tr.KL[4])
 		}
 	}
-	if cd := r.Flow(FlowCD); !(cd.KL[4] < cd.KL[0]) {
+	if cd := r.Flow(scenarios.FlowCD); !(cd.KL[4] < cd.KL[0]) {
 		t.Errorf("cd: KL %v does not decrease", cd.KL)
 	}
-	if h := CSVHeader(FlowSGD, 1); strings.Join(h, ",") != "t,loss_mean,loss_std,w_0" {
+	if h := CSVHeader(scenarios.FlowSGD, 1); strings.Join(h, ",") != "t,loss_mean,loss_std,w_0" {
 		t.Errorf("sgd header without KL: %v", h)
 	}
-	if h := CSVHeader(FlowGD, 1); strings.Join(h, ",") != "t,loss,grad_norm,w_0" {
+	if h := CSVHeader(scenarios.FlowGD, 1); strings.Join(h, ",") != "t,loss,grad_norm,w_0" {
 		t.Errorf("gd header without KL: %v", h)
 	}
 }
@@ -85,11 +86,11 @@ func TestRBMBuiltinRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the rbm-bars scenario (a few seconds)")
 	}
-	s, err := Builtin("rbm-bars")
+	s, err := scenarios.Builtin("rbm-bars")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(context.Background(), s, RunOptions{})
+	r, err := experiment.Run(context.Background(), s, experiment.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestRBMBuiltinRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !contains(files, PlotKL+".png") || !contains(files, PlotKL+".svg") {
+	if !slices.Contains(files, PlotKL+".png") || !slices.Contains(files, PlotKL+".svg") {
 		t.Errorf("outputs %v lack the kl plot", files)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cd.csv")); err != nil {
@@ -116,9 +117,8 @@ func TestRBMBuiltinRuns(t *testing.T) {
 		if got, _ := fs["final_kl"].(float64); got != tr.KL[len(tr.KL)-1] {
 			t.Errorf("%s: summary final_kl %v, want %v", tr.Flow, fs["final_kl"], tr.KL[len(tr.KL)-1])
 		}
-		if _, has := fs["final_kl_std"]; has != (tr.Flow == FlowCD) {
+		if _, has := fs["final_kl_std"]; has != (tr.Flow == scenarios.FlowCD) {
 			t.Errorf("%s: final_kl_std present = %v", tr.Flow, has)
 		}
 	}
 }
-
