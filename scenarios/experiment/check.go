@@ -200,7 +200,9 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	jobs := []flowJob{{flow: scenarios.FlowGD, label: scenarios.FlowGD, met: p.met}}
 	for _, s := range ss {
 		met := p.met
-		met.Epsilon = s / p.lambdaMax
+		if met.Epsilon, err = c.EpsilonAtSafety(s, p.lambdaMax); err != nil {
+			return nil, err
+		}
 		for _, f := range []string{scenarios.FlowNGD, scenarios.FlowGRD} {
 			jobs = append(jobs, flowJob{flow: f, label: fmt.Sprintf("%s s=%g", f, s), met: met})
 		}
@@ -213,31 +215,9 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 		failed = append(failed, fmt.Errorf("gd %s: %v", gd.Status, gd.Err))
 	}
 	for i, s := range ss {
-		ngd, grd := trs[1+2*i], trs[2+2*i]
-		cmp := compare(gd, ngd, grd, p.b.W0)
-		pt := SweepPoint{
-			Safety: s, Epsilon: s / p.lambdaMax,
-			GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
-			AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
-			PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
-			OK: statusOK(gd, ngd, grd),
-		}
-		var why []string
-		for _, tr := range []*engine.Trajectory{ngd, grd} {
-			if tr.Status != engine.StatusOK {
-				msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
-				if tr.Err != nil {
-					msg += ": " + tr.Err.Error()
-				}
-				why = append(why, msg)
-				failed = append(failed, fmt.Errorf("s=%g: %s", s, msg))
-			}
-		}
-		pt.Err = strings.Join(why, "; ")
-		if !pt.OK && pt.Err == "" {
-			pt.Err = "gd did not reach t1"
-		}
+		pt, errs := sweepPoint(s, jobs[1+2*i].met.Epsilon, gd, trs[1+2*i], trs[2+2*i], p.b.W0)
 		rep.Points = append(rep.Points, pt)
+		failed = append(failed, errs...)
 	}
 	var eps, g1, g2 []float64
 	for _, pt := range rep.Points {
@@ -263,6 +243,37 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 		return rep, err
 	}
 	return rep, nil
+}
+
+// sweepPoint is the sweep's point at safety s (ε = eps) from its ngd and
+// grd trajectories and the common gd one, with an error for each of ngd and
+// grd that did not reach t1.
+func sweepPoint(s, eps float64, gd, ngd, grd *engine.Trajectory, w0 []float64) (SweepPoint, []error) {
+	var failed []error
+	cmp := compare(gd, ngd, grd, w0)
+	pt := SweepPoint{
+		Safety: s, Epsilon: eps,
+		GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
+		AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
+		PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
+		OK: statusOK(gd, ngd, grd),
+	}
+	var why []string
+	for _, tr := range []*engine.Trajectory{ngd, grd} {
+		if tr.Status != engine.StatusOK {
+			msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
+			if tr.Err != nil {
+				msg += ": " + tr.Err.Error()
+			}
+			why = append(why, msg)
+			failed = append(failed, fmt.Errorf("s=%g: %s", s, msg))
+		}
+	}
+	pt.Err = strings.Join(why, "; ")
+	if !pt.OK && pt.Err == "" {
+		pt.Err = "gd did not reach t1"
+	}
+	return pt, failed
 }
 
 // FitLogLogSlope fits log y = p log x + c by least squares over the points

@@ -238,22 +238,21 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 			return nil, sc.ErrorAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), scenarios.ErrConflict)
 		}
 	}
-	inv, err := engine.ParseKind(sc.Metric.Inverse)
+	inv, chr, err := metricKinds(sc)
 	if err != nil {
-		return nil, sc.ErrorAt("metric.inverse", err.Error(), scenarios.ErrUnknownName)
-	}
-	chr, err := engine.ParseKind(sc.Metric.Christoffel)
-	if err != nil {
-		return nil, sc.ErrorAt("metric.christoffel", err.Error(), scenarios.ErrUnknownName)
+		return nil, err
 	}
 	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers})
-	spec := engine.EpsilonSpec{Auto: !sc.Metric.Epsilon.Fixed, Safety: sc.Metric.Safety, Value: sc.Metric.Epsilon.Value}
-	eps, lmax, err := g.Epsilon(ctx, b.W0, spec)
+	lmax, err := lambdaMaxAt(ctx, g, b.W0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
 		return nil, sc.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), scenarios.ErrBadValue)
+	}
+	eps, err := sc.Epsilon(lmax) // the scenario's ε policy
+	if err != nil {
+		return nil, err
 	}
 	p := &prepared{
 		sc: sc, b: b, lambdaMax: lmax, eps: eps,
