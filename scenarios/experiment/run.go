@@ -26,10 +26,11 @@ var ErrFlowFailed = errors.New("flow did not reach t1")
 
 // RunOptions configures Run, Check and Sweep. The zero value is valid.
 type RunOptions struct {
-	// Workers is the number of goroutines: flows run concurrently, at most
-	// Workers at a time, and each flow's per-sample passes use Workers
-	// goroutines. Default runtime.GOMAXPROCS(0). Results do not depend on
-	// it (DESIGN §2, deterministic parallelism).
+	// Workers is the number W of goroutines doing work at once. The flows
+	// run concurrently, F = min(W, number of flows) at a time, and each
+	// flow's per-sample passes use ⌊W/F⌋ goroutines (at least 1), so that
+	// F·⌊W/F⌋ ≤ W (see workerBudget). Default runtime.GOMAXPROCS(0).
+	// Results do not depend on it (DESIGN §2, deterministic parallelism).
 	Workers int
 	// Progress, if not nil, is called with the fraction (0..1) of the time
 	// span a flow has covered. Calls are serialised (never concurrent), but
@@ -273,12 +274,25 @@ type flowJob struct {
 	met         engine.Metric
 }
 
-// runFlows runs the jobs concurrently (at most p.workers at a time), each on
-// its own Geometry, and returns their trajectories in the order given.
+// workerBudget splits a budget of workers goroutines between jobs flows:
+// at most flows of them run at once, each doing its per-sample passes on
+// perFlow goroutines, with flows·perFlow ≤ workers (and both ≥ 1; a budget
+// below 1 counts as 1). Since a pass's result does not depend on its
+// worker count, neither do the outputs.
+func workerBudget(workers, jobs int) (flows, perFlow int) {
+	workers = max(1, workers)
+	flows = max(1, min(workers, jobs))
+	return flows, workers / flows
+}
+
+// runFlows runs the jobs concurrently, each on its own Geometry, within the
+// budget of p.workers goroutines (workerBudget), and returns their
+// trajectories in the order given.
 func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*engine.Trajectory {
 	out := make([]*engine.Trajectory, len(jobs))
 	var mu sync.Mutex
-	pl := pool.New().WithMaxGoroutines(max(1, min(p.workers, len(jobs))))
+	flows, perFlow := workerBudget(p.workers, len(jobs))
+	pl := pool.New().WithMaxGoroutines(flows)
 	for i, job := range jobs {
 		pl.Go(func() {
 			var prog func(float64)
@@ -289,7 +303,7 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 					progress(job.label, frac)
 				}
 			}
-			g := engine.New(p.b.Model, &engine.Options{Workers: p.workers})
+			g := engine.New(p.b.Model, &engine.Options{Workers: perFlow})
 			start := time.Now()
 			tr := run(ctx, g, p, job.flow, job.met, prog)
 			if tr == nil {

@@ -53,7 +53,7 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, flow strin
 		}
 	}
 	if p.b.CDMetric != nil {
-		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
+		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: g.Workers()}) // metric source cd, within the flow's budget
 		if flow == scenarios.FlowNGD || flow == scenarios.FlowGRD {
 			g = mg
 		} else {

@@ -18,12 +18,15 @@ import (
 	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
-// TestRunWorkersIdentical: every output file is byte-identical for 1 and 2
-// workers, apart from the wall times in summary.json.
+// TestRunWorkersIdentical: every output file is byte-identical for 1, 2
+// and 3 workers (1 flow at a time; 2 flows with 1 pass worker each; 3
+// flows with 1 each), apart from the wall times in summary.json, for a
+// run and for a sweep.
 func TestRunWorkersIdentical(t *testing.T) {
 	sc := parseTiny(t)
 	var dirs []string
-	for _, w := range []int{1, 2} {
+	var sweeps []string
+	for _, w := range []int{1, 2, 3} {
 		r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: w})
 		if err != nil {
 			t.Fatal(err)
@@ -35,19 +38,33 @@ func TestRunWorkersIdentical(t *testing.T) {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)
+		sw, err := experiment.Sweep(context.Background(), sc, []float64{0.1, 0.3}, experiment.RunOptions{Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteSweepTable(&buf, sw); err != nil {
+			t.Fatal(err)
+		}
+		sweeps = append(sweeps, buf.String())
 	}
 	names := listDir(t, dirs[0])
-	if got := listDir(t, dirs[1]); strings.Join(got, " ") != strings.Join(names, " ") {
-		t.Fatalf("files differ: %v vs %v", names, got)
-	}
-	for _, n := range names {
-		a, _ := os.ReadFile(filepath.Join(dirs[0], n))
-		b, _ := os.ReadFile(filepath.Join(dirs[1], n))
-		if n == SummaryFile {
-			a, b = zeroSeconds(t, a), zeroSeconds(t, b)
+	for i, w := range []int{2, 3} {
+		if got := listDir(t, dirs[i+1]); strings.Join(got, " ") != strings.Join(names, " ") {
+			t.Fatalf("files differ: %v with 1 worker, %v with %d", names, got, w)
 		}
-		if string(a) != string(b) {
-			t.Errorf("%s differs between 1 and 2 workers", n)
+		for _, n := range names {
+			a, _ := os.ReadFile(filepath.Join(dirs[0], n))
+			b, _ := os.ReadFile(filepath.Join(dirs[i+1], n))
+			if n == SummaryFile {
+				a, b = zeroSeconds(t, a), zeroSeconds(t, b)
+			}
+			if string(a) != string(b) {
+				t.Errorf("%s differs between 1 and %d workers", n, w)
+			}
+		}
+		if sweeps[i+1] != sweeps[0] {
+			t.Errorf("the sweep differs between 1 and %d workers:\n%s\nvs\n%s", w, sweeps[0], sweeps[i+1])
 		}
 	}
 }
