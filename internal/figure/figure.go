@@ -173,6 +173,41 @@ func segments(x, y []float64) []plotter.XYs {
 // build turns the panel into a gonum plot and returns the legend entries of
 // its series.
 func (pn *Panel) build() (*plot.Plot, []LegendEntry) {
+	p := pn.newPlot()
+	lo, _, _, _ := pn.yRange()
+	ys := pn.yScale()
+	if ys.log {
+		p.Y.Tick.Marker = Log10Ticks{}
+	}
+	entries := pn.addSeries(p, ys)
+	p.Add(pn.Over...)
+	if pn.LogX {
+		p.X.Tick.Marker = Log10Ticks{}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range pn.Series {
+			for _, x := range s.X {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+		if hi >= lo {
+			pad := 0.05 * math.Max(hi-lo, 0.2)
+			p.X.Min, p.X.Max = lo-pad, hi+pad
+		}
+	}
+	if len(pn.XLim) == 2 {
+		p.X.Min, p.X.Max = pn.XLim[0], pn.XLim[1]
+	}
+	if pn.Fixed {
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = pn.XMin, pn.XMax, pn.YMin, pn.YMax
+	} else if !math.IsInf(lo, 0) || ys.log {
+		p.Y.Min, p.Y.Max = ys.ty(ys.min), ys.ty(ys.max)
+	}
+	return p, entries
+}
+
+// newPlot is the panel's plot with its titles, fonts, ticks, grid and the
+// plotters drawn under the series.
+func (pn *Panel) newPlot() *plot.Plot {
 	p := plot.New()
 	p.Title.Text = pn.Title
 	p.Title.TextStyle.Font.Size = vg.Points(14)
@@ -191,7 +226,20 @@ func (pn *Panel) build() (*plot.Plot, []LegendEntry) {
 	grid.Horizontal.Color = color.Gray{0xdd}
 	p.Add(grid)
 	p.Add(pn.Under...)
+	return p
+}
 
+// yScale is a panel's y axis: log10 or linear, the map ty from data to
+// axis values (log10, NaN for values ≤ 0, on a log axis) and the data
+// range [min, max] to show.
+type yScale struct {
+	log      bool
+	ty       func(float64) float64
+	min, max float64
+}
+
+// yScale chooses the panel's y axis from its mode and data.
+func (pn *Panel) yScale() yScale {
 	lo, hi, plo, phi := pn.yRange()
 	// auto: a non-negative quantity (zeros are left out on the log axis)
 	// whose positive values span more than logSpan.
@@ -201,30 +249,33 @@ func (pn *Panel) build() (*plot.Plot, []LegendEntry) {
 	}
 	// A log axis is drawn as log10 of the data on a linear axis with
 	// decade ticks (gonum's LogScale misplaces a centred axis label).
-	ty := func(v float64) float64 { return v }
-	var ymin, ymax float64
+	ys := yScale{log: log, ty: func(v float64) float64 { return v }}
 	if log {
-		ty = func(v float64) float64 {
+		ys.ty = func(v float64) float64 {
 			if !(v > 0) {
 				return math.NaN()
 			}
 			return math.Log10(v)
 		}
-		p.Y.Tick.Marker = Log10Ticks{}
-		ymin, ymax = plo/1.3, phi*1.3
+		ys.min, ys.max = plo/1.3, phi*1.3
 	} else if !math.IsInf(lo, 0) {
 		pad := 0.04 * (hi - lo)
 		if pad == 0 {
 			pad = 0.5 * math.Max(math.Abs(hi), 1)
 		}
-		ymin, ymax = lo-pad, hi+pad
+		ys.min, ys.max = lo-pad, hi+pad
 		if lo >= 0 && lo-pad < 0 {
-			ymin = 0 // a non-negative quantity starts at the axis
+			ys.min = 0 // a non-negative quantity starts at the axis
 		}
 	}
-	// Wide lines are drawn first so that a thin line coinciding with one
-	// (GD under NGD's wide band) stays visible; the legend keeps the Series
-	// order.
+	return ys
+}
+
+// addSeries adds the panel's series to p on the y scale ys and returns
+// their legend entries. Wide lines are drawn first so that a thin line
+// coinciding with one (GD under NGD's wide band) stays visible; the legend
+// keeps the series order.
+func (pn *Panel) addSeries(p *plot.Plot, ys yScale) []LegendEntry {
 	order := make([]int, len(pn.Series))
 	for i := range order {
 		order[i] = i
@@ -235,40 +286,13 @@ func (pn *Panel) build() (*plot.Plot, []LegendEntry) {
 	slots := make([]*LegendEntry, len(pn.Series))
 	for _, si := range order {
 		s := pn.Series[si]
-		var thumbs []plot.Thumbnailer
-		if s.Band != nil {
-			fill := bandColor(s.Style.Color)
-			var up, dn []float64
-			for k := range s.Y {
-				up = append(up, s.Y[k]+s.Band[k])
-				d := s.Y[k] - s.Band[k]
-				if log && d < ymin {
-					d = ymin
-				}
-				dn = append(dn, d)
-			}
-			for k := range up {
-				up[k], dn[k] = ty(up[k]), ty(dn[k])
-			}
-			for _, poly := range bandPolygons(s.X, up, dn) {
-				pg, err := plotter.NewPolygon(poly)
-				if err != nil {
-					continue
-				}
-				pg.Color = fill
-				pg.LineStyle.Width = 0
-				p.Add(pg)
-				if thumbs == nil {
-					thumbs = append(thumbs, pg)
-				}
-			}
-		}
+		thumbs := addBand(p, s, ys)
 		var line *plotter.Line
-		ys := make([]float64, len(s.Y))
+		yv := make([]float64, len(s.Y))
 		for k, v := range s.Y {
-			ys[k] = ty(v)
+			yv[k] = ys.ty(v)
 		}
-		for _, seg := range segments(s.X, ys) {
+		for _, seg := range segments(s.X, yv) {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
 				continue
@@ -290,29 +314,43 @@ func (pn *Panel) build() (*plot.Plot, []LegendEntry) {
 			entries = append(entries, *e)
 		}
 	}
-	p.Add(pn.Over...)
-	if pn.LogX {
-		p.X.Tick.Marker = Log10Ticks{}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, s := range pn.Series {
-			for _, x := range s.X {
-				lo, hi = math.Min(lo, x), math.Max(hi, x)
-			}
+	return entries
+}
+
+// addBand adds the shaded ± band of s (if any) to p on the y scale ys and
+// returns its legend thumbnail (none without a band). On a log axis the
+// lower edge is clipped at the bottom of the axis.
+func addBand(p *plot.Plot, s Series, ys yScale) []plot.Thumbnailer {
+	if s.Band == nil {
+		return nil
+	}
+	var thumbs []plot.Thumbnailer
+	fill := bandColor(s.Style.Color)
+	var up, dn []float64
+	for k := range s.Y {
+		up = append(up, s.Y[k]+s.Band[k])
+		d := s.Y[k] - s.Band[k]
+		if ys.log && d < ys.min {
+			d = ys.min
 		}
-		if hi >= lo {
-			pad := 0.05 * math.Max(hi-lo, 0.2)
-			p.X.Min, p.X.Max = lo-pad, hi+pad
+		dn = append(dn, d)
+	}
+	for k := range up {
+		up[k], dn[k] = ys.ty(up[k]), ys.ty(dn[k])
+	}
+	for _, poly := range bandPolygons(s.X, up, dn) {
+		pg, err := plotter.NewPolygon(poly)
+		if err != nil {
+			continue
+		}
+		pg.Color = fill
+		pg.LineStyle.Width = 0
+		p.Add(pg)
+		if thumbs == nil {
+			thumbs = append(thumbs, pg)
 		}
 	}
-	if len(pn.XLim) == 2 {
-		p.X.Min, p.X.Max = pn.XLim[0], pn.XLim[1]
-	}
-	if pn.Fixed {
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = pn.XMin, pn.XMax, pn.YMin, pn.YMax
-	} else if !math.IsInf(lo, 0) || log {
-		p.Y.Min, p.Y.Max = ty(ymin), ty(ymax)
-	}
-	return p, entries
+	return thumbs
 }
 
 // bandColor is a translucent version of c for a ± std band.
