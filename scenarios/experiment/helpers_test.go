@@ -13,8 +13,6 @@ import (
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
 
-func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
-
 // SummaryFile stands in for package report's summary.json in the tests of
 // this package (report imports this package, so its writers cannot be
 // used here; its own tests compare the real files).

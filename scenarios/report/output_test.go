@@ -17,7 +17,6 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
-	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
 )
@@ -178,40 +177,6 @@ func TestSummaryKeys(t *testing.T) {
 	b, _ := r.Scenario.JSON()
 	if string(a) != string(b) {
 		t.Errorf("echo round trip:\n%s\nwant\n%s", a, b)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	if err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error {
-		io.WriteString(w, "half-written")
-		return boom
-	})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "a.txt") {
-		t.Errorf("err = %v, want one wrapping boom that names the file", err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "old" {
-		t.Errorf("after a failed write the file holds %q, want the old content", b)
-	}
-	if err := outfile.WriteAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "new" {
-		t.Errorf("file holds %q, want new", b)
-	}
-	fi, _ := os.Stat(filepath.Join(dir, "a.txt"))
-	if fi.Mode().Perm()&0o044 == 0 {
-		t.Errorf("mode %v: not readable by others (CreateTemp's 0600 kept?)", fi.Mode())
-	}
-	if names := listDir(t, dir); !slices.Equal(names, []string{"a.txt"}) {
-		t.Errorf("directory holds %v, want only a.txt (no temporary files)", names)
-	}
-	if err := outfile.WriteAtomic(filepath.Join(dir, "missing"), "b.txt", func(io.Writer) error { return nil }); err == nil {
-		t.Error("writing into a missing directory: no error")
 	}
 }
 
