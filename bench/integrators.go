@@ -24,6 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/internal/figure"
 )
 
 // IntegratorConfig configures RunIntegrators, the integrator
@@ -368,7 +369,7 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 			// area down.
 			p.Y.Label.Text = "error (max norm)"
 			p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-			p.X.Tick.Marker, p.Y.Tick.Marker = integLogTicks{}, integLogTicks{}
+			p.X.Tick.Marker, p.Y.Tick.Marker = figure.LogTicks{}, figure.LogTicks{}
 			p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(10), vg.Points(10)
 			p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(11), vg.Points(11)
 			p.Add(plotter.NewGrid())
@@ -444,37 +445,6 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 		}
 	}
 	return integWritePlot(path, c)
-}
-
-// integLogTicks marks powers of ten (labelled 1e-5, 0.01, 0.1, 1, 10, 100,
-// 1000, 1e4, …) and unlabelled minor ticks at 2…9 times them.
-type integLogTicks struct{}
-
-// Ticks implements plot.Ticker.
-func (integLogTicks) Ticks(lo, hi float64) []plot.Tick {
-	var ticks []plot.Tick
-	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
-		base := math.Pow(10, float64(k))
-		for m := 1; m <= 9; m++ {
-			v := float64(m) * base
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 {
-				t.Label = integPow10Label(k)
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	return ticks
-}
-
-func integPow10Label(k int) string {
-	if k >= -2 && k <= 3 {
-		return strconv.FormatFloat(math.Pow(10, float64(k)), 'f', -1, 64)
-	}
-	return fmt.Sprintf("1e%d", k)
 }
 
 // integDecades widens [lo, hi] (lo > 0) to whole decades.

@@ -1,5 +1,13 @@
-// Package scenarios reads experiment descriptions (YAML scenario files,
-// DESIGN §4), loads their data, and turns them into models and runs.
+// Package scenarios is the description of an experiment: it reads
+// scenario files (YAML, DESIGN §4), fills their defaults, validates them,
+// loads their data, and builds their model and initial point (Build). It
+// runs nothing: package scenarios/experiment runs a scenario and package
+// scenarios/report writes and prints the results.
+//
+// The scenario's ε policy lives here too (Scenario.Epsilon, used by every
+// run, `grd geometry` and the ε sweep), and the integrator methods a
+// scenario may name, with which of them are fixed-step, come from package
+// integrators (integrators.Methods, Method.Adaptive).
 //
 // # Scenario files
 //

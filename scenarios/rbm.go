@@ -9,8 +9,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/grd-engine/grd/engine/flow"
-
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/models"
 )
@@ -213,18 +211,6 @@ func (s *Scenario) buildRBM(data *models.Data) (models.Model, error) {
 		return nil, s.errAt("model", strings.TrimPrefix(err.Error(), "models: "), ErrBadValue)
 	}
 	return m, nil
-}
-
-// cdEnsemble is the engine's EnsembleSpec of the cd flow.
-func (s *Scenario) cdEnsemble() flow.EnsembleSpec {
-	return flow.EnsembleSpec{LR: s.CD.LR, Batch: s.CD.Batch, Runs: s.CD.Runs, K: s.CD.K,
-		Persistent: s.CD.Persistent, Seed: NewSource(s.Seed, StreamCD).Uint64()}
-}
-
-// cdDiffusionSpec is the engine's CDDiffusionSpec of `grd geometry`.
-func (s *Scenario) cdDiffusionSpec() engine.CDDiffusionSpec {
-	return engine.CDDiffusionSpec{K: s.CD.K, Batch: s.CD.Batch, Samples: s.CD.Samples,
-		Seed: NewSource(s.Seed, StreamCDDiffusion).Uint64()}
 }
 
 // Metric sources (metric.source).

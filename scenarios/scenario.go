@@ -47,21 +47,11 @@ const (
 
 // The valid names of each list, in the order error messages show them.
 var (
-	kinds        = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP, KindRBM}
-	flowNames    = []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD}
-	forms        = []string{WeakField, Exact}
-	v0Names      = []string{V0NGD, V0GD, V0Zero}
-	methods      = []string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
-	fixedMethods = []string{"euler", "heun", "rk4"}
+	kinds     = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP, KindRBM}
+	flowNames = []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD}
+	forms     = []string{WeakField, Exact}
+	v0Names   = []string{V0NGD, V0GD, V0Zero}
 )
-
-// Methods returns the integrator method names a scenario accepts
-// (integrator.method), fixed-step ones first.
-func Methods() []string { return append([]string(nil), methods...) }
-
-// FixedStep reports whether method is a fixed-step method (euler, heun,
-// rk4), which needs integrator.dt.
-func FixedStep(method string) bool { return contains(fixedMethods, method) }
 
 // Defaults filled by SetDefaults (and so by Parse, Load, Builtin and Open).
 const (

@@ -6,13 +6,23 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
-// errAt builds an *Error for key, citing the line of the key or, if the key
-// was not given, of its nearest given parent.
+// ErrorAt returns an *Error about key (a key path such as "metric.epsilon"
+// or "flows[2]") with message msg wrapping sentinel, citing the scenario
+// file and the line of the key or, if the key was not given, of its
+// nearest given parent. Packages that run scenarios use it to report a
+// problem of the scenario found only then (a model that lacks a flow's
+// derivatives, ε·λ_max ≥ 1).
+func (s *Scenario) ErrorAt(key, msg string, sentinel error) *Error {
+	return s.errAt(key, msg, sentinel)
+}
+
+// errAt is ErrorAt.
 func (s *Scenario) errAt(key, msg string, sentinel error) *Error {
 	e := &Error{Key: key, Msg: msg, Err: sentinel}
 	if s.src == nil {
@@ -349,8 +359,12 @@ func (s *Scenario) validateRuns() error {
 	return nil
 }
 
+// validateIntegrator checks the integrator section against the methods of
+// package integrators (integrators.Methods, exactly as spelt there) and
+// their kind: a fixed-step method needs dt, an adaptive one refuses it.
 func (s *Scenario) validateIntegrator() error {
 	in := &s.Integrator
+	methods := integrators.Methods()
 	if !contains(methods, in.Method) {
 		return s.errAt("integrator.method", fmt.Sprintf("unknown method %q (valid: %s)", in.Method, oneOf(methods)), ErrUnknownName)
 	}
@@ -360,17 +374,38 @@ func (s *Scenario) validateIntegrator() error {
 	if !(in.Atol > 0) || !finite(in.Atol) {
 		return s.errAt("integrator.atol", fmt.Sprintf("want a finite absolute tolerance > 0, got %g", in.Atol), ErrBadTolerance)
 	}
-	if FixedStep(in.Method) {
+	fixed, adaptive := methodsByKind()
+	if !isAdaptive(in.Method) {
 		if in.DT == 0 {
-			return s.errAt("integrator.dt", fmt.Sprintf("missing: fixed-step method %s needs a step dt > 0 (or use an adaptive method: bs3, dopri5, tsit5, dop853)", in.Method), ErrConflict)
+			return s.errAt("integrator.dt", fmt.Sprintf("missing: fixed-step method %s needs a step dt > 0 (or use an adaptive method: %s)", in.Method, oneOf(adaptive)), ErrConflict)
 		}
 		if !(in.DT > 0) || !finite(in.DT) {
 			return s.errAt("integrator.dt", fmt.Sprintf("want a finite step > 0, got %g", in.DT), ErrBadValue)
 		}
 	} else if in.DT != 0 {
-		return s.errAt("integrator.dt", fmt.Sprintf("adaptive method %s chooses its own steps (rtol, atol): drop dt, or use a fixed-step method (euler, heun, rk4)", in.Method), ErrConflict)
+		return s.errAt("integrator.dt", fmt.Sprintf("adaptive method %s chooses its own steps (rtol, atol): drop dt, or use a fixed-step method (%s)", in.Method, oneOf(fixed)), ErrConflict)
 	}
 	return nil
+}
+
+// isAdaptive reports whether the integrator method name (one of
+// integrators.Methods) chooses its own steps.
+func isAdaptive(name string) bool {
+	m, err := integrators.MethodByName(name)
+	return err == nil && m.Adaptive()
+}
+
+// methodsByKind splits integrators.Methods into the fixed-step and the
+// adaptive ones, each in its order there.
+func methodsByKind() (fixed, adaptive []string) {
+	for _, n := range integrators.Methods() {
+		if isAdaptive(n) {
+			adaptive = append(adaptive, n)
+		} else {
+			fixed = append(fixed, n)
+		}
+	}
+	return fixed, adaptive
 }
 
 func (s *Scenario) validateTime() error {

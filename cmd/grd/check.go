@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/report"
 	"github.com/spf13/cobra"
 )
 
@@ -26,7 +28,7 @@ type checkOptions struct {
 // newCmdCheck returns `grd check SCENARIO [--sweep S,…] [--out DIR]`.
 func newCmdCheck(g *globals, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{g: g}
-	def := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(scenarios.DefaultSafeties())), ","), "[]")
+	def := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(experiment.DefaultSafeties())), ","), "[]")
 	c := &cobra.Command{
 		Use:   "check SCENARIO",
 		Short: "Check whether GRD reduces to NGD: gaps, defect, (8) residuals and a verdict",
@@ -87,25 +89,25 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	dir := opts.Out
 	if dir == "" && opts.Sweep != nil {
-		dir = scenarios.DefaultOutDir(s)
+		dir = report.DefaultOutDir(s)
 	}
 	if dir != "" {
-		if err := scenarios.CheckOutDir(dir); err != nil {
+		if err := report.CheckOutDir(dir); err != nil {
 			return err
 		}
 	}
-	ro := scenarios.RunOptions{Workers: g.Workers}
+	ro := experiment.RunOptions{Workers: g.Workers}
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
-		rep, runErr := scenarios.Sweep(ctx, s, opts.Sweep, ro)
+		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)
 		bar.Done()
 		if rep == nil {
 			return runErr
 		}
-		if err := rep.WriteTable(g.Out); err != nil {
+		if err := report.WriteSweepTable(g.Out, rep); err != nil {
 			return err
 		}
-		files, err := scenarios.WriteSweepPlots(dir, rep)
+		files, err := report.WriteSweepPlots(dir, rep)
 		if err != nil {
 			return err
 		}
@@ -115,17 +117,17 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		return runErr
 	}
 	bar := progressFor(g, "grd check "+s.Name+":", 3, &ro)
-	rep, runErr := scenarios.Check(ctx, s, ro)
+	rep, runErr := experiment.Check(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
 		return runErr
 	}
 	if dir != "" {
-		if _, err := scenarios.WriteOutputs(dir, rep.Report); err != nil {
+		if _, err := report.WriteOutputs(dir, rep.Report); err != nil {
 			return err
 		}
 	}
-	if err := rep.WriteTable(g.Out); err != nil {
+	if err := report.WriteCheckTable(g.Out, rep); err != nil {
 		return err
 	}
 	if dir != "" {

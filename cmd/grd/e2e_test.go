@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // grd runs the command line args end to end and returns stdout, stderr and
@@ -116,7 +117,7 @@ func TestGeometryJSON(t *testing.T) {
 	if keys := jsonKeys(t, out); !reflect.DeepEqual(keys, geometryKeys) {
 		t.Errorf("keys = %v\nwant   %v", keys, geometryKeys)
 	}
-	var got scenarios.GeometryReport
+	var got experiment.GeometryReport
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +131,12 @@ func TestGeometryJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := scenarios.GeometryAt(context.Background(), b, nil, nil, nil)
+	want, err := experiment.GeometryAt(context.Background(), b, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(&got, want) {
-		t.Errorf("JSON report differs from scenarios.GeometryAt:\n%+v\nwant\n%+v", got, *want)
+		t.Errorf("JSON report differs from experiment.GeometryAt:\n%+v\nwant\n%+v", got, *want)
 	}
 	if got.Dim != 2 || got.Samples != 8 || len(got.Diffusion) != 2 || len(got.Diffusion[0]) != 2 {
 		t.Errorf("dim %d samples %d diffusion %v: want 2, 8 and a 2×2 matrix", got.Dim, got.Samples, got.Diffusion)
@@ -153,16 +154,16 @@ func TestGeometryJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("--w --v: exit %d: %s", code, errs)
 	}
-	var at scenarios.GeometryReport
+	var at experiment.GeometryReport
 	if err := json.Unmarshal([]byte(out), &at); err != nil {
 		t.Fatal(err)
 	}
-	want, err = scenarios.GeometryAt(context.Background(), b, []float64{0.5, -1.25}, []float64{1, 0}, nil)
+	want, err = experiment.GeometryAt(context.Background(), b, []float64{0.5, -1.25}, []float64{1, 0}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(&at, want) {
-		t.Errorf("--w --v report differs from scenarios.GeometryAt at that point:\n%+v\nwant\n%+v", at, *want)
+		t.Errorf("--w --v report differs from experiment.GeometryAt at that point:\n%+v\nwant\n%+v", at, *want)
 	}
 	_, errs, code = grd(t, "geometry", "quadratic-2d", "--v", bad)
 	if code != exitError || !strings.Contains(errs, bad) || strings.Count(errs, "\n") != 1 {

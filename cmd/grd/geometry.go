@@ -12,6 +12,7 @@ import (
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/spf13/cobra"
 )
 
@@ -82,7 +83,7 @@ func runGeometry(ctx context.Context, opts *geometryOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := scenarios.GeometryAt(ctx, b, w, v, &engine.Options{Workers: opts.g.Workers})
+	r, err := experiment.GeometryAt(ctx, b, w, v, &engine.Options{Workers: opts.g.Workers})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func newProgressLine(w io.Writer, prefix string, total int) *progressLine {
 }
 
 // Update records that flow has covered the fraction frac of its time span
-// (the scenarios.RunOptions.Progress callback).
+// (the experiment.RunOptions.Progress callback).
 func (p *progressLine) Update(flow string, frac float64) {
 	pc := int(100 * min(max(frac, 0), 1))
 	p.mu.Lock()

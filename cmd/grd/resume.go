@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/report"
 )
 
 // resumeSetup prepares checkpointing for `grd run`: it returns the scenario
@@ -14,10 +16,10 @@ import (
 // DIR the checkpoint DIR/checkpoint.gob is read, the scenario is the one
 // given or else the one the checkpoint was written for, and the outputs go
 // to DIR (a different --out is a usage error, reported by the caller).
-func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *scenarios.CheckpointOptions, error) {
-	ck := &scenarios.CheckpointOptions{Every: opts.CheckpointEvery, Version: version()}
+func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *experiment.CheckpointOptions, error) {
+	ck := &experiment.CheckpointOptions{Every: opts.CheckpointEvery, Version: version()}
 	if opts.CheckpointEvery == 0 {
-		ck.Every = scenarios.DefaultCheckpointEvery
+		ck.Every = experiment.DefaultCheckpointEvery
 	}
 	if opts.Resume == "" {
 		s, err := scenarios.Open(opts.Scenario)
@@ -26,13 +28,13 @@ func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *scenarios.Chec
 		}
 		dir := opts.Out
 		if dir == "" {
-			dir = scenarios.DefaultOutDir(s)
+			dir = report.DefaultOutDir(s)
 		}
 		ck.Dir = dir
 		return s, dir, ck, nil
 	}
 	dir := opts.Resume
-	res, err := scenarios.ReadCheckpoint(dir)
+	res, err := experiment.ReadCheckpoint(dir)
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/report"
 )
 
 // longScenario takes a few hundred milliseconds: long enough to be
@@ -47,7 +48,7 @@ func sameDirs(t *testing.T, a, b, what string) {
 	for _, f := range fa {
 		x, _ := os.ReadFile(filepath.Join(a, f))
 		y, _ := os.ReadFile(filepath.Join(b, f))
-		if f == scenarios.SummaryFile {
+		if f == report.SummaryFile {
 			x, y = dropTimings(t, x), dropTimings(t, y)
 		}
 		if !bytes.Equal(x, y) {
@@ -76,7 +77,7 @@ func TestRunInterruptResume(t *testing.T) {
 	defer cancel()
 	go func() {
 		for ctx.Err() == nil {
-			if _, err := os.Stat(filepath.Join(out, scenarios.CheckpointFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err == nil {
 				cancel()
 				return
 			}
@@ -93,7 +94,7 @@ func TestRunInterruptResume(t *testing.T) {
 	if code != exitError || se.String() != want {
 		t.Fatalf("interrupted run: exit %d, stderr %q; want exit 1 and %q", code, se.String(), want)
 	}
-	if _, err := os.Stat(filepath.Join(out, scenarios.SummaryFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); err != nil {
 		t.Errorf("the outputs so far were not written: %v", err)
 	}
 	// A checkpoint of another scenario is refused.
@@ -107,7 +108,7 @@ func TestRunInterruptResume(t *testing.T) {
 	if _, errs, code := grd(t, "run", "--resume", out, "--workers", "7"); code != exitOK {
 		t.Fatalf("resumed run: exit %d: %s", code, errs)
 	}
-	if _, err := os.Stat(filepath.Join(out, scenarios.CheckpointFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); !os.IsNotExist(err) {
 		t.Errorf("checkpoint left after the run finished (stat: %v)", err)
 	}
 	sameDirs(t, full, out, "resumed run")
@@ -119,7 +120,7 @@ func TestRunInterruptResume(t *testing.T) {
 func TestResumeErrors(t *testing.T) {
 	dir := t.TempDir()
 	_, errs, code := grd(t, "run", "--resume", dir)
-	want := "grd: scenarios: unusable checkpoint: " + filepath.Join(dir, scenarios.CheckpointFile) + " does not exist (grd writes it when a run is interrupted; without one, start the run afresh)\n"
+	want := "grd: scenarios: unusable checkpoint: " + filepath.Join(dir, experiment.CheckpointFile) + " does not exist (grd writes it when a run is interrupted; without one, start the run afresh)\n"
 	if code != exitError || errs != want {
 		t.Errorf("no checkpoint: exit %d, stderr %q; want 1 and %q", code, errs, want)
 	}
@@ -178,7 +179,7 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 	if _, errs, code := grd(t, "run", scen, "--out", full, "--checkpoint-every", "-1s"); code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
 	}
-	progress := func(ck *scenarios.Checkpoint) int {
+	progress := func(ck *experiment.Checkpoint) int {
 		n := 0
 		for _, f := range ck.Flows {
 			if e := f.Ensemble; e != nil {
@@ -195,7 +196,7 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 	defer cancel()
 	go func() {
 		for ctx.Err() == nil {
-			if ck, err := scenarios.ReadCheckpoint(out); err == nil && progress(ck) > 0 {
+			if ck, err := experiment.ReadCheckpoint(out); err == nil && progress(ck) > 0 {
 				cancel()
 				return
 			}
@@ -211,7 +212,7 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 	if code != exitError || !strings.HasPrefix(se.String(), "grd: interrupted:") {
 		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
 	}
-	ck, err := scenarios.ReadCheckpoint(out)
+	ck, err := experiment.ReadCheckpoint(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/report"
 	"github.com/spf13/cobra"
 )
 
@@ -20,7 +22,7 @@ type runOptions struct {
 	Out string
 	// Resume is the output directory of an interrupted run to continue
 	// ("" means start afresh); CheckpointEvery the checkpoint interval (0
-	// means scenarios.DefaultCheckpointEvery, negative none).
+	// means experiment.DefaultCheckpointEvery, negative none).
 	Resume          string
 	CheckpointEvery time.Duration
 }
@@ -77,20 +79,20 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := scenarios.CheckOutDir(dir); err != nil {
+	if err := report.CheckOutDir(dir); err != nil {
 		return err
 	}
-	ro := scenarios.RunOptions{Workers: g.Workers, Checkpoint: ck}
+	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
-	rep, runErr := scenarios.Run(ctx, s, ro)
+	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
 		return runErr
 	}
-	if _, err := scenarios.WriteOutputs(dir, rep); err != nil {
+	if _, err := report.WriteOutputs(dir, rep); err != nil {
 		return err
 	}
-	if err := rep.WriteTable(g.Out); err != nil {
+	if err := report.WriteTable(g.Out, rep); err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintf(g.Out, "outputs in %s\n", dir); err != nil {
@@ -112,7 +114,7 @@ func maxArgs(n int) cobra.PositionalArgs {
 // progressFor returns the progress line of a command running total flows,
 // wired into ro, when stderr is a terminal and --quiet is off; otherwise
 // a nil line (whose Done does nothing) and ro unchanged.
-func progressFor(g *globals, prefix string, total int, ro *scenarios.RunOptions) *progressLine {
+func progressFor(g *globals, prefix string, total int, ro *experiment.RunOptions) *progressLine {
 	if !g.ErrIsTerminal || g.Quiet {
 		return nil
 	}

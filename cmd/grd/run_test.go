@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/report"
 	"github.com/spf13/cobra"
 )
 
@@ -133,7 +134,7 @@ func TestRunOutputs(t *testing.T) {
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
-		if f == scenarios.SummaryFile {
+		if f == report.SummaryFile {
 			a, b = dropTimings(t, a), dropTimings(t, b)
 		}
 		if !bytes.Equal(a, b) {

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/grd-engine/grd/engine/flow"
-
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/internal/textfmt"
 	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // ErrFlowFailed is wrapped by the error Run and Check return when one or
@@ -26,15 +27,16 @@ var ErrFlowFailed = errors.New("flow did not reach t1")
 
 // RunOptions configures Run, Check and Sweep. The zero value is valid.
 type RunOptions struct {
-	// Workers is the number of goroutines: flows run concurrently, at most
-	// Workers at a time, and each flow's per-sample passes use Workers
-	// goroutines. Default runtime.GOMAXPROCS(0). Results do not depend on
-	// it (DESIGN §2, deterministic parallelism).
+	// Workers is the number W of goroutines doing work at once. The flows
+	// run concurrently, F = min(W, number of flows) at a time, and each
+	// flow's per-sample passes use ⌊W/F⌋ goroutines (at least 1), so that
+	// F·⌊W/F⌋ ≤ W (see workerBudget). Default runtime.GOMAXPROCS(0).
+	// Results do not depend on it (DESIGN §2, deterministic parallelism).
 	Workers int
 	// Progress, if not nil, is called with the fraction (0..1) of the time
 	// span a flow has covered. Calls are serialised (never concurrent), but
 	// the calls for different flows interleave.
-	Progress func(fl string, frac float64)
+	Progress func(flow string, frac float64)
 	// Checkpoint, if non-nil, makes Run write checkpoints into
 	// Checkpoint.Dir (periodically and when interrupted) and continue from
 	// Checkpoint.Resume (see CheckpointOptions). Run only.
@@ -52,7 +54,7 @@ func (o RunOptions) workers() int {
 // flow and the comparisons between them.
 type Report struct {
 	// Scenario is the scenario as run (defaults filled).
-	Scenario *Scenario
+	Scenario *scenarios.Scenario
 	// Model is the scenario's model.
 	Model models.Model
 	// W0 is the initial point w0 (len Dim).
@@ -110,9 +112,10 @@ type Comparisons struct {
 	MaxR2OverR1      float64 // max_t R2/R1 along grd, over times with R1 > 0
 }
 
-// gapSeries returns ‖a.W[k] − b.W[k]‖ for the rows both trajectories
-// recorded (nil if either is nil).
-func gapSeries(a, b *flow.Trajectory) []float64 {
+// GapSeries returns the distance ‖a.W[k] − b.W[k]‖ at every output time
+// k both trajectories recorded (nil if either is nil): the series behind
+// the maximal gaps of Comparisons.
+func GapSeries(a, b *flow.Trajectory) []float64 {
 	if a == nil || b == nil {
 		return nil
 	}
@@ -171,9 +174,9 @@ func ratio(a, b float64) float64 {
 // compare computes the comparisons of trajectories that start at w0.
 func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 	c := Comparisons{
-		MaxGapGRDNGD:  maxOf(gapSeries(grd, ngd)),
+		MaxGapGRDNGD:  maxOf(GapSeries(grd, ngd)),
 		NGDPathLength: pathLength(ngd, w0),
-		MaxGapNGDGD:   maxOf(gapSeries(ngd, gd)),
+		MaxGapNGDGD:   maxOf(GapSeries(ngd, gd)),
 		MaxNGDDefect:  math.NaN(),
 		MaxR2OverR1:   math.NaN(),
 	}
@@ -195,12 +198,12 @@ func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 // flowRunner runs one flow of a prepared scenario from p.W0 at p.Times with
 // the metric met, on its own Geometry g. It always returns a trajectory;
 // faults are recorded in its Status and Err.
-type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory
+type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *flow.Trajectory
 
 // prepared is a built scenario with ε fixed, ready to run flows.
 type prepared struct {
-	sc        *Scenario
-	b         *Built
+	sc        *scenarios.Scenario
+	b         *scenarios.Built
 	lambdaMax float64
 	eps       float64
 	met       engine.Metric
@@ -215,11 +218,11 @@ type prepared struct {
 // field P∇f needs only gradients, but DESIGN §3 refuses relu for the metric
 // flows (the metric's geometry needs per-sample Hessians), so ngd asks for
 // order 2.
-func orderNeeded(fl string) int {
-	switch fl {
-	case FlowGRD:
+func orderNeeded(flow string) int {
+	switch flow {
+	case scenarios.FlowGRD:
 		return 3
-	case FlowNGD:
+	case scenarios.FlowNGD:
 		return 2
 	}
 	return 1
@@ -227,32 +230,31 @@ func orderNeeded(fl string) int {
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
-func prepare(ctx context.Context, sc *Scenario, flows []string, workers int) (*prepared, error) {
+func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int) (*prepared, error) {
 	b, err := sc.Build()
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range flows {
 		if err := models.RequireOrder(b.Model, orderNeeded(f), f); err != nil {
-			return nil, sc.errAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), ErrConflict)
+			return nil, sc.ErrorAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), scenarios.ErrConflict)
 		}
 	}
-	inv, err := engine.ParseKind(sc.Metric.Inverse)
+	inv, chr, err := metricKinds(sc)
 	if err != nil {
-		return nil, sc.errAt("metric.inverse", err.Error(), ErrUnknownName)
-	}
-	chr, err := engine.ParseKind(sc.Metric.Christoffel)
-	if err != nil {
-		return nil, sc.errAt("metric.christoffel", err.Error(), ErrUnknownName)
+		return nil, err
 	}
 	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers})
-	spec := engine.EpsilonSpec{Auto: !sc.Metric.Epsilon.Fixed, Safety: sc.Metric.Safety, Value: sc.Metric.Epsilon.Value}
-	eps, lmax, err := g.Epsilon(ctx, b.W0, spec)
+	lmax, err := lambdaMaxAt(ctx, g, b.W0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
-		return nil, sc.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+		return nil, sc.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), scenarios.ErrBadValue)
+	}
+	eps, err := sc.Epsilon(lmax) // the scenario's ε policy
+	if err != nil {
+		return nil, err
 	}
 	p := &prepared{
 		sc: sc, b: b, lambdaMax: lmax, eps: eps,
@@ -273,12 +275,25 @@ type flowJob struct {
 	met         engine.Metric
 }
 
-// runFlows runs the jobs concurrently (at most p.workers at a time), each on
-// its own Geometry, and returns their trajectories in the order given.
+// workerBudget splits a budget of workers goroutines between jobs flows:
+// at most flows of them run at once, each doing its per-sample passes on
+// perFlow goroutines, with flows·perFlow ≤ workers (and both ≥ 1; a budget
+// below 1 counts as 1). Since a pass's result does not depend on its
+// worker count, neither do the outputs.
+func workerBudget(workers, jobs int) (flows, perFlow int) {
+	workers = max(1, workers)
+	flows = max(1, min(workers, jobs))
+	return flows, workers / flows
+}
+
+// runFlows runs the jobs concurrently, each on its own Geometry, within the
+// budget of p.workers goroutines (workerBudget), and returns their
+// trajectories in the order given.
 func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*flow.Trajectory {
 	out := make([]*flow.Trajectory, len(jobs))
 	var mu sync.Mutex
-	pl := pool.New().WithMaxGoroutines(max(1, min(p.workers, len(jobs))))
+	flows, perFlow := workerBudget(p.workers, len(jobs))
+	pl := pool.New().WithMaxGoroutines(flows)
 	for i, job := range jobs {
 		pl.Go(func() {
 			var prog func(float64)
@@ -289,7 +304,7 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 					progress(job.label, frac)
 				}
 			}
-			g := engine.New(p.b.Model, &engine.Options{Workers: p.workers})
+			g := engine.New(p.b.Model, &engine.Options{Workers: perFlow})
 			start := time.Now()
 			tr := run(ctx, g, p, job.flow, job.met, prog)
 			if tr == nil {
@@ -319,11 +334,11 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 // Run returns the complete report (every status, every row computed) with
 // an error wrapping ErrFlowFailed (and the context's error if it was
 // canceled): write the outputs, then report the error.
-func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Report, error) {
+func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report, error) {
 	return runWith(ctx, sc, opts, engineFlow)
 }
 
-func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*Report, error) {
+func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
 	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
 	if err != nil {
 		return nil, err
@@ -351,7 +366,7 @@ func runWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner)
 		Flows:     trs,
 		Warnings:  p.warnings,
 	}
-	r.Comparisons = compare(r.Flow(FlowGD), r.Flow(FlowNGD), r.Flow(FlowGRD), r.W0)
+	r.Comparisons = compare(r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowNGD), r.Flow(scenarios.FlowGRD), r.W0)
 	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)
 	return r, errors.Join(flowsError(ctx, r.Flows), ckErr)
 }
@@ -391,7 +406,7 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 				tr.Flow, fmtG(m), fmtG(tr.T[k]), why))
 		}
 	}
-	for _, pair := range [][2]string{{FlowGRD, FlowNGD}, {FlowNGD, FlowGD}} {
+	for _, pair := range [][2]string{{scenarios.FlowGRD, scenarios.FlowNGD}, {scenarios.FlowNGD, scenarios.FlowGD}} {
 		a, b := byName[pair[0]], byName[pair[1]]
 		if a == nil || b == nil {
 			continue
@@ -428,4 +443,17 @@ func flowsError(ctx context.Context, trs []*flow.Trajectory) error {
 }
 
 // fmtG formats x compactly for messages and tables.
-func fmtG(x float64) string { return fmt.Sprintf("%.4g", x) }
+func fmtG(x float64) string { return textfmt.G(x) }
+
+// statusOK reports whether every trajectory reached t1.
+func statusOK(trs ...*flow.Trajectory) bool {
+	for _, tr := range trs {
+		if tr != nil && tr.Status != flow.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+// pct formats a ratio as a percentage ("n/a" when undefined).
+func pct(x float64) string { return textfmt.Pct(x) }

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"bytes"
@@ -13,17 +13,18 @@ import (
 	"time"
 
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // resumeYAML is tinyYAML with a longer span, so that each deterministic
 // flow takes dozens of steps.
-func resumeScenario(t *testing.T) *Scenario {
+func resumeScenario(t *testing.T) *scenarios.Scenario {
 	return parseTiny(t, "t1: 2, outputs: 11", "t1: 6, outputs: 31", "rtol: 1.0e-8", "rtol: 1.0e-10")
 }
 
 // outputsOf runs sc uninterrupted and writes its outputs into a new
 // directory.
-func outputsOf(t *testing.T, sc *Scenario) string {
+func outputsOf(t *testing.T, sc *scenarios.Scenario) string {
 	t.Helper()
 	r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
 	if err != nil {
@@ -59,7 +60,7 @@ func sameOutputs(t *testing.T, a, b, what string) {
 // interruptAt runs sc into dir with checkpointing and cancels the context
 // after flow's k-th accepted step (a deterministic point: one worker runs
 // the flows one after the other). It returns the run's error.
-func interruptAt(t *testing.T, sc *Scenario, dir string, resume *Checkpoint, flow string, k int) error {
+func interruptAt(t *testing.T, sc *scenarios.Scenario, dir string, resume *Checkpoint, flow string, k int) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -97,13 +98,13 @@ func TestResumeBitIdentical(t *testing.T) {
 		flow2 string
 		k2    int
 	}{
-		{FlowGD, 1, "", 0},
-		{FlowGD, 7, "", 0},
-		{FlowNGD, 3, "", 0},
-		{FlowGRD, 1, "", 0},
-		{FlowGRD, 12, "", 0},
-		{FlowNGD, 2, FlowGRD, 5}, // interrupted twice
-		{FlowGRD, 4, FlowGRD, 6}, // twice in the same flow (6 steps after the resume)
+		{scenarios.FlowGD, 1, "", 0},
+		{scenarios.FlowGD, 7, "", 0},
+		{scenarios.FlowNGD, 3, "", 0},
+		{scenarios.FlowGRD, 1, "", 0},
+		{scenarios.FlowGRD, 12, "", 0},
+		{scenarios.FlowNGD, 2, scenarios.FlowGRD, 5}, // interrupted twice
+		{scenarios.FlowGRD, 4, scenarios.FlowGRD, 6}, // twice in the same flow (6 steps after the resume)
 	}
 	for _, c := range cases {
 		name := c.flow + "@" + itoa(c.k)
@@ -195,14 +196,14 @@ func TestResumeFromPeriodicCheckpoint(t *testing.T) {
 func TestCheckpointRefused(t *testing.T) {
 	sc := resumeScenario(t)
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := interruptAt(t, sc, dir, nil, FlowNGD, 2); !errors.Is(err, context.Canceled) {
+	if err := interruptAt(t, sc, dir, nil, scenarios.FlowNGD, 2); !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
 	ck, err := ReadCheckpoint(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(sc *Scenario, version string, ck *Checkpoint) error {
+	run := func(sc *scenarios.Scenario, version string, ck *Checkpoint) error {
 		_, err := Run(context.Background(), sc, RunOptions{Workers: 1, Checkpoint: &CheckpointOptions{Dir: t.TempDir(), Version: version, Resume: ck}})
 		return err
 	}
@@ -252,12 +253,12 @@ func TestCheckpointRefusesOtherData(t *testing.T) {
 	if err := writeFile(csv, "x,y\n0,1\n1,3\n2,4\n"); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := Load(scen)
+	sc, err := scenarios.Load(scen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	if err := interruptAt(t, sc, out, nil, FlowGD, 2); !errors.Is(err, context.Canceled) {
+	if err := interruptAt(t, sc, out, nil, scenarios.FlowGD, 2); !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
 	ck, err := ReadCheckpoint(out)
@@ -267,7 +268,7 @@ func TestCheckpointRefusesOtherData(t *testing.T) {
 	if err := writeFile(csv, "x,y\n0,1\n1,3\n2,5\n"); err != nil {
 		t.Fatal(err)
 	}
-	if sc, err = Load(scen); err != nil {
+	if sc, err = scenarios.Load(scen); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Run(context.Background(), sc, RunOptions{Checkpoint: &CheckpointOptions{Dir: out, Version: "test", Resume: ck}})
@@ -280,7 +281,7 @@ func TestCheckpointRefusesOtherData(t *testing.T) {
 // context right after run r's step-th step of the ensemble flow (a
 // deterministic point: one worker runs the flows and the runs one after
 // the other). It returns the run's error.
-func interruptEnsembleAt(t *testing.T, sc *Scenario, dir string, resume *Checkpoint, flow string, r, step int) error {
+func interruptEnsembleAt(t *testing.T, sc *scenarios.Scenario, dir string, resume *Checkpoint, flow string, r, step int) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -306,8 +307,8 @@ func interruptEnsembleAt(t *testing.T, sc *Scenario, dir string, resume *Checkpo
 // resumed run takes only the ensemble steps not taken before.
 func TestResumeEnsembleBitIdentical(t *testing.T) {
 	tiny := resumeScenario(t) // sgd, sde: 4 runs of 120 steps
-	rbm := func(pcd string) *Scenario {
-		s, err := Parse([]byte("name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
+	rbm := func(pcd string) *scenarios.Scenario {
+		s, err := scenarios.Parse([]byte("name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
 			"cd: {lr: 0.1, batch: 3, runs: 3, k: 2"+pcd+"}\ntime: {t1: 2, outputs: 5}\n"), "r.yaml")
 		if err != nil {
 			t.Fatal(err)
@@ -320,16 +321,16 @@ func TestResumeEnsembleBitIdentical(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		sc    *Scenario
+		sc    *scenarios.Scenario
 		steps int // per run
 		pts   []point
 	}{
-		{"sgd first run", tiny, 120, []point{{FlowSGD, 0, 7}}},
-		{"sgd later run", tiny, 120, []point{{FlowSGD, 2, 61}}},
-		{"sde", tiny, 120, []point{{FlowSDE, 1, 30}}},
-		{"sgd twice", tiny, 120, []point{{FlowSGD, 0, 50}, {FlowSGD, 1, 3}}},
-		{"cd", rbm(""), 20, []point{{FlowCD, 1, 9}}},
-		{"pcd twice", rbm(", persistent: true"), 20, []point{{FlowCD, 0, 4}, {FlowCD, 2, 11}}},
+		{"sgd first run", tiny, 120, []point{{scenarios.FlowSGD, 0, 7}}},
+		{"sgd later run", tiny, 120, []point{{scenarios.FlowSGD, 2, 61}}},
+		{"sde", tiny, 120, []point{{scenarios.FlowSDE, 1, 30}}},
+		{"sgd twice", tiny, 120, []point{{scenarios.FlowSGD, 0, 50}, {scenarios.FlowSGD, 1, 3}}},
+		{"cd", rbm(""), 20, []point{{scenarios.FlowCD, 1, 9}}},
+		{"pcd twice", rbm(", persistent: true"), 20, []point{{scenarios.FlowCD, 0, 4}, {scenarios.FlowCD, 2, 11}}},
 	} {
 		full := outputsOf(t, c.sc)
 		dir := filepath.Join(t.TempDir(), "out")
@@ -367,9 +368,9 @@ func TestResumeEnsembleBitIdentical(t *testing.T) {
 			t.Fatalf("%s: resumed run: %v", c.name, err)
 		}
 		runs := r.Scenario.SGD.Runs
-		if flow == FlowSDE {
+		if flow == scenarios.FlowSDE {
 			runs = r.Scenario.SDE.Runs
-		} else if flow == FlowCD {
+		} else if flow == scenarios.FlowCD {
 			runs = r.Scenario.CD.Runs
 		}
 		if want := runs*c.steps - done; done == 0 || taken.Load() != int64(want) {

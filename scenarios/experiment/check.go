@@ -1,26 +1,19 @@
-package scenarios
+package experiment
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/grd-engine/grd/engine/flow"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // checkFlows are the flows Check and Sweep run, whatever the scenario lists.
-func checkFlows() []string { return []string{FlowGD, FlowNGD, FlowGRD} }
+func checkFlows() []string { return []string{scenarios.FlowGD, scenarios.FlowNGD, scenarios.FlowGRD} }
 
 // CheckReport is the outcome of Check: the run of gd, ngd and grd, and a
 // plain-language verdict on how far GRD is from NGD.
@@ -48,11 +41,11 @@ type CheckReport struct {
 // Errors are as for Run: a problem before
 // the flows start returns a nil report; a flow that fails returns the
 // report with an error wrapping ErrFlowFailed (the verdict says so).
-func Check(ctx context.Context, sc *Scenario, opts RunOptions) (*CheckReport, error) {
+func Check(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*CheckReport, error) {
 	return checkWith(ctx, sc, opts, engineFlow)
 }
 
-func checkWith(ctx context.Context, sc *Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
+func checkWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
 	c := *sc
 	c.Flows = checkFlows()
 	r, err := runWith(ctx, &c, opts, run)
@@ -117,39 +110,6 @@ func checkVerdict(r *Report) string {
 	return b.String()
 }
 
-// WriteTable writes the check's numbers and verdict.
-func (cr *CheckReport) WriteTable(w io.Writer) error {
-	r := cr.Report
-	c := r.Comparisons
-	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s: approximation check, d = %d, N = %d, t ∈ [%s, %s]\n", r.Scenario.Name, r.Dim, r.Samples,
-		fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1))
-	fmt.Fprintf(ew, "λ_max(D(w0)) = %s, ε = %s (ε·λ_max = %s), %s inverse, %s Christoffel symbols, v0 = %s\n",
-		fmtG(r.LambdaMax), fmtG(r.Epsilon), fmtG(r.Epsilon*r.LambdaMax), r.Scenario.Metric.Inverse, r.Scenario.Metric.Christoffel, r.Scenario.GRD.V0)
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "measure\tvalue\trelative to NGD path length")
-	fmt.Fprintf(tw, "max ‖w_grd − w_ngd‖\t%s\t%s\n", fmtG(c.MaxGapGRDNGD), pct(c.RelativeGap))
-	fmt.Fprintf(tw, "max ‖w_ngd − w_gd‖\t%s\t%s\n", fmtG(c.MaxGapNGDGD), pct(c.RelativeGapNGDGD))
-	fmt.Fprintf(tw, "NGD path length max ‖w_ngd − w0‖\t%s\t\n", fmtG(c.NGDPathLength))
-	fmt.Fprintf(tw, "max NGD defect ‖u + P∇f‖\t%s\t\n", fmtG(c.MaxNGDDefect))
-	fmt.Fprintf(tw, "max R2/R1 (1/time)\t%s\t\n", fmtG(c.MaxR2OverR1))
-	tw.Flush()
-	for _, tr := range r.Flows {
-		if tr.Status != flow.StatusOK {
-			fmt.Fprintf(ew, "flow %s: %s", tr.Flow, tr.Status)
-			if tr.Err != nil {
-				fmt.Fprintf(ew, " (%v)", tr.Err)
-			}
-			fmt.Fprintln(ew)
-		}
-	}
-	fmt.Fprintf(ew, "verdict: %s\n", cr.Verdict)
-	for _, s := range r.Warnings {
-		fmt.Fprintf(ew, "warning: %s\n", s)
-	}
-	return ew.err
-}
-
 // DefaultSafeties are the safety factors s (ε = s/λ_max(D(w0))) Sweep uses
 // when given none: a factor 8 in ε.
 func DefaultSafeties() []float64 { return []float64{0.05, 0.1, 0.2, 0.4} }
@@ -178,7 +138,7 @@ type SweepPoint struct {
 // SweepReport is the outcome of Sweep.
 type SweepReport struct {
 	// Scenario is the swept scenario (flows gd, ngd, grd).
-	Scenario *Scenario
+	Scenario *scenarios.Scenario
 	// Dim is d, Samples is N.
 	Dim, Samples int
 	// LambdaMax is λ_max(D(w0)).
@@ -207,11 +167,11 @@ type SweepReport struct {
 // outside (0, 1), or if λ_max(D(w0)) = 0 (ε would be 0 throughout). Points
 // whose flows fail are kept (OK false) and left out of the fits; the error
 // then wraps ErrFlowFailed.
-func Sweep(ctx context.Context, sc *Scenario, safeties []float64, opts RunOptions) (*SweepReport, error) {
+func Sweep(ctx context.Context, sc *scenarios.Scenario, safeties []float64, opts RunOptions) (*SweepReport, error) {
 	return sweepWith(ctx, sc, safeties, opts, engineFlow)
 }
 
-func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOptions, run flowRunner) (*SweepReport, error) {
+func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, opts RunOptions, run flowRunner) (*SweepReport, error) {
 	if len(safeties) == 0 {
 		safeties = DefaultSafeties()
 	}
@@ -237,11 +197,13 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 	if p.lambdaMax == 0 {
 		return nil, fmt.Errorf("scenarios: sweep %s: λ_max(D(w0)) = 0, so ε = 0 for every safety: nothing to sweep", sc.Name)
 	}
-	jobs := []flowJob{{flow: FlowGD, label: FlowGD, met: p.met}}
+	jobs := []flowJob{{flow: scenarios.FlowGD, label: scenarios.FlowGD, met: p.met}}
 	for _, s := range ss {
 		met := p.met
-		met.Epsilon = s / p.lambdaMax
-		for _, f := range []string{FlowNGD, FlowGRD} {
+		if met.Epsilon, err = c.EpsilonAtSafety(s, p.lambdaMax); err != nil {
+			return nil, err
+		}
+		for _, f := range []string{scenarios.FlowNGD, scenarios.FlowGRD} {
 			jobs = append(jobs, flowJob{flow: f, label: fmt.Sprintf("%s s=%g", f, s), met: met})
 		}
 	}
@@ -253,31 +215,9 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 		failed = append(failed, fmt.Errorf("gd %s: %v", gd.Status, gd.Err))
 	}
 	for i, s := range ss {
-		ngd, grd := trs[1+2*i], trs[2+2*i]
-		cmp := compare(gd, ngd, grd, p.b.W0)
-		pt := SweepPoint{
-			Safety: s, Epsilon: s / p.lambdaMax,
-			GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
-			AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
-			PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
-			OK: statusOK(gd, ngd, grd),
-		}
-		var why []string
-		for _, tr := range []*flow.Trajectory{ngd, grd} {
-			if tr.Status != flow.StatusOK {
-				msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
-				if tr.Err != nil {
-					msg += ": " + tr.Err.Error()
-				}
-				why = append(why, msg)
-				failed = append(failed, fmt.Errorf("s=%g: %s", s, msg))
-			}
-		}
-		pt.Err = strings.Join(why, "; ")
-		if !pt.OK && pt.Err == "" {
-			pt.Err = "gd did not reach t1"
-		}
+		pt, errs := sweepPoint(s, jobs[1+2*i].met.Epsilon, gd, trs[1+2*i], trs[2+2*i], p.b.W0)
 		rep.Points = append(rep.Points, pt)
+		failed = append(failed, errs...)
 	}
 	var eps, g1, g2 []float64
 	for _, pt := range rep.Points {
@@ -303,6 +243,37 @@ func sweepWith(ctx context.Context, sc *Scenario, safeties []float64, opts RunOp
 		return rep, err
 	}
 	return rep, nil
+}
+
+// sweepPoint is the sweep's point at safety s (ε = eps) from its ngd and
+// grd trajectories and the common gd one, with an error for each of ngd and
+// grd that did not reach t1.
+func sweepPoint(s, eps float64, gd, ngd, grd *flow.Trajectory, w0 []float64) (SweepPoint, []error) {
+	var failed []error
+	cmp := compare(gd, ngd, grd, w0)
+	pt := SweepPoint{
+		Safety: s, Epsilon: eps,
+		GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
+		AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
+		PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
+		OK: statusOK(gd, ngd, grd),
+	}
+	var why []string
+	for _, tr := range []*flow.Trajectory{ngd, grd} {
+		if tr.Status != flow.StatusOK {
+			msg := fmt.Sprintf("%s %s", tr.Flow, tr.Status)
+			if tr.Err != nil {
+				msg += ": " + tr.Err.Error()
+			}
+			why = append(why, msg)
+			failed = append(failed, fmt.Errorf("s=%g: %s", s, msg))
+		}
+	}
+	pt.Err = strings.Join(why, "; ")
+	if !pt.OK && pt.Err == "" {
+		pt.Err = "gd did not reach t1"
+	}
+	return pt, failed
 }
 
 // FitLogLogSlope fits log y = p log x + c by least squares over the points
@@ -343,10 +314,10 @@ func FitLogLogSlope(x, y []float64) (p float64, n int) {
 	return sxy / sxx, n
 }
 
-// orderName describes a fitted slope: "O(ε)" or "O(ε²)" when within 0.3 of
+// OrderName describes a fitted slope: "O(ε)" or "O(ε²)" when within 0.3 of
 // 1 or 2 (0.3: a tenth of the way to the neighbouring order on a factor-8
 // sweep is well above rounding and tolerance effects on smooth flows).
-func orderName(p float64) string {
+func OrderName(p float64) string {
 	if math.IsNaN(p) {
 		return "no fit"
 	}
@@ -388,7 +359,7 @@ func sweepVerdict(r *SweepReport) string {
 		return "No verdict: fewer than two points with positive gaps could be fitted."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%.2f (%s) and the NGD–GD gap as ε^%.2f (%s). ", p1, orderName(p1), p2, orderName(p2))
+	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%.2f (%s) and the NGD–GD gap as ε^%.2f (%s). ", p1, OrderName(p1), p2, OrderName(p2))
 	switch d := p1 - p2; {
 	case d >= 0.7:
 		b.WriteString("GRD agrees with NGD to a higher order in ε than NGD agrees with GD, as the paper's main result says.")
@@ -405,125 +376,4 @@ func sweepVerdict(r *SweepReport) string {
 		b.WriteString(" See the warnings.")
 	}
 	return b.String()
-}
-
-// WriteTable writes the sweep as a table, the fitted slopes and the verdict.
-func (r *SweepReport) WriteTable(w io.Writer) error {
-	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s: ε sweep, d = %d, N = %d, λ_max(D(w0)) = %s, t ∈ [%s, %s]\n", r.Scenario.Name, r.Dim, r.Samples,
-		fmtG(r.LambdaMax), fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1))
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "safety s\tε\tgrd–ngd gap / L\tngd–gd gap / L\tL = NGD path\tmax R2/R1\tstatus\t")
-	for _, pt := range r.Points {
-		st := "ok"
-		if !pt.OK {
-			st = "failed"
-		}
-		fmt.Fprintf(tw, "%g\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pt.Safety, fmtG(pt.Epsilon), fmtG(pt.GapGRDNGD), fmtG(pt.GapNGDGD),
-			fmtG(pt.PathLength), fmtG(pt.MaxR2OverR1), st)
-	}
-	tw.Flush()
-	fmt.Fprintf(ew, "log-log slope vs ε: grd–ngd %.3f (%s), ngd–gd %.3f (%s)\n", r.SlopeGRDNGD, orderName(r.SlopeGRDNGD), r.SlopeNGDGD, orderName(r.SlopeNGDGD))
-	fmt.Fprintf(ew, "verdict: %s\n", r.Verdict)
-	for _, s := range r.Warnings {
-		fmt.Fprintf(ew, "warning: %s\n", s)
-	}
-	return ew.err
-}
-
-// WriteSweepPlots writes sweep.png and sweep.svg into dir (created if
-// needed): both relative gaps against ε on log-log axes, with reference
-// lines of slope 1 and 2 through the GRD–NGD gap's geometric centre.
-func WriteSweepPlots(dir string, r *SweepReport) ([]string, error) {
-	f := sweepFigure(r)
-	if f == nil {
-		return nil, fmt.Errorf("scenarios: sweep %s: no point to plot", r.Scenario.Name)
-	}
-	if err := mkOutDir(dir); err != nil {
-		return nil, err
-	}
-	return writeFigure(dir, PlotSweep, f)
-}
-
-func sweepFigure(r *SweepReport) *figure {
-	var eps, g1, g2 []float64
-	for _, pt := range r.Points {
-		if pt.OK {
-			eps = append(eps, math.Log10(pt.Epsilon))
-			g1 = append(g1, pt.GapGRDNGD)
-			g2 = append(g2, pt.GapNGDGD)
-		}
-	}
-	if len(eps) == 0 {
-		return nil
-	}
-	mark := func(x, y []float64, c lineStyle, shape draw.GlyphDrawer) plot.Plotter {
-		var xy plotter.XYs
-		for i := range x {
-			if y[i] > 0 {
-				xy = append(xy, plotter.XY{X: x[i], Y: math.Log10(y[i])})
-			}
-		}
-		s, err := plotter.NewScatter(xy)
-		if err != nil {
-			return nil
-		}
-		s.GlyphStyle = draw.GlyphStyle{Color: c.color, Radius: vg.Points(4), Shape: shape}
-		return s
-	}
-	st1 := lineStyle{colVermilion, 2.2, nil}
-	st2 := lineStyle{colBlue, 2.2, []vg.Length{vg.Points(6), vg.Points(3)}}
-	ss := []series{
-		{label: fmt.Sprintf("GRD–NGD gap (slope %.2f)", r.SlopeGRDNGD), x: eps, y: g1, style: st1, legend: true},
-		{label: fmt.Sprintf("NGD–GD gap (slope %.2f)", r.SlopeNGDGD), x: eps, y: g2, style: st2, legend: true},
-	}
-	// Reference slopes through the centre of the GRD–NGD points (or the
-	// NGD–GD ones when the former are not positive).
-	ref := g1
-	if slices.IndexFunc(g1, func(v float64) bool { return v > 0 }) < 0 {
-		ref = g2
-	}
-	var cx, cy float64
-	var n int
-	for i := range eps {
-		if ref[i] > 0 {
-			cx += eps[i]
-			cy += math.Log10(ref[i])
-			n++
-		}
-	}
-	if n > 0 {
-		cx /= float64(n)
-		cy /= float64(n)
-		x0, x1 := eps[0], eps[len(eps)-1]
-		for _, k := range []struct {
-			p   float64
-			lab string
-			st  lineStyle
-		}{
-			{1, "reference slope 1 (~ε)", lineStyle{colGrey, 1.2, []vg.Length{vg.Points(2), vg.Points(3)}}},
-			{2, "reference slope 2 (~ε²)", lineStyle{colBlack, 1.2, []vg.Length{vg.Points(8), vg.Points(4)}}},
-		} {
-			ss = append(ss, series{label: k.lab, x: []float64{x0, x1},
-				y:     []float64{math.Pow(10, cy+k.p*(x0-cx)), math.Pow(10, cy+k.p*(x1-cx))},
-				style: k.st, legend: true})
-		}
-	}
-	var over []plot.Plotter
-	if m := mark(eps, g1, st1, draw.CircleGlyph{}); m != nil {
-		over = append(over, m)
-	}
-	if m := mark(eps, g2, st2, draw.BoxGlyph{}); m != nil {
-		over = append(over, m)
-	}
-	pn := panel{
-		title:  fmt.Sprintf("%s: gaps vs ε (ε = s / λ_max, λ_max = %s)", r.Scenario.Name, fmtG(r.LambdaMax)),
-		xlabel: "metric scale ε (log)",
-		ylabel: "max gap / NGD path length",
-		series: ss,
-		mode:   logY,
-		over:   over,
-		logX:   true,
-	}
-	return &figure{panels: []panel{pn}}
 }

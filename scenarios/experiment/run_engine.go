@@ -1,13 +1,13 @@
-package scenarios
+package experiment
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/grd-engine/grd/engine/flow"
-
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 // flowSpec translates the scenario's settings for one flow into the
@@ -21,24 +21,24 @@ func (p *prepared) flowSpec(fl string, met engine.Metric) (flow.Spec, error) {
 	spec := flow.Spec{Flow: flow.Name(fl), Times: p.times, Metric: met, V0: flow.V0(sc.GRD.V0)}
 	m, err := integrators.MethodByName(sc.Integrator.Method)
 	if err != nil {
-		return spec, sc.errAt("integrator.method", err.Error(), ErrUnknownName)
+		return spec, sc.ErrorAt("integrator.method", err.Error(), scenarios.ErrUnknownName)
 	}
 	spec.Method = m
 	spec.Settings = integrators.Settings{RTol: sc.Integrator.Rtol, ATol: sc.Integrator.Atol, Dt: sc.Integrator.DT}
 	switch fl {
-	case FlowSGD:
+	case scenarios.FlowSGD:
 		spec.Ensemble = flow.EnsembleSpec{LR: sc.SGD.LR, Batch: sc.SGD.Batch, Runs: sc.SGD.Runs,
-			Seed: NewSource(sc.Seed, StreamSGD).Uint64()}
-	case FlowSDE:
+			Seed: scenarios.NewSource(sc.Seed, scenarios.StreamSGD).Uint64()}
+	case scenarios.FlowSDE:
 		spec.Ensemble = flow.EnsembleSpec{LR: sc.SDE.LR, Batch: sc.SDE.Batch, Runs: sc.SDE.Runs, Dt: sc.SDE.DT,
-			Seed: NewSource(sc.Seed, StreamSDE).Uint64()}
-	case FlowCD:
-		spec.Ensemble = sc.cdEnsemble() // rbm.go
+			Seed: scenarios.NewSource(sc.Seed, scenarios.StreamSDE).Uint64()}
+	case scenarios.FlowCD:
+		spec.Ensemble = cdEnsemble(sc)
 	}
 	return spec, nil
 }
 
-// engineFlow runs a flow with engine.Geometry.RunFlow.
+// engineFlow runs a flow with flow.Run.
 func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
 	spec, err := p.flowSpec(fl, met)
 	if err != nil {
@@ -54,12 +54,18 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string,
 		}
 	}
 	if p.b.CDMetric != nil {
-		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: p.workers}) // metric source cd
-		if fl == FlowNGD || fl == FlowGRD {
+		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: g.Workers()}) // metric source cd, within the flow's budget
+		if fl == scenarios.FlowNGD || fl == scenarios.FlowGRD {
 			g = mg
 		} else {
 			spec.MetricGeometry = mg // the ε·λ_max monitor of gd and the ensembles
 		}
 	}
 	return flow.Run(ctx, g, p.b.W0, spec, prog)
+}
+
+// cdEnsemble is the engine's EnsembleSpec of the cd flow.
+func cdEnsemble(s *scenarios.Scenario) flow.EnsembleSpec {
+	return flow.EnsembleSpec{LR: s.CD.LR, Batch: s.CD.Batch, Runs: s.CD.Runs, K: s.CD.K,
+		Persistent: s.CD.Persistent, Seed: scenarios.NewSource(s.Seed, scenarios.StreamCD).Uint64()}
 }

@@ -1,19 +1,16 @@
-package scenarios
+package experiment
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/grd-engine/grd/engine/flow"
-
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/scenarios"
 )
 
 func TestFitLogLogSlope(t *testing.T) {
@@ -65,8 +62,8 @@ func TestOrderName(t *testing.T) {
 		p    float64
 		want string
 	}{{1, "O(ε)"}, {1.25, "O(ε)"}, {0.75, "O(ε)"}, {1.5, "no clean order"}, {2.1, "O(ε²)"}, {math.NaN(), "no fit"}, {0.1, "O(ε⁰)"}} {
-		if got := orderName(tc.p); got != tc.want {
-			t.Errorf("orderName(%g) = %q, want %q", tc.p, got, tc.want)
+		if got := OrderName(tc.p); got != tc.want {
+			t.Errorf("OrderName(%g) = %q, want %q", tc.p, got, tc.want)
 		}
 	}
 }
@@ -76,7 +73,7 @@ func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
 		sc := parseTiny(t)
 		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef, MaxR2OverR1: r2r1},
-			Flows: []*flow.Trajectory{{Flow: FlowGD, Status: flow.StatusOK}}}
+			Flows: []*flow.Trajectory{{Flow: scenarios.FlowGD, Status: flow.StatusOK}}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -90,7 +87,7 @@ func TestCheckVerdict(t *testing.T) {
 		{"no path", base(math.NaN(), math.NaN(), math.NaN()), []string{"No verdict"}},
 		{"failed flow", func() *Report {
 			r := base(0.001, 0.05, 0.01)
-			r.Flows = append(r.Flows, &flow.Trajectory{Flow: FlowGRD, Status: flow.StatusFailed})
+			r.Flows = append(r.Flows, &flow.Trajectory{Flow: scenarios.FlowGRD, Status: flow.StatusFailed})
 			return r
 		}(), []string{"Incomplete: grd did not reach t1"}},
 	} {
@@ -102,111 +99,6 @@ func TestCheckVerdict(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestCheckTiny(t *testing.T) {
-	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [sgd]")
-	cr, err := Check(context.Background(), sc, RunOptions{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, tr := range cr.Flows {
-		names = append(names, string(tr.Flow))
-	}
-	if strings.Join(names, ",") != "gd,ngd,grd" {
-		t.Errorf("Check ran %v, want gd, ngd, grd", names)
-	}
-	if sc.Flows[0] != FlowSGD || len(sc.Flows) != 1 {
-		t.Errorf("Check changed the caller's scenario: flows %v", sc.Flows)
-	}
-	// The check's comparisons equal those of a Run of the same flows.
-	sc2 := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]")
-	r, err := Run(context.Background(), sc2, RunOptions{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cr.Comparisons != r.Comparisons {
-		t.Errorf("check comparisons %+v ≠ run comparisons %+v", cr.Comparisons, r.Comparisons)
-	}
-	var buf bytes.Buffer
-	if err := cr.WriteTable(&buf); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"max ‖w_grd − w_ngd‖", "NGD path length", "max R2/R1", "verdict: ", fmtG(cr.Comparisons.MaxGapGRDNGD)} {
-		if !strings.Contains(buf.String(), w) {
-			t.Errorf("check table lacks %q:\n%s", w, buf.String())
-		}
-	}
-}
-
-func TestSweepTiny(t *testing.T) {
-	sc := parseTiny(t)
-	safeties := []float64{0.4, 0.05, 0.1, 0.2} // any order
-	sw, err := Sweep(context.Background(), sc, safeties, RunOptions{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sw.Points) != 4 || sw.Points[0].Safety != 0.05 || sw.Points[3].Safety != 0.4 {
-		t.Fatalf("points %+v, want 4 sorted by safety", sw.Points)
-	}
-	var eps, g1, g2 []float64
-	for _, pt := range sw.Points {
-		if !pt.OK {
-			t.Fatalf("point %+v failed", pt)
-		}
-		if math.Abs(pt.Epsilon*sw.LambdaMax-pt.Safety) > 1e-12 {
-			t.Errorf("ε·λ_max = %g, want the safety %g", pt.Epsilon*sw.LambdaMax, pt.Safety)
-		}
-		if pt.GapGRDNGD != pt.AbsGapGRDNGD/pt.PathLength || pt.GapNGDGD != pt.AbsGapNGDGD/pt.PathLength {
-			t.Errorf("relative gaps of %+v are not absolute / path length", pt)
-		}
-		eps = append(eps, pt.Epsilon)
-		g1 = append(g1, pt.GapGRDNGD)
-		g2 = append(g2, pt.GapNGDGD)
-	}
-	p1, _ := FitLogLogSlope(eps, g1)
-	p2, _ := FitLogLogSlope(eps, g2)
-	if p1 != sw.SlopeGRDNGD || p2 != sw.SlopeNGDGD {
-		t.Errorf("slopes %g, %g; refit gives %g, %g", sw.SlopeGRDNGD, sw.SlopeNGDGD, p1, p2)
-	}
-	// NGD − GD = ε·(first-order term) + O(ε²) with a non-zero first-order
-	// term (D∇f ≠ 0 at w0), so its slope is near 1; the factor-8 sweep
-	// leaves at most a few tenths of curvature.
-	if math.Abs(sw.SlopeNGDGD-1) > 0.2 {
-		t.Errorf("NGD–GD slope = %g, want ≈ 1", sw.SlopeNGDGD)
-	}
-	// ε = s/λ_max exactly, so the sweep's NGD at s = 0.5 would match Run;
-	// check the point at s = 0.2 against a Run with that safety instead.
-	r, err := Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {safety: 0.2}\nflows: [gd, ngd, grd]"), RunOptions{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := r.Comparisons; c.RelativeGap != sw.Points[2].GapGRDNGD || c.RelativeGapNGDGD != sw.Points[2].GapNGDGD {
-		t.Errorf("sweep point s = 0.2 (%g, %g) ≠ run with safety 0.2 (%g, %g)", sw.Points[2].GapGRDNGD, sw.Points[2].GapNGDGD, c.RelativeGap, c.RelativeGapNGDGD)
-	}
-	var buf bytes.Buffer
-	if err := sw.WriteTable(&buf); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"log-log slope vs ε", "verdict: The GRD–NGD gap scales as ε^", "0.05", "0.4"} {
-		if !strings.Contains(buf.String(), w) {
-			t.Errorf("sweep table lacks %q:\n%s", w, buf.String())
-		}
-	}
-	dir := filepath.Join(t.TempDir(), "sweep")
-	files, err := WriteSweepPlots(dir, sw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(files, " ") != "sweep.png sweep.svg" {
-		t.Errorf("files %v", files)
-	}
-	for _, f := range files {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() < 1000 {
-			t.Errorf("%s: %v (size %v)", f, err, fi)
-		}
 	}
 }
 
@@ -237,7 +129,7 @@ func TestSweepErrors(t *testing.T) {
 			t.Errorf("safeties %v: no error", s)
 		}
 	}
-	flat, err := Parse([]byte(`name: flat
+	flat, err := scenarios.Parse([]byte(`name: flat
 model: {kind: quadratic, samples: [{A: [[1, 0], [0, 1]], c: [0, 0]}]}
 time: {t1: 1, outputs: 3}
 `), "")
@@ -250,7 +142,7 @@ time: {t1: 1, outputs: 3}
 	// A sweep whose GRD blows up keeps its points and reports the failure.
 	fail := func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
 		tr := engineFlow(ctx, g, p, fl, met, progress)
-		if fl == FlowGRD && met.Epsilon*p.lambdaMax > 0.3 {
+		if fl == scenarios.FlowGRD && met.Epsilon*p.lambdaMax > 0.3 {
 			tr.Status, tr.Err = flow.StatusFailed, errors.New("injected fault")
 		}
 		return tr

@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 // Checkpoints: a run that is interrupted (its context canceled by SIGINT or
 // SIGTERM) or that runs long leaves a checkpoint file from which a later
@@ -25,6 +25,7 @@ import (
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/integrators"
+	"github.com/grd-engine/grd/internal/outfile"
 )
 
 // CheckpointFile is the name of the checkpoint file in the output directory.
@@ -76,7 +77,7 @@ type CheckpointOptions struct {
 // The file is CheckpointFile in the output directory: the line
 // "grd-checkpoint", then a gob stream (encoding/gob) of this struct. Format
 // is CheckpointFormat; files of other formats, grd versions or scenarios
-// are refused. It is written atomically (WriteFileAtomic).
+// are refused. It is written atomically (outfile.WriteAtomic).
 type Checkpoint struct {
 	// Format is CheckpointFormat.
 	Format int
@@ -436,7 +437,7 @@ func (rc *runCheckpoint) save(flows []string) error {
 	if err := os.MkdirAll(rc.opts.Dir, 0o755); err != nil {
 		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
 	}
-	if err := WriteFileAtomic(rc.opts.Dir, CheckpointFile, ck.Encode); err != nil {
+	if err := outfile.WriteAtomic(rc.opts.Dir, CheckpointFile, ck.Encode); err != nil {
 		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
 	}
 	return nil

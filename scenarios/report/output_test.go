@@ -1,4 +1,4 @@
-package scenarios
+package report
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // DESIGN §5 headers, written out by hand for d = 2.
@@ -26,12 +28,12 @@ func TestCSVHeader(t *testing.T) {
 		d    int
 		want string
 	}{
-		{FlowGD, 2, "t,loss,grad_norm,w_0,w_1"},
-		{FlowNGD, 2, "t,loss,grad_norm,w_0,w_1"},
-		{FlowGRD, 2, "t,loss,grad_norm,w_0,w_1,u_0,u_1,ngd_defect,r0,r1,r2"},
-		{FlowSGD, 2, "t,loss_mean,loss_std,w_0,w_1"},
-		{FlowSDE, 3, "t,loss_mean,loss_std,w_0,w_1,w_2"},
-		{FlowGD, 1, "t,loss,grad_norm,w_0"},
+		{scenarios.FlowGD, 2, "t,loss,grad_norm,w_0,w_1"},
+		{scenarios.FlowNGD, 2, "t,loss,grad_norm,w_0,w_1"},
+		{scenarios.FlowGRD, 2, "t,loss,grad_norm,w_0,w_1,u_0,u_1,ngd_defect,r0,r1,r2"},
+		{scenarios.FlowSGD, 2, "t,loss_mean,loss_std,w_0,w_1"},
+		{scenarios.FlowSDE, 3, "t,loss_mean,loss_std,w_0,w_1,w_2"},
+		{scenarios.FlowGD, 1, "t,loss,grad_norm,w_0"},
 	} {
 		if got := strings.Join(CSVHeader(tc.flow, tc.d), ","); got != tc.want {
 			t.Errorf("CSVHeader(%s, %d) = %s, want %s", tc.flow, tc.d, got, tc.want)
@@ -43,7 +45,7 @@ func TestCSVHeader(t *testing.T) {
 // the columns are where the header says.
 func TestWriteCSVRoundTrip(t *testing.T) {
 	hard := []float64{0.1, 1.0 / 3, 1e-300, -2.5e17, math.Nextafter(1, 2), 5e-324, 123456789.125}
-	tr := &flow.Trajectory{Flow: FlowGRD}
+	tr := &flow.Trajectory{Flow: scenarios.FlowGRD}
 	for k, x := range hard {
 		tr.T = append(tr.T, float64(k)*0.1)
 		tr.Loss = append(tr.Loss, x)
@@ -91,7 +93,7 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 
 func TestWriteCSVErrors(t *testing.T) {
 	ok := func() *flow.Trajectory {
-		return &flow.Trajectory{Flow: FlowSGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
+		return &flow.Trajectory{Flow: scenarios.FlowSGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
 			W: [][]float64{{1, 2}, {3, 4}}}
 	}
 	if err := WriteCSV(io.Discard, ok(), 2); err != nil {
@@ -105,7 +107,7 @@ func TestWriteCSVErrors(t *testing.T) {
 		{"missing loss_std", func(tr *flow.Trajectory) { tr.LossStd = nil }, 2},
 		{"short w row", func(tr *flow.Trajectory) { tr.W[1] = tr.W[1][:1] }, 2},
 		{"wrong d", func(tr *flow.Trajectory) {}, 3},
-		{"gd without grad_norm", func(tr *flow.Trajectory) { tr.Flow = FlowGD }, 2},
+		{"gd without grad_norm", func(tr *flow.Trajectory) { tr.Flow = scenarios.FlowGD }, 2},
 	} {
 		tr := ok()
 		tc.break_(tr)
@@ -117,12 +119,12 @@ func TestWriteCSVErrors(t *testing.T) {
 
 // TestSummaryKeys: summary.json has exactly the documented keys.
 func TestSummaryKeys(t *testing.T) {
-	r, err := Run(context.Background(), parseTiny(t), RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := r.WriteSummaryJSON(&buf); err != nil {
+	if err := WriteSummaryJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	var s map[string]any
@@ -157,7 +159,7 @@ func TestSummaryKeys(t *testing.T) {
 		t.Errorf("warnings = %v, want []", s["warnings"])
 	}
 	grd := flows["grd"].(map[string]any)
-	if grd["status"] != "ok" || grd["rows"] != 11.0 || grd["final_loss"] != r.Flow(FlowGRD).Loss[10] || grd["final_loss_std"] != nil {
+	if grd["status"] != "ok" || grd["rows"] != 11.0 || grd["final_loss"] != r.Flow(scenarios.FlowGRD).Loss[10] || grd["final_loss_std"] != nil {
 		t.Errorf("flows.grd = %v", grd)
 	}
 	for _, tr := range r.Flows { // every flow monitors ε·λ_max (DESIGN §1)
@@ -167,7 +169,7 @@ func TestSummaryKeys(t *testing.T) {
 	}
 	// The echo reads back as the same scenario, defaults included.
 	echo, _ := json.Marshal(s["scenario"])
-	back, err := Parse(echo, "")
+	back, err := scenarios.Parse(echo, "")
 	if err != nil {
 		t.Fatalf("scenario echo does not parse: %v", err)
 	}
@@ -175,40 +177,6 @@ func TestSummaryKeys(t *testing.T) {
 	b, _ := r.Scenario.JSON()
 	if string(a) != string(b) {
 		t.Errorf("echo round trip:\n%s\nwant\n%s", a, b)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	if err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error {
-		io.WriteString(w, "half-written")
-		return boom
-	})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "a.txt") {
-		t.Errorf("err = %v, want one wrapping boom that names the file", err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "old" {
-		t.Errorf("after a failed write the file holds %q, want the old content", b)
-	}
-	if err := WriteFileAtomic(dir, "a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "new" {
-		t.Errorf("file holds %q, want new", b)
-	}
-	fi, _ := os.Stat(filepath.Join(dir, "a.txt"))
-	if fi.Mode().Perm()&0o044 == 0 {
-		t.Errorf("mode %v: not readable by others (CreateTemp's 0600 kept?)", fi.Mode())
-	}
-	if names := listDir(t, dir); !slices.Equal(names, []string{"a.txt"}) {
-		t.Errorf("directory holds %v, want only a.txt (no temporary files)", names)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing"), "b.txt", func(io.Writer) error { return nil }); err == nil {
-		t.Error("writing into a missing directory: no error")
 	}
 }
 
@@ -235,7 +203,7 @@ func TestCheckOutDir(t *testing.T) {
 		if err := CheckOutDir(filepath.Join(ro, "out")); err == nil || !strings.Contains(err.Error(), "not writable") {
 			t.Errorf("read-only parent: %v, want not writable", err)
 		}
-		if _, err := WriteOutputs(filepath.Join(ro, "out"), &Report{}); err == nil {
+		if _, err := WriteOutputs(filepath.Join(ro, "out"), &experiment.Report{}); err == nil {
 			t.Error("WriteOutputs into a read-only parent: no error")
 		}
 	}
@@ -249,7 +217,7 @@ func TestNothingWrittenOnFailure(t *testing.T) {
 	if err := CheckOutDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(context.Background(), sc, RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 1})
 	if err == nil || r != nil {
 		t.Fatalf("Run = %v, %v; want an error and no report", r, err)
 	}

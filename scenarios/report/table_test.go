@@ -1,4 +1,4 @@
-package scenarios
+package report
 
 import (
 	"bytes"
@@ -6,16 +6,19 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 func TestWriteTable(t *testing.T) {
-	r, err := Run(context.Background(), parseTiny(t), RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Warnings = append(r.Warnings, "a test warning")
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf); err != nil {
+	if err := WriteTable(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -40,7 +43,7 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 	boom := errors.New("boom")
-	if err := r.WriteTable(failWriter{boom}); !errors.Is(err, boom) {
+	if err := WriteTable(failWriter{boom}, r); !errors.Is(err, boom) {
 		t.Errorf("write error: got %v, want boom", err)
 	}
 }
@@ -53,20 +56,20 @@ func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
 // ensemble's with ± its spread), equal to the trajectories' last KL; other
 // scenarios have none (TestWriteTable).
 func TestWriteTableKL(t *testing.T) {
-	r, err := Run(context.Background(), mustParse(t, "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
-		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"), RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), mustParse(t, "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, cd]\n"+
+		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf); err != nil {
+	if err := WriteTable(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(buf.String(), "\n")
 	if h := strings.Join(strings.Fields(lines[1]), " "); h != "flow status final loss final KL nfev steps seconds" {
 		t.Errorf("header %q", lines[1])
 	}
-	gd, cd := r.Flow(FlowGD), r.Flow(FlowCD)
+	gd, cd := r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowCD)
 	for i, want := range []string{
 		"gd ok " + fmtG(gd.Loss[2]) + " " + fmtG(gd.KL[2]) + " ",
 		"cd ok " + fmtG(cd.Loss[2]) + " ± " + fmtG(cd.LossStd[2]) + " " + fmtG(cd.KL[2]) + " ± " + fmtG(cd.KLStd[2]) + " ",

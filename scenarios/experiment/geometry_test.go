@@ -1,4 +1,4 @@
-package scenarios
+package experiment
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/scenarios"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
@@ -18,7 +19,7 @@ import (
 // directly from its samples, independently of the engine: with
 // f_n = ½(w−c_n)ᵀA_n(w−c_n), g_n = A_n(w−c_n), H_n = A_n and ∇³f_n = 0, so
 // a_n = A_n a. Dense linear algebra on d×d matrices throughout.
-func quadGeometry(t *testing.T, b *Built, w, v []float64, inverse, christoffel string) *GeometryReport {
+func quadGeometry(t *testing.T, b *scenarios.Built, w, v []float64, inverse, christoffel string) *GeometryReport {
 	t.Helper()
 	q := b.Quad
 	n, d := len(q), len(w)
@@ -66,7 +67,7 @@ func quadGeometry(t *testing.T, b *Built, w, v []float64, inverse, christoffel s
 		return vals[len(vals)-1]
 	}
 	D := diff(w)
-	eps := DefaultSafety / lmax(diff(b.W0))
+	eps := scenarios.DefaultSafety / lmax(diff(b.W0))
 	I := mat.NewDiagDense(d, nil)
 	for i := 0; i < d; i++ {
 		I.SetDiag(i, 1)
@@ -76,7 +77,7 @@ func quadGeometry(t *testing.T, b *Built, w, v []float64, inverse, christoffel s
 	G.Add(&G, I)
 	apply := func(kind string, x []float64) []float64 { // P x, or Γ index raised
 		out := mat.NewVecDense(d, nil)
-		if kind == Exact {
+		if kind == scenarios.Exact {
 			if err := out.SolveVec(&G, mat.NewVecDense(d, x)); err != nil {
 				t.Fatal(err)
 			}
@@ -116,8 +117,8 @@ func quadGeometry(t *testing.T, b *Built, w, v []float64, inverse, christoffel s
 		floats.AddScaled(gam, eps*qn/float64(n), grads[k])
 	}
 	floats.AddScaled(gam, -eps*qbar, mean)
-	if christoffel == Exact {
-		gam = apply(Exact, gam)
+	if christoffel == scenarios.Exact {
+		gam = apply(scenarios.Exact, gam)
 	}
 	r.ChristoffelVV = gam
 	r.GRDAccel = make([]float64, d)
@@ -200,14 +201,14 @@ func TestGeometryAtQuadratic(t *testing.T) {
 		inverse, christoffel string
 		w, v                 []float64
 	}{
-		{"w0 ngd-velocity weak-field", WeakField, WeakField, nil, nil},
-		{"w0 ngd-velocity exact", Exact, Exact, nil, nil},
-		{"given w and v weak-field", WeakField, WeakField, []float64{0.3, -1.2}, []float64{0.7, 0.4}},
-		{"given w and v mixed", WeakField, Exact, []float64{-0.5, 2}, []float64{-1, 0.25}},
-		{"given w, ngd v, exact", Exact, Exact, []float64{1.5, 1}, nil},
+		{"w0 ngd-velocity weak-field", scenarios.WeakField, scenarios.WeakField, nil, nil},
+		{"w0 ngd-velocity exact", scenarios.Exact, scenarios.Exact, nil, nil},
+		{"given w and v weak-field", scenarios.WeakField, scenarios.WeakField, []float64{0.3, -1.2}, []float64{0.7, 0.4}},
+		{"given w and v mixed", scenarios.WeakField, scenarios.Exact, []float64{-0.5, 2}, []float64{-1, 0.25}},
+		{"given w, ngd v, exact", scenarios.Exact, scenarios.Exact, []float64{1.5, 1}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Builtin("quadratic-2d")
+			s, err := scenarios.Builtin("quadratic-2d")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +242,7 @@ func TestGeometryAtNetwork(t *testing.T) {
 		t.Skip("network geometry: skipped under -short")
 	}
 	ctx := context.Background()
-	s, err := Builtin("two-layer-iris")
+	s, err := scenarios.Builtin("two-layer-iris")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestGeometryAtNetwork(t *testing.T) {
 
 func TestGeometryAtErrors(t *testing.T) {
 	ctx := context.Background()
-	s, err := Builtin("quadratic-2d")
+	s, err := scenarios.Builtin("quadratic-2d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +328,11 @@ func TestGeometryAtErrors(t *testing.T) {
 	}
 	t.Run("epsilon too large", func(t *testing.T) {
 		s2 := *s
-		s2.Metric.Epsilon = Epsilon{Fixed: true, Value: 1e6}
+		s2.Metric.Epsilon = scenarios.Epsilon{Fixed: true, Value: 1e6}
 		b2 := *b
 		b2.Scenario = &s2
 		_, err := GeometryAt(ctx, &b2, nil, nil, nil)
-		if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), "metric.epsilon") {
+		if !errors.Is(err, scenarios.ErrBadValue) || !strings.Contains(err.Error(), "metric.epsilon") {
 			t.Errorf("err = %v, want ErrBadValue at metric.epsilon", err)
 		}
 	})
@@ -355,13 +356,13 @@ func TestGeometryAtErrors(t *testing.T) {
 // that `grd run` uses, for auto and fixed ε.
 func TestGeometryAtMatchesRun(t *testing.T) {
 	ctx := context.Background()
-	for _, eps := range []Epsilon{{}, {Fixed: true, Value: 0.05}} {
-		s, err := Builtin("quadratic-2d")
+	for _, eps := range []scenarios.Epsilon{{}, {Fixed: true, Value: 0.05}} {
+		s, err := scenarios.Builtin("quadratic-2d")
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Metric.Epsilon = eps
-		s.Flows = []string{FlowGD}
+		s.Flows = []string{scenarios.FlowGD}
 		s.Time.T1, s.Time.Outputs = 0.1, 2
 		rep, err := Run(ctx, s, RunOptions{Workers: 1})
 		if err != nil {

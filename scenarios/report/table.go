@@ -1,13 +1,14 @@
-package scenarios
+package report
 
 import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"text/tabwriter"
 
-	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/internal/textfmt"
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // WriteTable writes the short human summary `grd run` prints: one line per
@@ -16,12 +17,12 @@ import (
 // N, λ_max and ε,
 // the comparisons and the warnings. Numbers are shown to 4 significant
 // digits; summary.json has them in full.
-func (r *Report) WriteTable(w io.Writer) error {
+func WriteTable(w io.Writer, r *experiment.Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "%s: d = %d weights, N = %d samples, t ∈ [%s, %s], %d output times\n",
 		r.Scenario.Name, r.Dim, r.Samples, fmtG(r.Scenario.Time.T0), fmtG(r.Scenario.Time.T1), len(r.Times))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	kl := r.Scenario.Model.Kind == KindRBM
+	kl := r.Scenario.Model.Kind == scenarios.KindRBM
 	if kl {
 		fmt.Fprintln(tw, "flow\tstatus\tfinal loss\tfinal KL\tnfev\tsteps\tseconds\t")
 	} else {
@@ -67,12 +68,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 // pct formats a ratio as a percentage ("n/a" when undefined).
-func pct(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return "n/a"
-	}
-	return strconv.FormatFloat(100*x, 'g', 3, 64) + "%"
-}
+func pct(x float64) string { return textfmt.Pct(x) }
 
 // errWriter remembers the first write error so that a sequence of Fprintf
 // calls can be checked once.
@@ -91,12 +87,5 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// statusOK reports whether every trajectory reached t1.
-func statusOK(trs ...*flow.Trajectory) bool {
-	for _, tr := range trs {
-		if tr != nil && tr.Status != flow.StatusOK {
-			return false
-		}
-	}
-	return true
-}
+// fmtG formats x compactly for messages and tables.
+func fmtG(x float64) string { return textfmt.G(x) }

@@ -1,10 +1,11 @@
-package scenarios_test
+package experiment_test
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // ExampleGeometryAt evaluates the geometry of the built-in quadratic-2d
@@ -18,7 +19,7 @@ func ExampleGeometryAt() {
 	if err != nil {
 		panic(err)
 	}
-	r, err := scenarios.GeometryAt(context.Background(), b, nil, nil, nil)
+	r, err := experiment.GeometryAt(context.Background(), b, nil, nil, nil)
 	if err != nil {
 		panic(err)
 	}

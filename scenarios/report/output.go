@@ -1,4 +1,4 @@
-package scenarios
+package report
 
 import (
 	"bufio"
@@ -14,11 +14,14 @@ import (
 	"syscall"
 
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/internal/outfile"
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // DefaultOutDir returns the output directory a run of sc writes into when
 // none is given: out/<name>.
-func DefaultOutDir(sc *Scenario) string { return filepath.Join("out", sc.Name) }
+func DefaultOutDir(sc *scenarios.Scenario) string { return filepath.Join("out", sc.Name) }
 
 // Output file names (DESIGN §5). Each flow writes <flow>.csv; the plots are
 // written as <plot>.png and <plot>.svg.
@@ -46,7 +49,7 @@ const (
 //
 // It panics on an unknown flow name. Trajectories of a model with an exact
 // KL (rbm) add KL columns: see CSVHeaderKL.
-func CSVHeader(fl string, d int) []string { return CSVHeaderKL(fl, d, false) }
+func CSVHeader(flow string, d int) []string { return CSVHeaderKL(flow, d, false) }
 
 // CSVHeaderKL is CSVHeader with, when kl is set (rbm scenarios, whose
 // trajectories carry KL(p_data ‖ p_model)), the KL columns right after the
@@ -57,27 +60,27 @@ func CSVHeader(fl string, d int) []string { return CSVHeaderKL(fl, d, false) }
 //
 // The ensembles keep the loss_mean,loss_std pair of DESIGN §5 together and
 // put the KL pair right after it.
-func CSVHeaderKL(fl string, d int, kl bool) []string {
+func CSVHeaderKL(flow string, d int, kl bool) []string {
 	var h []string
-	switch fl {
-	case FlowGD, FlowNGD, FlowGRD:
+	switch flow {
+	case scenarios.FlowGD, scenarios.FlowNGD, scenarios.FlowGRD:
 		h = append(h, "t", "loss")
 		if kl {
 			h = append(h, "kl")
 		}
 		h = append(h, "grad_norm")
-	case FlowSGD, FlowSDE, FlowCD:
+	case scenarios.FlowSGD, scenarios.FlowSDE, scenarios.FlowCD:
 		h = append(h, "t", "loss_mean", "loss_std")
 		if kl {
 			h = append(h, "kl_mean", "kl_std")
 		}
 	default:
-		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(fl))
+		panic("scenarios: CSVHeader: unknown flow " + strconv.Quote(flow))
 	}
 	for i := 0; i < d; i++ {
 		h = append(h, "w_"+strconv.Itoa(i))
 	}
-	if fl == FlowGRD {
+	if flow == scenarios.FlowGRD {
 		for i := 0; i < d; i++ {
 			h = append(h, "u_"+strconv.Itoa(i))
 		}
@@ -109,7 +112,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		}
 		return nil
 	}
-	ensemble := tr.Flow == FlowSGD || tr.Flow == FlowSDE || tr.Flow == FlowCD
+	ensemble := tr.Flow == scenarios.FlowSGD || tr.Flow == scenarios.FlowSDE || tr.Flow == scenarios.FlowCD
 	checks := []error{need("w", len(tr.W)), need("loss", len(tr.Loss))}
 	if hasKL {
 		checks = append(checks, need("kl", len(tr.KL)))
@@ -122,7 +125,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 	} else {
 		checks = append(checks, need("grad_norm", len(tr.GradNorm)))
 	}
-	if tr.Flow == FlowGRD {
+	if tr.Flow == scenarios.FlowGRD {
 		checks = append(checks, need("u", len(tr.U)), need("ngd_defect", len(tr.NGDDefect)),
 			need("r0", len(tr.R0)), need("r1", len(tr.R1)), need("r2", len(tr.R2)))
 	}
@@ -161,7 +164,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		if err := vec("w", k, tr.W[k]); err != nil {
 			return err
 		}
-		if tr.Flow == FlowGRD {
+		if tr.Flow == scenarios.FlowGRD {
 			if err := vec("u", k, tr.U[k]); err != nil {
 				return err
 			}
@@ -176,39 +179,6 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		}
 	}
 	return bw.Flush()
-}
-
-// WriteFileAtomic writes the file dir/name through write: into a temporary
-// file in dir that is synced, closed and then renamed over dir/name, so a
-// reader sees either the old file or the complete new one, never a part.
-// On any error the temporary file is removed and dir/name is untouched.
-// The file gets mode 0644 (before the umask).
-func WriteFileAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("scenarios: writing %s: %w", filepath.Join(dir, name), unwrapPath(err))
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("scenarios: writing %s: %w", filepath.Join(dir, name), err)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
 // CheckOutDir reports, without creating or leaving anything, whether dir can
@@ -229,7 +199,7 @@ func CheckOutDir(dir string) error {
 			}
 			f, err := os.CreateTemp(p, ".grd-probe-*")
 			if err != nil {
-				return fmt.Errorf("scenarios: output directory %s is not writable: %w", dir, unwrapPath(err))
+				return fmt.Errorf("scenarios: output directory %s is not writable: %w", dir, outfile.UnwrapPath(err))
 			}
 			name := f.Name()
 			f.Close()
@@ -250,7 +220,7 @@ func CheckOutDir(dir string) error {
 // mkOutDir creates dir (and its parents) for writing.
 func mkOutDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("scenarios: cannot create output directory %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("scenarios: cannot create output directory %s: %w", dir, outfile.UnwrapPath(err))
 	}
 	return nil
 }
@@ -259,16 +229,18 @@ func mkOutDir(dir string) error {
 // needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
 // row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
 // contours when d = 2) and summary.json, last, so that its presence means
-// the set is complete. Every file is written atomically (WriteFileAtomic).
+// the set is complete. Every file is written atomically (outfile.WriteAtomic).
 // It returns the names of the files written, in the order written.
 //
 // Outputs depend only on the report (timings aside), so they are
 // byte-identical for any worker count.
-func WriteOutputs(dir string, r *Report) ([]string, error) { return writeOutputs(dir, r, true) }
+func WriteOutputs(dir string, r *experiment.Report) ([]string, error) {
+	return writeOutputs(dir, r, true)
+}
 
 // writeOutputs is WriteOutputs, without the plots unless plots is set
 // (tests of the other files under -race, where rasterising is slow).
-func writeOutputs(dir string, r *Report, plots bool) ([]string, error) {
+func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error) {
 	if err := mkOutDir(dir); err != nil {
 		return nil, err
 	}
@@ -278,7 +250,7 @@ func writeOutputs(dir string, r *Report, plots bool) ([]string, error) {
 			continue
 		}
 		name := string(tr.Flow) + ".csv"
-		if err := WriteFileAtomic(dir, name, func(w io.Writer) error { return WriteCSV(w, tr, r.Dim) }); err != nil {
+		if err := outfile.WriteAtomic(dir, name, func(w io.Writer) error { return WriteCSV(w, tr, r.Dim) }); err != nil {
 			return files, err
 		}
 		files = append(files, name)
@@ -290,7 +262,7 @@ func writeOutputs(dir string, r *Report, plots bool) ([]string, error) {
 			return files, err
 		}
 	}
-	if err := WriteFileAtomic(dir, SummaryFile, r.WriteSummaryJSON); err != nil {
+	if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
 		return files, err
 	}
 	return append(files, SummaryFile), nil
@@ -393,8 +365,8 @@ type ComparisonSummary struct {
 	MaxR2OverR1 *float64 `json:"max_r2_over_r1"`
 }
 
-// Summary returns the content of summary.json.
-func (r *Report) Summary() (*Summary, error) {
+// NewSummary returns the content of summary.json for the run r.
+func NewSummary(r *experiment.Report) (*Summary, error) {
 	echo, err := json.Marshal(r.Scenario)
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: encoding scenario %q: %w", r.Scenario.Name, err)
@@ -451,10 +423,10 @@ func (r *Report) Summary() (*Summary, error) {
 	return s, nil
 }
 
-// WriteSummaryJSON writes summary.json (see Summary), indented, keys in a
+// WriteSummaryJSON writes summary.json of r (see Summary), indented, keys in a
 // fixed order (flows sorted by name).
-func (r *Report) WriteSummaryJSON(w io.Writer) error {
-	s, err := r.Summary()
+func WriteSummaryJSON(w io.Writer, r *experiment.Report) error {
+	s, err := NewSummary(r)
 	if err != nil {
 		return err
 	}
@@ -464,4 +436,19 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// maxOf is the largest element of xs, NaN if xs is empty or holds a NaN.
+func maxOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	m := math.Inf(-1)
+	for _, x := range xs {
+		if math.IsNaN(x) {
+			return math.NaN()
+		}
+		m = math.Max(m, x)
+	}
+	return m
 }

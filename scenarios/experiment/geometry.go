@@ -1,12 +1,12 @@
-package scenarios
+package experiment
 
 import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/scenarios"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -77,7 +77,7 @@ type GeometryReport struct {
 // a NaN or infinite value is an error naming the quantity.
 //
 // It panics if w or v is non-nil with a length other than d.
-func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
+func GeometryAt(ctx context.Context, b *scenarios.Built, w, v []float64, opts *engine.Options) (*GeometryReport, error) {
 	s := b.Scenario
 	d, n := b.Model.Dim(), b.Model.Len()
 	atW0 := w == nil
@@ -90,39 +90,11 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	if v != nil && len(v) != d {
 		panic(fmt.Sprintf("scenarios: GeometryAt: len(v) = %d, want d = %d", len(v), d))
 	}
-	inv, err := engine.ParseKind(s.Metric.Inverse)
-	if err != nil {
-		return nil, s.errAt("metric.inverse", err.Error(), ErrUnknownName)
-	}
-	chr, err := engine.ParseKind(s.Metric.Christoffel)
-	if err != nil {
-		return nil, s.errAt("metric.christoffel", err.Error(), ErrUnknownName)
-	}
-	g := engine.New(b.Model, opts)
-	// gm is the metric's geometry: g, or for metric source cd the CD metric
-	// (rbm.go), which gives ε, the NGD velocity, Γ and the residuals.
-	gm := g
-	if b.CDMetric != nil {
-		gm = engine.New(b.CDMetric, opts)
-	}
-	// λ_max(D(w0)) by the engine's ε rule (a spread at rounding level counts
-	// as 0), then the scenario's policy, whose errors cite metric.epsilon.
-	_, lam0, err := g.Epsilon(ctx, b.W0, engine.EpsilonSpec{Auto: true})
+	ga, err := newGeometryAt(ctx, b, opts)
 	if err != nil {
 		return nil, err
 	}
-	lamEps := lam0
-	if gm != g {
-		if _, lamEps, err = gm.Epsilon(ctx, b.W0, engine.EpsilonSpec{Auto: true}); err != nil {
-			return nil, err
-		}
-	}
-	spec := engine.EpsilonSpec{Auto: !s.Metric.Epsilon.Fixed, Safety: s.Metric.Safety, Value: s.Metric.Epsilon.Value}
-	eps, err := engine.ResolveEpsilon(spec, lamEps)
-	if err != nil {
-		return nil, s.errAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
-	}
-	met := engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr}
+	g, gm, met, eps := ga.g, ga.gm, ga.met, ga.met.Epsilon
 
 	r := &GeometryReport{
 		Dim: d, Samples: n, Epsilon: eps,
@@ -140,27 +112,15 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 	if err := r.checkFinite(); err != nil {
 		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
 	}
-	// λ_max at w with the same rounding-level rule as ε at w0 (the auto
-	// policy cannot fail; only its λ_max is kept).
-	r.LambdaMax = lam0
+	// λ_max at w with the same rounding-level rule as ε at w0.
+	r.LambdaMax = ga.lam0
 	if !atW0 {
-		if _, r.LambdaMax, err = g.Epsilon(ctx, w, engine.EpsilonSpec{Auto: true}); err != nil {
+		if r.LambdaMax, err = lambdaMaxAt(ctx, g, w); err != nil {
 			return nil, err
 		}
 	}
-	if d <= GeometryDenseMaxDim {
-		var dm mat.SymDense
-		if err := g.Diffusion(ctx, &dm, w); err != nil {
-			return nil, err
-		}
-		r.Diffusion = make([][]float64, d)
-		for i := range r.Diffusion {
-			row := make([]float64, d)
-			for j := range row {
-				row[j] = dm.At(i, j)
-			}
-			r.Diffusion[i] = row
-		}
+	if err := r.addDiffusion(ctx, g, w); err != nil {
+		return nil, err
 	}
 	if err := gm.NGDVelocity(ctx, r.NGDVelocity, w, met); err != nil {
 		return nil, err
@@ -190,6 +150,68 @@ func GeometryAt(ctx context.Context, b *Built, w, v []float64, opts *engine.Opti
 		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
 	}
 	return r, nil
+}
+
+// addDiffusion sets r.Diffusion to the dense D(w) when d ≤
+// GeometryDenseMaxDim.
+func (r *GeometryReport) addDiffusion(ctx context.Context, g *engine.Geometry, w []float64) error {
+	d := len(w)
+	if d <= GeometryDenseMaxDim {
+		var dm mat.SymDense
+		if err := g.Diffusion(ctx, &dm, w); err != nil {
+			return err
+		}
+		r.Diffusion = make([][]float64, d)
+		for i := range r.Diffusion {
+			row := make([]float64, d)
+			for j := range row {
+				row[j] = dm.At(i, j)
+			}
+			r.Diffusion[i] = row
+		}
+	}
+	return nil
+}
+
+// geometryAt holds what GeometryAt evaluates with: the model's geometry g,
+// the metric's geometry gm (g, or for metric source cd the CD metric,
+// which gives ε, the NGD velocity, Γ and the residuals), the scenario's
+// metric, and λ_max(D(w0)) of the model.
+type geometryAt struct {
+	g, gm *engine.Geometry
+	met   engine.Metric
+	lam0  float64
+}
+
+// newGeometryAt sets up the geometries of b and resolves its metric: ε by
+// the scenario's policy from λ_max(D(w0)) of the metric's geometry, as a
+// run does.
+func newGeometryAt(ctx context.Context, b *scenarios.Built, opts *engine.Options) (*geometryAt, error) {
+	s := b.Scenario
+	inv, chr, err := metricKinds(s)
+	if err != nil {
+		return nil, err
+	}
+	ga := &geometryAt{g: engine.New(b.Model, opts)}
+	ga.gm = ga.g
+	if b.CDMetric != nil {
+		ga.gm = engine.New(b.CDMetric, opts)
+	}
+	if ga.lam0, err = lambdaMaxAt(ctx, ga.g, b.W0); err != nil {
+		return nil, err
+	}
+	lamEps := ga.lam0
+	if ga.gm != ga.g {
+		if lamEps, err = lambdaMaxAt(ctx, ga.gm, b.W0); err != nil {
+			return nil, err
+		}
+	}
+	eps, err := s.Epsilon(lamEps) // the scenario's ε policy, errors citing metric.epsilon
+	if err != nil {
+		return nil, err
+	}
+	ga.met = engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr}
+	return ga, nil
 }
 
 // checkFinite reports the first NaN or infinite number in r.

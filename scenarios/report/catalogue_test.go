@@ -1,4 +1,4 @@
-package scenarios
+package report
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // faultScenarios are scenarios in which the gd flow meets each kind of
@@ -57,15 +59,15 @@ func TestNumericalFaults(t *testing.T) {
 			if c.slow && testing.Short() {
 				t.Skip("1e5 integrator steps")
 			}
-			sc, err := Parse([]byte(c.yaml), "")
+			sc, err := scenarios.Parse([]byte(c.yaml), "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Run(context.Background(), sc, RunOptions{Workers: 2})
-			if !errors.Is(err, ErrFlowFailed) || r == nil {
+			r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 2})
+			if !errors.Is(err, experiment.ErrFlowFailed) || r == nil {
 				t.Fatalf("Run: %v, want ErrFlowFailed and a report", err)
 			}
-			gd, sgd := r.Flow(FlowGD), r.Flow(FlowSGD)
+			gd, sgd := r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowSGD)
 			if gd.Status != flow.StatusFailed || sgd.Status != flow.StatusOK {
 				t.Fatalf("statuses gd %s, sgd %s; want failed, ok", gd.Status, sgd.Status)
 			}
@@ -83,7 +85,7 @@ func TestNumericalFaults(t *testing.T) {
 					t.Errorf("gd row %d is not finite", k)
 				}
 			}
-			s, err := r.Summary()
+			s, err := NewSummary(r)
 			if err != nil {
 				t.Fatal(err)
 			}
