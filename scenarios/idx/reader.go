@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 )
 
 // bufSize is the size of a Reader's buffers (its read buffer and, for gzip,
@@ -250,14 +251,22 @@ func (r *Reader) scanLabels(a, b int, use func(k, label int)) error {
 // checkLabel checks a class label: an integer in 0..MaxClasses−1.
 func checkLabel(v float64) string {
 	switch {
-	case v != math.Trunc(v): // also NaN and ±Inf
-		return fmt.Sprintf("%v is not an integer (want class labels 0..K−1)", v)
+	case v != math.Trunc(v) || math.IsInf(v, 0): // also NaN
+		return num(v) + " is not an integer (want class labels 0..K−1)"
 	case v < 0:
-		return fmt.Sprintf("%v is negative (want class labels 0..K−1)", v)
+		return num(v) + " is negative (want class labels 0..K−1)"
 	case v >= MaxClasses:
-		return fmt.Sprintf("%v is too large (want class labels 0..K−1 with K ≤ %d)", v, MaxClasses)
+		return fmt.Sprintf("%s is too large (want class labels 0..K−1 with K ≤ %d)", num(v), MaxClasses)
 	}
 	return ""
+}
+
+// num formats v without an exponent for integers (65536, not 6.5536e+04).
+func num(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // Verify reads the rest of the file to check what Open could not: for a
@@ -405,7 +414,7 @@ func (r *Reader) checkEnd() error {
 	case err == io.EOF:
 		return nil
 	case err == io.ErrUnexpectedEOF:
-		return r.fail(end, ErrTruncated, nil, "the gzip stream ends early: the data is complete but the gzip trailer (checksum and size) is cut off")
+		return r.fail(end, ErrTruncated, nil, "the gzip stream ends early: the data is complete, but the gzip trailer (checksum and size) is cut off or a few stray bytes follow it")
 	}
 	return r.ioFail(end, err)
 }
