@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,3 +75,6 @@ func checkErr(t *testing.T, err error, sentinel error, file string, off int64) {
 
 // anyOffset makes checkErr accept any offset.
 const anyOffset = -2
+
+// errNotExist is fs.ErrNotExist, kept by Open as the cause.
+var errNotExist = fs.ErrNotExist

@@ -70,10 +70,10 @@ func (p *Pair) ReadRange(a, b int) (x []float64, labels []int, err error) {
 	if err := p.Images.checkRange(a, b); err != nil {
 		return nil, nil, err
 	}
-	if labels, err = readGrow(1, a, b, p.Labels.ReadLabels); err != nil {
+	if labels, err = readGrow(1, a, b, !p.Labels.Gzip, p.Labels.ReadLabels); err != nil {
 		return nil, nil, err
 	}
-	if x, err = readGrow(p.Inputs(), a, b, p.Images.ReadImages); err != nil {
+	if x, err = readGrow(p.Inputs(), a, b, !p.Images.Gzip, p.Images.ReadImages); err != nil {
 		return nil, nil, err
 	}
 	return x, labels, nil

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 )
 
@@ -297,24 +296,37 @@ func (r *Reader) Verify() error {
 // data arrives, so a header that claims more rows than the file holds
 // costs no more memory than the file's actual data.
 func (r *Reader) ReadAll() ([]float64, error) {
-	return readGrow(r.RowLen(), 0, r.N(), r.ReadFloats)
+	return readGrow(r.RowLen(), 0, r.N(), !r.Gzip, r.ReadFloats)
 }
 
 // readGrow reads rows [a, b) of rowLen elements with read, a block of rows
-// at a time, growing the result as the data arrives.
-func readGrow[T any](rowLen, a, b int, read func(dst []T, a, b int) error) ([]T, error) {
+// at a time, doubling the result's capacity (up to the full size) as the
+// data arrives: it allocates at most about twice the data actually read
+// plus one block of 2^20 elements, however many rows the header claims.
+// With exact (the data is known to be present: a plain file, whose size
+// Open checked) it allocates the result once.
+func readGrow[T any](rowLen, a, b int, exact bool, read func(dst []T, a, b int) error) ([]T, error) {
 	step := max(1, (1<<20)/rowLen) // rows per block: about 2^20 elements
-	var out []T
+	total := (b - a) * rowLen
+	out := []T{}
+	if exact {
+		out = make([]T, 0, total)
+	}
+	if a == b {
+		return out, read(out, a, b) // still checks an empty file's end
+	}
 	for i := a; i < b; i += step {
 		j := min(b, i+step)
-		n := len(out)
-		out = slices.Grow(out, (j-i)*rowLen)[:n+(j-i)*rowLen]
+		n, m := len(out), (j-i)*rowLen
+		if n+m > cap(out) {
+			grown := make([]T, n, min(total, max(2*cap(out), n+m)))
+			copy(grown, out)
+			out = grown
+		}
+		out = out[:n+m]
 		if err := read(out[n:], i, j); err != nil {
 			return nil, err
 		}
-	}
-	if out == nil {
-		out = []T{}
 	}
 	return out, nil
 }
@@ -330,12 +342,13 @@ func (r *Reader) checkRange(a, b int) error {
 // with each chunk and the index (counted in elements from row a) of its
 // first element. A read that ends at row N of a gzip file also checks that
 // the data ends there (ErrTrailing) and that the gzip checksum holds.
-// An empty range reads nothing.
+// An empty range reads nothing, except for the whole of an empty gzip file
+// (the end check is then the only check).
 func (r *Reader) stream(a, b int, fn func(raw []byte, first int) error) error {
 	if err := r.checkRange(a, b); err != nil {
 		return err
 	}
-	if a == b {
+	if a == b && !(r.Gzip && r.N() == 0) {
 		return nil
 	}
 	start := r.DataOffset() + int64(a)*r.RowBytes()
