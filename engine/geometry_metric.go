@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -30,15 +31,27 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// ParseKind parses "weak-field" or "exact".
-func ParseKind(s string) (Kind, error) {
-	switch s {
-	case "weak-field":
-		return WeakField, nil
-	case "exact":
-		return Exact, nil
+// Kinds returns every Kind, in the order error messages list them.
+func Kinds() []Kind { return []Kind{WeakField, Exact} }
+
+// KindNames returns the names of Kinds (the words of scenario files).
+func KindNames() []string {
+	ks := Kinds()
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = k.String()
 	}
-	return 0, fmt.Errorf("engine: unknown metric inverse %q (valid: weak-field, exact)", s)
+	return s
+}
+
+// ParseKind parses a Kind's name: "weak-field" or "exact".
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if k.String() == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("engine: unknown metric inverse %q (valid: %s)", s, strings.Join(KindNames(), ", "))
 }
 
 // Metric fixes the metric g = I + εD along a trajectory: the constant ε,

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/grd-engine/grd/engine"
 )
 
 // quadBase is a minimal valid scenario (no data file needed).
@@ -205,7 +207,7 @@ func TestParseValid(t *testing.T) {
 			want := Scenario{Name: "q", Model: ModelSpec{Kind: KindQuadratic,
 				Samples: []QuadSpec{{A: [][]float64{{2, 0}, {0, 1}}, C: []float64{1, 1}}}},
 				Init:       InitSpec{Normal: ptr(0.5)},
-				Metric:     MetricSpec{Safety: 0.5, Inverse: WeakField, Christoffel: WeakField},
+				Metric:     MetricSpec{Safety: 0.5, Inverse: engine.WeakField.String(), Christoffel: engine.WeakField.String()},
 				Flows:      []string{"gd", "ngd", "grd"},
 				GRD:        GRDSpec{V0: "ngd"},
 				SGD:        SGDSpec{LR: 0.05, Batch: 16, Runs: 32},

@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 )
 
 // Model kinds (model.kind).
@@ -22,56 +25,46 @@ const (
 	KindRBM              = "rbm" // restricted Boltzmann machine (rbm.go)
 )
 
-// Flows (the flows list).
+// Flows (the flows list): the words of the vocabulary flow.Name, which
+// defines them, as the plain strings a Scenario holds.
 const (
-	FlowGD  = "gd"
-	FlowNGD = "ngd"
-	FlowGRD = "grd"
-	FlowSGD = "sgd"
-	FlowSDE = "sde"
-	FlowCD  = "cd" // contrastive divergence, rbm only (rbm.go)
+	FlowGD  = string(flow.GD)
+	FlowNGD = string(flow.NGD)
+	FlowGRD = string(flow.GRD)
+	FlowSGD = string(flow.SGD)
+	FlowSDE = string(flow.SDE)
+	FlowCD  = string(flow.CD) // contrastive divergence, rbm only (rbm.go)
 )
 
-// Metric inverse and Christoffel forms (metric.inverse, metric.christoffel).
+// Initial GRD velocities (grd.v0): the words of flow.V0.
 const (
-	WeakField = "weak-field"
-	Exact     = "exact"
+	V0NGD  = string(flow.V0NGD)
+	V0GD   = string(flow.V0GD)
+	V0Zero = string(flow.V0Zero)
 )
 
-// Initial GRD velocities (grd.v0).
-const (
-	V0NGD  = "ngd"
-	V0GD   = "gd"
-	V0Zero = "zero"
-)
-
-// The valid names of each list, in the order error messages show them.
-var (
-	kinds     = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP, KindRBM}
-	flowNames = []string{FlowGD, FlowNGD, FlowGRD, FlowSGD, FlowSDE, FlowCD}
-	forms     = []string{WeakField, Exact}
-	v0Names   = []string{V0NGD, V0GD, V0Zero}
-)
+// The model kinds, in the order error messages show them. The other
+// lists (flows, forms, v0) come from their vocabularies: flow.Names,
+// engine.KindNames, flow.V0s.
+var kinds = []string{KindQuadratic, KindLinearRegression, KindLogistic, KindTwoLayer, KindMLP, KindRBM}
 
 // Defaults filled by SetDefaults (and so by Parse, Load, Builtin and Open).
 const (
-	DefaultNormal      = 0.5        // init.normal when no init is given
-	DefaultSafety      = 0.5        // metric.safety
-	DefaultMethod      = "dopri5"   // integrator.method
-	DefaultRtol        = 1e-8       // integrator.rtol
-	DefaultAtol        = 1e-10      // integrator.atol
-	DefaultOutputs     = 201        // time.outputs
-	DefaultLR          = 0.05       // sgd.lr and sde.lr
-	DefaultBatch       = 16         // sgd.batch and sde.batch
-	DefaultRuns        = 32         // sgd.runs and sde.runs
-	DefaultSDEStep     = 0.01       // sde.dt
-	DefaultActivation  = "tanh"     // model.activation (two-layer, mlp)
-	DefaultLoss        = "squared"  // model.loss (two-layer, mlp)
-	DefaultCondition   = 1.0        // model.condition (generated quadratic)
-	DefaultInverse     = WeakField  // metric.inverse
-	DefaultChristoffel = WeakField  // metric.christoffel
-	DefaultV0          = V0NGD      // grd.v0
-	maxOutputs         = 10_000_000 // time.outputs upper bound (a sanity limit)
+	DefaultNormal     = 0.5                // init.normal when no init is given
+	DefaultSafety     = 0.5                // metric.safety
+	DefaultMethod     = flow.DefaultMethod // integrator.method
+	DefaultRtol       = 1e-8               // integrator.rtol
+	DefaultAtol       = 1e-10              // integrator.atol
+	DefaultOutputs    = 201                // time.outputs
+	DefaultLR         = 0.05               // sgd.lr and sde.lr
+	DefaultBatch      = 16                 // sgd.batch and sde.batch
+	DefaultRuns       = 32                 // sgd.runs and sde.runs
+	DefaultSDEStep    = 0.01               // sde.dt
+	DefaultActivation = "tanh"             // model.activation (two-layer, mlp)
+	DefaultLoss       = "squared"          // model.loss (two-layer, mlp)
+	DefaultCondition  = 1.0                // model.condition (generated quadratic)
+	DefaultV0         = V0NGD              // grd.v0
+	maxOutputs        = 10_000_000         // time.outputs upper bound (a sanity limit)
 )
 
 // DefaultFlows is the flows list used when a scenario gives none.
@@ -437,10 +430,10 @@ func (s *Scenario) SetDefaults() {
 		mt.Safety = DefaultSafety
 	}
 	if mt.Inverse == "" {
-		mt.Inverse = DefaultInverse
+		mt.Inverse = engine.WeakField.String()
 	}
 	if mt.Christoffel == "" {
-		mt.Christoffel = DefaultChristoffel
+		mt.Christoffel = engine.WeakField.String()
 	}
 	if len(s.Flows) == 0 {
 		s.Flows = DefaultFlows()

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/models"
 )
@@ -302,30 +304,32 @@ func (s *Scenario) validateMetric() error {
 	if !(m.Safety > 0 && m.Safety < 1) {
 		return s.errAt("metric.safety", fmt.Sprintf("want a number in (0,1), got %g", m.Safety), ErrBadValue)
 	}
-	if !contains(forms, m.Inverse) {
+	forms := engine.KindNames()
+	if _, err := engine.ParseKind(m.Inverse); err != nil {
 		return s.errAt("metric.inverse", fmt.Sprintf("unknown inverse %q (valid: %s)", m.Inverse, oneOf(forms)), ErrUnknownName)
 	}
-	if !contains(forms, m.Christoffel) {
+	if _, err := engine.ParseKind(m.Christoffel); err != nil {
 		return s.errAt("metric.christoffel", fmt.Sprintf("unknown christoffel %q (valid: %s)", m.Christoffel, oneOf(forms)), ErrUnknownName)
 	}
 	return nil
 }
 
 func (s *Scenario) validateFlows() error {
+	flowNames := flow.List(flow.Names())
 	if len(s.Flows) == 0 {
-		return s.errAt("flows", "empty: want a list of flows from "+oneOf(flowNames), ErrMissing)
+		return s.errAt("flows", "empty: want a list of flows from "+flowNames, ErrMissing)
 	}
 	for i, f := range s.Flows {
 		key := fmt.Sprintf("flows[%d]", i)
-		if !contains(flowNames, f) {
-			return s.errAt(key, fmt.Sprintf("unknown flow %q (valid: %s)", f, oneOf(flowNames)), ErrUnknownName)
+		if _, err := flow.ParseName(f); err != nil {
+			return s.errAt(key, fmt.Sprintf("unknown flow %q (valid: %s)", f, flowNames), ErrUnknownName)
 		}
 		if contains(s.Flows[:i], f) {
 			return s.errAt(key, fmt.Sprintf("flow %q listed twice", f), ErrBadValue)
 		}
 	}
-	if !contains(v0Names, s.GRD.V0) {
-		return s.errAt("grd.v0", fmt.Sprintf("unknown v0 %q (valid: %s)", s.GRD.V0, oneOf(v0Names)), ErrUnknownName)
+	if _, err := flow.ParseV0(s.GRD.V0); err != nil || s.GRD.V0 == "" {
+		return s.errAt("grd.v0", fmt.Sprintf("unknown v0 %q (valid: %s)", s.GRD.V0, flow.List(flow.V0s())), ErrUnknownName)
 	}
 	return nil
 }

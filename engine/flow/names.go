@@ -17,7 +17,7 @@ type Name string
 const (
 	GD  Name = "gd"  // gradient descent ẇ = −∇f
 	NGD Name = "ngd" // natural gradient descent ẇ = −P∇f
-	GRD Name = "grd" // gradient-regularised dynamics (second order)
+	GRD Name = "grd" // General Relativity Descent: geodesics of g with a force (second order)
 	SGD Name = "sgd" // minibatch SGD, an ensemble
 	SDE Name = "sde" // the SDE model of SGD, an ensemble
 	CD  Name = "cd"  // contrastive divergence of an RBM, an ensemble

@@ -73,7 +73,7 @@ func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
 		sc := parseTiny(t)
 		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef, MaxR2OverR1: r2r1},
-			Flows: []*flow.Trajectory{{Flow: scenarios.FlowGD, Status: flow.StatusOK}}}
+			Flows: []*flow.Trajectory{{Flow: flow.GD, Status: flow.StatusOK}}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -87,7 +87,7 @@ func TestCheckVerdict(t *testing.T) {
 		{"no path", base(math.NaN(), math.NaN(), math.NaN()), []string{"No verdict"}},
 		{"failed flow", func() *Report {
 			r := base(0.001, 0.05, 0.01)
-			r.Flows = append(r.Flows, &flow.Trajectory{Flow: scenarios.FlowGRD, Status: flow.StatusFailed})
+			r.Flows = append(r.Flows, &flow.Trajectory{Flow: flow.GRD, Status: flow.StatusFailed})
 			return r
 		}(), []string{"Incomplete: grd did not reach t1"}},
 	} {

@@ -77,7 +77,7 @@ func quadGeometry(t *testing.T, b *scenarios.Built, w, v []float64, inverse, chr
 	G.Add(&G, I)
 	apply := func(kind string, x []float64) []float64 { // P x, or Γ index raised
 		out := mat.NewVecDense(d, nil)
-		if kind == scenarios.Exact {
+		if kind == engine.Exact.String() {
 			if err := out.SolveVec(&G, mat.NewVecDense(d, x)); err != nil {
 				t.Fatal(err)
 			}
@@ -117,8 +117,8 @@ func quadGeometry(t *testing.T, b *scenarios.Built, w, v []float64, inverse, chr
 		floats.AddScaled(gam, eps*qn/float64(n), grads[k])
 	}
 	floats.AddScaled(gam, -eps*qbar, mean)
-	if christoffel == scenarios.Exact {
-		gam = apply(scenarios.Exact, gam)
+	if christoffel == engine.Exact.String() {
+		gam = apply(engine.Exact.String(), gam)
 	}
 	r.ChristoffelVV = gam
 	r.GRDAccel = make([]float64, d)
@@ -201,11 +201,11 @@ func TestGeometryAtQuadratic(t *testing.T) {
 		inverse, christoffel string
 		w, v                 []float64
 	}{
-		{"w0 ngd-velocity weak-field", scenarios.WeakField, scenarios.WeakField, nil, nil},
-		{"w0 ngd-velocity exact", scenarios.Exact, scenarios.Exact, nil, nil},
-		{"given w and v weak-field", scenarios.WeakField, scenarios.WeakField, []float64{0.3, -1.2}, []float64{0.7, 0.4}},
-		{"given w and v mixed", scenarios.WeakField, scenarios.Exact, []float64{-0.5, 2}, []float64{-1, 0.25}},
-		{"given w, ngd v, exact", scenarios.Exact, scenarios.Exact, []float64{1.5, 1}, nil},
+		{"w0 ngd-velocity weak-field", engine.WeakField.String(), engine.WeakField.String(), nil, nil},
+		{"w0 ngd-velocity exact", engine.Exact.String(), engine.Exact.String(), nil, nil},
+		{"given w and v weak-field", engine.WeakField.String(), engine.WeakField.String(), []float64{0.3, -1.2}, []float64{0.7, 0.4}},
+		{"given w and v mixed", engine.WeakField.String(), engine.Exact.String(), []float64{-0.5, 2}, []float64{-1, 0.25}},
+		{"given w, ngd v, exact", engine.Exact.String(), engine.Exact.String(), []float64{1.5, 1}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := scenarios.Builtin("quadratic-2d")

@@ -278,10 +278,10 @@ func TestRunEpsilonZero(t *testing.T) {
 
 func TestFlowWarnings(t *testing.T) {
 	p := &prepared{times: []float64{0, 1, 2, 3}}
-	ngd := &flow.Trajectory{Flow: scenarios.FlowNGD, Status: flow.StatusOK, T: []float64{0, 1, 2, 3}, EpsLambdaMax: []float64{0.5, 0.9, 1.25, 1.1}}
-	grd := &flow.Trajectory{Flow: scenarios.FlowGRD, Status: flow.StatusFailed, Err: errors.New("step size underflow"),
+	ngd := &flow.Trajectory{Flow: flow.NGD, Status: flow.StatusOK, T: []float64{0, 1, 2, 3}, EpsLambdaMax: []float64{0.5, 0.9, 1.25, 1.1}}
+	grd := &flow.Trajectory{Flow: flow.GRD, Status: flow.StatusFailed, Err: errors.New("step size underflow"),
 		T: []float64{0, 1}, EpsLambdaMax: []float64{0.5, 0.6}}
-	gd := &flow.Trajectory{Flow: scenarios.FlowGD, Status: flow.StatusCanceled}
+	gd := &flow.Trajectory{Flow: flow.GD, Status: flow.StatusCanceled}
 	w := flowWarnings([]*flow.Trajectory{gd, ngd, grd}, p)
 	for _, want := range []string{
 		"flow gd canceled before the first output time",

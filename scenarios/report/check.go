@@ -58,9 +58,9 @@ func WriteSweepTable(w io.Writer, r *experiment.SweepReport) error {
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "safety s\tε\tgrd–ngd gap / L\tngd–gd gap / L\tL = NGD path\tmax R2/R1\tstatus\t")
 	for _, pt := range r.Points {
-		st := "ok"
+		st := flow.StatusOK
 		if !pt.OK {
-			st = "failed"
+			st = flow.StatusFailed
 		}
 		fmt.Fprintf(tw, "%g\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pt.Safety, fmtG(pt.Epsilon), fmtG(pt.GapGRDNGD), fmtG(pt.GapNGDGD),
 			fmtG(pt.PathLength), fmtG(pt.MaxR2OverR1), st)

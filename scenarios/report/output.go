@@ -112,7 +112,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		}
 		return nil
 	}
-	ensemble := tr.Flow == scenarios.FlowSGD || tr.Flow == scenarios.FlowSDE || tr.Flow == scenarios.FlowCD
+	ensemble := tr.Flow == flow.SGD || tr.Flow == flow.SDE || tr.Flow == flow.CD
 	checks := []error{need("w", len(tr.W)), need("loss", len(tr.Loss))}
 	if hasKL {
 		checks = append(checks, need("kl", len(tr.KL)))
@@ -125,7 +125,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 	} else {
 		checks = append(checks, need("grad_norm", len(tr.GradNorm)))
 	}
-	if tr.Flow == scenarios.FlowGRD {
+	if tr.Flow == flow.GRD {
 		checks = append(checks, need("u", len(tr.U)), need("ngd_defect", len(tr.NGDDefect)),
 			need("r0", len(tr.R0)), need("r1", len(tr.R1)), need("r2", len(tr.R2)))
 	}
@@ -164,7 +164,7 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		if err := vec("w", k, tr.W[k]); err != nil {
 			return err
 		}
-		if tr.Flow == scenarios.FlowGRD {
+		if tr.Flow == flow.GRD {
 			if err := vec("u", k, tr.U[k]); err != nil {
 				return err
 			}

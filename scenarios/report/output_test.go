@@ -45,7 +45,7 @@ func TestCSVHeader(t *testing.T) {
 // the columns are where the header says.
 func TestWriteCSVRoundTrip(t *testing.T) {
 	hard := []float64{0.1, 1.0 / 3, 1e-300, -2.5e17, math.Nextafter(1, 2), 5e-324, 123456789.125}
-	tr := &flow.Trajectory{Flow: scenarios.FlowGRD}
+	tr := &flow.Trajectory{Flow: flow.GRD}
 	for k, x := range hard {
 		tr.T = append(tr.T, float64(k)*0.1)
 		tr.Loss = append(tr.Loss, x)
@@ -93,7 +93,7 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 
 func TestWriteCSVErrors(t *testing.T) {
 	ok := func() *flow.Trajectory {
-		return &flow.Trajectory{Flow: scenarios.FlowSGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
+		return &flow.Trajectory{Flow: flow.SGD, T: []float64{0, 1}, Loss: []float64{1, 2}, LossStd: []float64{0, 0},
 			W: [][]float64{{1, 2}, {3, 4}}}
 	}
 	if err := WriteCSV(io.Discard, ok(), 2); err != nil {
@@ -107,7 +107,7 @@ func TestWriteCSVErrors(t *testing.T) {
 		{"missing loss_std", func(tr *flow.Trajectory) { tr.LossStd = nil }, 2},
 		{"short w row", func(tr *flow.Trajectory) { tr.W[1] = tr.W[1][:1] }, 2},
 		{"wrong d", func(tr *flow.Trajectory) {}, 3},
-		{"gd without grad_norm", func(tr *flow.Trajectory) { tr.Flow = scenarios.FlowGD }, 2},
+		{"gd without grad_norm", func(tr *flow.Trajectory) { tr.Flow = flow.GD }, 2},
 	} {
 		tr := ok()
 		tc.break_(tr)

@@ -49,18 +49,18 @@ func flowStyle(flow string) figure.Style {
 // flows are drawn with their ± std band.
 func flowLabel(tr *flow.Trajectory, sc *scenarios.Scenario, band bool) string {
 	switch tr.Flow {
-	case scenarios.FlowGD:
+	case flow.GD:
 		return "GD"
-	case scenarios.FlowNGD:
+	case flow.NGD:
 		return "NGD"
-	case scenarios.FlowGRD:
+	case flow.GRD:
 		return "GRD"
-	case scenarios.FlowSGD, scenarios.FlowSDE, scenarios.FlowCD:
+	case flow.SGD, flow.SDE, flow.CD:
 		runs := sc.SGD.Runs
 		switch tr.Flow {
-		case scenarios.FlowSDE:
+		case flow.SDE:
 			runs = sc.SDE.Runs
-		case scenarios.FlowCD:
+		case flow.CD:
 			runs = sc.CD.Runs
 		}
 		what := "mean"
@@ -132,11 +132,11 @@ func timeAxisLabel(trs []*flow.Trajectory) string {
 	sde := false
 	for _, tr := range trs {
 		switch tr.Flow {
-		case scenarios.FlowSGD:
+		case flow.SGD:
 			eta = append(eta, "SGD")
-		case scenarios.FlowCD:
+		case flow.CD:
 			eta = append(eta, "CD")
-		case scenarios.FlowSDE:
+		case flow.SDE:
 			sde = true
 		}
 	}

@@ -43,7 +43,7 @@ func TestRBMRunOutputs(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 		header := strings.Split(lines[0], ",")
 		want := "t,loss,kl,grad_norm,w_0"
-		if tr.Flow == scenarios.FlowCD || tr.Flow == scenarios.FlowSGD {
+		if tr.Flow == flow.CD || tr.Flow == flow.SGD {
 			want = "t,loss_mean,loss_std,kl_mean,kl_std,w_0"
 		}
 		if got := strings.Join(header[:len(strings.Split(want, ","))], ","); got != want {
@@ -54,7 +54,7 @@ func TestRBMRunOutputs(t *testing.T) {
 		}
 		last := strings.Split(lines[5], ",")
 		col := 2
-		if tr.Flow == scenarios.FlowCD || tr.Flow == scenarios.FlowSGD {
+		if tr.Flow == flow.CD || tr.Flow == flow.SGD {
 			col = 3
 			if last[4] != fmtFloat(tr.KLStd[4]) {
 				t.Errorf("%s: kl_std %s, want %v", tr.Flow, last[4], tr.KLStd[4])
@@ -117,7 +117,7 @@ func TestRBMBuiltinRuns(t *testing.T) {
 		if got, _ := fs["final_kl"].(float64); got != tr.KL[len(tr.KL)-1] {
 			t.Errorf("%s: summary final_kl %v, want %v", tr.Flow, fs["final_kl"], tr.KL[len(tr.KL)-1])
 		}
-		if _, has := fs["final_kl_std"]; has != (tr.Flow == scenarios.FlowCD) {
+		if _, has := fs["final_kl_std"]; has != (tr.Flow == flow.CD) {
 			t.Errorf("%s: final_kl_std present = %v", tr.Flow, has)
 		}
 	}

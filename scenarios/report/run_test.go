@@ -87,7 +87,7 @@ func TestRunFailingFlow(t *testing.T) {
 	}
 	for _, tr := range r.Flows {
 		want := flow.StatusOK
-		if tr.Flow == scenarios.FlowSGD {
+		if tr.Flow == flow.SGD {
 			want = flow.StatusFailed
 		}
 		if tr.Status != want {
