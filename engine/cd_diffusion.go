@@ -60,7 +60,7 @@ func (g *Geometry) CDDiffusion(ctx context.Context, dst *mat.SymDense, w []float
 	}
 	rbm, err := RBM(g.m)
 	if err != nil {
-		return 0, fmt.Errorf("engine: CD diffusion: %w", err)
+		return 0, errorf(ErrInvalid, "CD diffusion: %w", err)
 	}
 	k, b, m := spec.K, spec.Batch, spec.Samples
 	if k == 0 {
@@ -74,11 +74,11 @@ func (g *Geometry) CDDiffusion(ctx context.Context, dst *mat.SymDense, w []float
 	}
 	switch {
 	case k < 1:
-		return 0, fmt.Errorf("engine: CD diffusion: k = %d, want ≥ 1", k)
+		return 0, errorf(ErrInvalid, "CD diffusion: k = %d, want ≥ 1", k)
 	case b < 1:
-		return 0, fmt.Errorf("engine: CD diffusion: batch = %d, want ≥ 1", b)
+		return 0, errorf(ErrInvalid, "CD diffusion: batch = %d, want ≥ 1", b)
 	case m < 2:
-		return 0, fmt.Errorf("engine: CD diffusion: samples = %d, want ≥ 2 estimates", m)
+		return 0, errorf(ErrInvalid, "CD diffusion: samples = %d, want ≥ 2 estimates", m)
 	}
 	rng := rand.New(rand.NewPCG(mix64(spec.Seed), mix64(^uint64(0))))
 	est := rbm.NewCD(rng)
@@ -89,7 +89,7 @@ func (g *Geometry) CDDiffusion(ctx context.Context, dst *mat.SymDense, w []float
 	for r := range m {
 		if r%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return 0, fmt.Errorf("engine: CD diffusion: %w", err)
+				return 0, errorf(ErrInvalid, "CD diffusion: %w", err)
 			}
 		}
 		for i := range batch {
@@ -117,7 +117,7 @@ func (g *Geometry) CDDiffusion(ctx context.Context, dst *mat.SymDense, w []float
 	dst.SymOuterK(float64(b)/float64(m-1), gs.T())
 	var eig mat.EigenSym
 	if !eig.Factorize(dst, false) {
-		return 0, fmt.Errorf("engine: CD diffusion: the eigenvalue decomposition did not converge")
+		return 0, errorf(ErrNotConverged, "CD diffusion: the eigenvalue decomposition did not converge")
 	}
 	vals := eig.Values(nil)
 	return max(vals[len(vals)-1], 0), nil

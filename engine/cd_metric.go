@@ -68,7 +68,7 @@ func NewCDMetric(rbm *models.RBM, w0 []float64, spec CDDiffusionSpec) (*CDMetric
 		m = DefaultCDSamples
 	}
 	if k < 1 || m < 2 {
-		return nil, fmt.Errorf("engine: CD metric: k = %d, samples = %d: want k ≥ 1 and at least 2 samples", k, m)
+		return nil, errorf(ErrInvalid, "CD metric: k = %d, samples = %d: want k ≥ 1 and at least 2 samples", k, m)
 	}
 	nv, nh, n := rbm.Visible(), rbm.Hidden(), rbm.Len()
 	rng := rand.New(rand.NewPCG(mix64(spec.Seed), mix64(^uint64(1))))
@@ -109,10 +109,10 @@ func NewCDMetric(rbm *models.RBM, w0 []float64, spec CDDiffusionSpec) (*CDMetric
 	}
 	var err error
 	if c.pos, err = models.NewRBM(pos, nv, nh); err != nil {
-		return nil, fmt.Errorf("engine: CD metric: %w", err)
+		return nil, errorf(ErrInvalid, "CD metric: %w", err)
 	}
 	if c.neg, err = models.NewRBM(neg, nv, nh); err != nil {
-		return nil, fmt.Errorf("engine: CD metric: %w", err)
+		return nil, errorf(ErrInvalid, "CD metric: %w", err)
 	}
 	return c, nil
 }

@@ -51,7 +51,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("engine: unknown metric inverse %q (valid: %s)", s, strings.Join(KindNames(), ", "))
+	return 0, errorf(ErrInvalid, "unknown metric inverse %q (valid: %s)", s, strings.Join(KindNames(), ", "))
 }
 
 // Metric fixes the metric g = I + εD along a trajectory: the constant ε,
@@ -82,7 +82,7 @@ const DefaultSafety = 0.5
 // λ_max, their product and the largest valid ε (ε must stay below 1/λ_max).
 func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
 	if !(lambdaMax >= 0) || math.IsInf(lambdaMax, 0) {
-		return 0, fmt.Errorf("engine: λ_max(D(w0)) = %g, want a finite value ≥ 0", lambdaMax)
+		return 0, errorf(ErrEpsilon, "λ_max(D(w0)) = %g, want a finite value ≥ 0", lambdaMax)
 	}
 	if spec.Auto {
 		s := spec.Safety
@@ -90,7 +90,7 @@ func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
 			s = DefaultSafety
 		}
 		if !(s > 0 && s < 1) {
-			return 0, fmt.Errorf("engine: epsilon safety factor %g is outside (0, 1)", s)
+			return 0, errorf(ErrEpsilon, "epsilon safety factor %g is outside (0, 1)", s)
 		}
 		if lambdaMax == 0 {
 			return 0, nil
@@ -99,10 +99,10 @@ func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
 	}
 	eps := spec.Value
 	if !(eps >= 0) || math.IsInf(eps, 0) {
-		return 0, fmt.Errorf("engine: epsilon %g is invalid, want a finite value ≥ 0 or auto", eps)
+		return 0, errorf(ErrEpsilon, "epsilon %g is invalid, want a finite value ≥ 0 or auto", eps)
 	}
 	if p := eps * lambdaMax; p >= 1 {
-		return 0, fmt.Errorf("engine: epsilon %g with λ_max(D(w0)) = %g gives ε·λ_max = %g ≥ 1 (the weak-field inverse is invalid and g may be near-singular); use ε < %g = 1/λ_max, or epsilon: auto",
+		return 0, errorf(ErrEpsilon, "epsilon %g with λ_max(D(w0)) = %g gives ε·λ_max = %g ≥ 1 (the weak-field inverse is invalid and g may be near-singular); use ε < %g = 1/λ_max, or epsilon: auto",
 			eps, lambdaMax, p, 1/lambdaMax)
 	}
 	return eps, nil

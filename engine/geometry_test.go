@@ -939,3 +939,23 @@ func TestPoolPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorKinds: the ε policy's refusals wrap ErrEpsilon and print with
+// the package prefix once; Detail drops it.
+func TestErrorKinds(t *testing.T) {
+	for _, c := range []struct {
+		spec EpsilonSpec
+		lm   float64
+	}{
+		{EpsilonSpec{Value: 2}, 1},              // ε·λ_max ≥ 1
+		{EpsilonSpec{Value: math.NaN()}, 1},     // not a number
+		{EpsilonSpec{Auto: true, Safety: 2}, 1}, // safety outside (0, 1)
+		{EpsilonSpec{Auto: true}, math.Inf(1)},  // λ_max not finite
+	} {
+		_, err := ResolveEpsilon(c.spec, c.lm)
+		var e *Error
+		if !errors.Is(err, ErrEpsilon) || !errors.As(err, &e) || err.Error() != "engine: "+e.Detail() {
+			t.Errorf("ResolveEpsilon(%+v, %g) = %v, want an *Error wrapping ErrEpsilon", c.spec, c.lm, err)
+		}
+	}
+}

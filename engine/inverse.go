@@ -99,7 +99,7 @@ func (g *Geometry) LastCGIterations() int { return g.cg.iters }
 
 func (g *Geometry) solveExact(ctx context.Context, dst, w, x []float64, eps float64) error {
 	if !(eps >= 0) {
-		return fmt.Errorf("engine: exact inverse needs ε ≥ 0, got %g", eps)
+		return errorf(ErrEpsilon, "exact inverse needs ε ≥ 0, got %g", eps)
 	}
 	if eps == 0 {
 		copy(dst, x)
@@ -136,7 +136,7 @@ func (g *Geometry) cgSolve(ctx context.Context, dst, w, x []float64, eps float64
 		}
 		pap := floats.Dot(p, ap)
 		if !(pap > 0) {
-			return fmt.Errorf("engine: CG on I+εD (ε = %g) found pᵀ(I+εD)p = %g ≤ 0 at iteration %d; I+εD is not positive definite", eps, pap, it)
+			return errorf(ErrNotConverged, "CG on I+εD (ε = %g) found pᵀ(I+εD)p = %g ≤ 0 at iteration %d; I+εD is not positive definite", eps, pap, it)
 		}
 		alpha := rr / pap
 		floats.AddScaled(dst, alpha, p)
@@ -152,7 +152,7 @@ func (g *Geometry) cgSolve(ctx context.Context, dst, w, x []float64, eps float64
 			p[i] = r[i] + beta*p[i]
 		}
 	}
-	return fmt.Errorf("engine: CG on I+εD (ε = %g) did not reach relative residual %g in %d iterations (reached %g); raise Options.CGMaxIter or Options.CGTol",
+	return errorf(ErrNotConverged, "CG on I+εD (ε = %g) did not reach relative residual %g in %d iterations (reached %g); raise Options.CGMaxIter or Options.CGTol",
 		eps, g.opt.CGTol, g.opt.CGMaxIter, math.Sqrt(rr/(floats.Dot(x, x)+math.SmallestNonzeroFloat64)))
 }
 
@@ -175,7 +175,7 @@ func (g *Geometry) woodburyPrepare(ctx context.Context, w []float64, eps float64
 	wb.valid = false
 	if wb.gc == nil {
 		if n*d*8 > g.opt.WoodburyMaxBytes {
-			return fmt.Errorf("engine: Woodbury solver needs an N×d = %d×%d matrix (%d bytes) above Options.WoodburyMaxBytes = %d; use SolverCG",
+			return errorf(ErrInvalid, "Woodbury solver needs an N×d = %d×%d matrix (%d bytes) above Options.WoodburyMaxBytes = %d; use SolverCG",
 				n, d, n*d*8, g.opt.WoodburyMaxBytes)
 		}
 		wb.gc = make([]float64, n*d)
@@ -210,7 +210,7 @@ func (g *Geometry) woodburyPrepare(ctx context.Context, w []float64, eps float64
 		raw.Data[i*raw.Stride+i]++
 	}
 	if !wb.chol.Factorize(wb.a) {
-		return fmt.Errorf("engine: Woodbury: Cholesky of I_N + εK failed (ε = %g, N = %d)", eps, n)
+		return errorf(ErrNotConverged, "Woodbury: Cholesky of I_N + εK failed (ε = %g, N = %d)", eps, n)
 	}
 	copy(wb.w, w)
 	wb.eps = eps
@@ -228,7 +228,7 @@ func (g *Geometry) woodburySolve(ctx context.Context, dst, w, x []float64, eps f
 	// t = Uᵀx = Gc x/√N; z = (I + εK)⁻¹ t; dst = x − ε U z.
 	blas64.Gemv(blas.NoTrans, 1/math.Sqrt(float64(n)), gc, blas64.Vector{N: d, Inc: 1, Data: x}, 0, blas64.Vector{N: n, Inc: 1, Data: wb.t})
 	if err := wb.chol.SolveVecTo(wb.zv, wb.tv); err != nil {
-		return fmt.Errorf("engine: Woodbury solve: %w", err)
+		return errorf(ErrNotConverged, "Woodbury solve: %w", err)
 	}
 	if &dst[0] != &x[0] {
 		copy(dst, x)

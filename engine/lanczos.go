@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -53,7 +52,7 @@ func (g *Geometry) LambdaMaxDense(ctx context.Context, w []float64) (float64, er
 	}
 	var es mat.EigenSym
 	if !es.Factorize(&dm, false) {
-		return 0, fmt.Errorf("engine: dense eigensolver did not converge on the %d×%d diffusion matrix", g.d, g.d)
+		return 0, errorf(ErrNotConverged, "dense eigensolver did not converge on the %d×%d diffusion matrix", g.d, g.d)
 	}
 	vals := es.Values(nil)
 	return max(vals[len(vals)-1], 0), nil
@@ -118,7 +117,7 @@ func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosRe
 			}
 		}
 		if !es.Factorize(&tri, true) {
-			return res, fmt.Errorf("engine: Lanczos: eigensolver failed on the %d×%d tridiagonal matrix", k, k)
+			return res, errorf(ErrNotConverged, "Lanczos: eigensolver failed on the %d×%d tridiagonal matrix", k, k)
 		}
 		vals := es.Values(nil)
 		var vecs mat.Dense
@@ -138,7 +137,7 @@ func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosRe
 		lz.basis = growKeep(lz.basis, (k+1)*d)
 		floats.ScaleTo(lz.basis[k*d:(k+1)*d], 1/b, wv)
 	}
-	return res, fmt.Errorf("engine: Lanczos did not reach relative accuracy %g for λ_max(D) in %d iterations (θ_max = %g, residual %g); raise Options.LanczosMaxIter",
+	return res, errorf(ErrNotConverged, "Lanczos did not reach relative accuracy %g for λ_max(D) in %d iterations (θ_max = %g, residual %g); raise Options.LanczosMaxIter",
 		g.opt.LanczosTol, res.Iterations, res.Value, res.Residual)
 }
 

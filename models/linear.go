@@ -59,25 +59,25 @@ type glm struct {
 
 func newGLM(kind glmKind, kindName string, d *Data, bias bool) (glm, error) {
 	if d == nil {
-		return glm{}, fmt.Errorf("models: %s: no data", kindName)
+		return glm{}, errorf(ErrInvalid, "%s: no data", kindName)
 	}
 	if err := d.Validate(); err != nil {
-		return glm{}, fmt.Errorf("models: %s: %w", kindName, err)
+		return glm{}, errorf(ErrInvalid, "%s: %w", kindName, err)
 	}
 	if d.Out != 1 {
-		return glm{}, fmt.Errorf("models: %s: data has %d target columns, want exactly 1", kindName, d.Out)
+		return glm{}, errorf(ErrInvalid, "%s: data has %d target columns, want exactly 1", kindName, d.Out)
 	}
 	for i, v := range d.X {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return glm{}, fmt.Errorf("models: %s: sample %d: input %d is %v, want a finite number", kindName, i/d.In, i%d.In, v)
+			return glm{}, errorf(ErrInvalid, "%s: sample %d: input %d is %v, want a finite number", kindName, i/d.In, i%d.In, v)
 		}
 	}
 	for i, v := range d.Y {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return glm{}, fmt.Errorf("models: %s: sample %d: target is %v, want a finite number", kindName, i, v)
+			return glm{}, errorf(ErrInvalid, "%s: sample %d: target is %v, want a finite number", kindName, i, v)
 		}
 		if kind == glmLogistic && v != 0 && v != 1 {
-			return glm{}, fmt.Errorf("models: %s: sample %d: target is %v, want 0 or 1", kindName, i, v)
+			return glm{}, errorf(ErrInvalid, "%s: sample %d: target is %v, want 0 or 1", kindName, i, v)
 		}
 	}
 	g := glm{kind: kind, kindName: kindName, n: d.N, in: d.In, dim: d.In, bias: bias,

@@ -26,21 +26,21 @@ type MLP struct {
 // which must not be modified afterwards.
 func NewMLP(d *Data, layers []int, act Activation, loss Loss) (*MLP, error) {
 	if len(layers) < 2 {
-		return nil, fmt.Errorf("models: mlp: layers %v must list at least the input and output widths [n, …, o]", layers)
+		return nil, errorf(ErrInvalid, "mlp: layers %v must list at least the input and output widths [n, …, o]", layers)
 	}
 	for i, n := range layers {
 		if n < 1 {
-			return nil, fmt.Errorf("models: mlp: layers[%d] = %d, every width must be at least 1", i, n)
+			return nil, errorf(ErrInvalid, "mlp: layers[%d] = %d, every width must be at least 1", i, n)
 		}
 	}
 	if d == nil {
-		return nil, fmt.Errorf("models: mlp: data is nil")
+		return nil, errorf(ErrInvalid, "mlp: data is nil")
 	}
 	if layers[0] != d.In {
-		return nil, fmt.Errorf("models: mlp: input width layers[0] = %d, but the data has %d input columns", layers[0], d.In)
+		return nil, errorf(ErrInvalid, "mlp: input width layers[0] = %d, but the data has %d input columns", layers[0], d.In)
 	}
 	if last := layers[len(layers)-1]; last != d.Out {
-		return nil, fmt.Errorf("models: mlp: output width layers[%d] = %d, but the data has %d target columns", len(layers)-1, last, d.Out)
+		return nil, errorf(ErrInvalid, "mlp: output width layers[%d] = %d, but the data has %d target columns", len(layers)-1, last, d.Out)
 	}
 	ws := make([]string, len(layers))
 	for i, n := range layers {

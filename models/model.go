@@ -72,7 +72,7 @@ func RequireOrder(m Model, k int, why string) error {
 	if m.MaxOrder() >= k {
 		return nil
 	}
-	return fmt.Errorf("models: %s needs derivatives of order %d but model %s provides only order %d (use a smooth activation: tanh, sigmoid or softplus)",
+	return errorf(ErrOrder, "%s needs derivatives of order %d but model %s provides only order %d (use a smooth activation: tanh, sigmoid or softplus)",
 		why, k, m.Name(), m.MaxOrder())
 }
 
@@ -93,21 +93,21 @@ type Data struct {
 func (d *Data) Validate() error {
 	switch {
 	case d.N < 1:
-		return fmt.Errorf("models: data set has %d samples, need at least 1", d.N)
+		return errorf(ErrInvalid, "data set has %d samples, need at least 1", d.N)
 	case d.In < 1:
-		return fmt.Errorf("models: data set has %d input columns, need at least 1", d.In)
+		return errorf(ErrInvalid, "data set has %d input columns, need at least 1", d.In)
 	case d.Out < 1:
-		return fmt.Errorf("models: data set has %d target columns, need at least 1", d.Out)
+		return errorf(ErrInvalid, "data set has %d target columns, need at least 1", d.Out)
 	case len(d.X) != d.N*d.In:
-		return fmt.Errorf("models: len(X) = %d, want N·In = %d·%d", len(d.X), d.N, d.In)
+		return errorf(ErrInvalid, "len(X) = %d, want N·In = %d·%d", len(d.X), d.N, d.In)
 	case len(d.Y) != d.N*d.Out:
-		return fmt.Errorf("models: len(Y) = %d, want N·Out = %d·%d", len(d.Y), d.N, d.Out)
+		return errorf(ErrInvalid, "len(Y) = %d, want N·Out = %d·%d", len(d.Y), d.N, d.Out)
 	case d.Labels != nil && len(d.Labels) != d.N:
-		return fmt.Errorf("models: len(Labels) = %d, want N = %d", len(d.Labels), d.N)
+		return errorf(ErrInvalid, "len(Labels) = %d, want N = %d", len(d.Labels), d.N)
 	}
 	for i, l := range d.Labels {
 		if l < 0 || l >= d.Out {
-			return fmt.Errorf("models: label of sample %d is %d, want 0..%d", i, l, d.Out-1)
+			return errorf(ErrInvalid, "label of sample %d is %d, want 0..%d", i, l, d.Out-1)
 		}
 	}
 	return nil
@@ -140,7 +140,7 @@ func ParseActivation(s string) (Activation, error) {
 			return Activation(i), nil
 		}
 	}
-	return 0, fmt.Errorf("models: unknown activation %q (valid: %s)", s, strings.Join(activationNames[:], ", "))
+	return 0, errorf(ErrInvalid, "unknown activation %q (valid: %s)", s, strings.Join(activationNames[:], ", "))
 }
 
 // Loss is a network's per-sample loss on its output ŷ.
@@ -168,5 +168,5 @@ func ParseLoss(s string) (Loss, error) {
 			return Loss(i), nil
 		}
 	}
-	return 0, fmt.Errorf("models: unknown loss %q (valid: %s)", s, strings.Join(lossNames[:], ", "))
+	return 0, errorf(ErrInvalid, "unknown loss %q (valid: %s)", s, strings.Join(lossNames[:], ", "))
 }

@@ -97,25 +97,25 @@ type nnNet struct {
 // messages.
 func newNNNet(kind, name string, d *Data, widths []int, act Activation, loss Loss) (*nnNet, error) {
 	if d == nil {
-		return nil, fmt.Errorf("models: %s: data is nil", kind)
+		return nil, errorf(ErrInvalid, "%s: data is nil", kind)
 	}
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("models: %s: %w", kind, err)
+		return nil, errorf(ErrInvalid, "%s: %w", kind, err)
 	}
 	if act < Tanh || act > Relu {
-		return nil, fmt.Errorf("models: %s: unknown activation %v (valid: tanh, sigmoid, softplus, relu)", kind, act)
+		return nil, errorf(ErrInvalid, "%s: unknown activation %v (valid: tanh, sigmoid, softplus, relu)", kind, act)
 	}
 	switch loss {
 	case Squared:
 	case CrossEntropy:
 		if d.Labels == nil {
-			return nil, fmt.Errorf("models: %s: cross-entropy loss needs class labels, but the data set has none (Data.Labels is nil)", kind)
+			return nil, errorf(ErrInvalid, "%s: cross-entropy loss needs class labels, but the data set has none (Data.Labels is nil)", kind)
 		}
 		if d.Out < 2 {
-			return nil, fmt.Errorf("models: %s: cross-entropy loss needs at least 2 classes (outputs), data has %d", kind, d.Out)
+			return nil, errorf(ErrInvalid, "%s: cross-entropy loss needs at least 2 classes (outputs), data has %d", kind, d.Out)
 		}
 	default:
-		return nil, fmt.Errorf("models: %s: unknown loss %v (valid: squared, cross-entropy)", kind, loss)
+		return nil, errorf(ErrInvalid, "%s: unknown loss %v (valid: squared, cross-entropy)", kind, loss)
 	}
 	L := len(widths) - 1
 	net := &nnNet{

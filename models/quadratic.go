@@ -40,32 +40,32 @@ type Quadratic struct {
 // symmetrised exactly), and finite entries.
 func NewQuadratic(samples []QuadSample) (*Quadratic, error) {
 	if len(samples) == 0 {
-		return nil, fmt.Errorf("models: quadratic: no samples, need at least 1")
+		return nil, errorf(ErrInvalid, "quadratic: no samples, need at least 1")
 	}
 	d := len(samples[0].C)
 	if d == 0 {
-		return nil, fmt.Errorf("models: quadratic: sample 0 has an empty centre c, need the dimension d ≥ 1")
+		return nil, errorf(ErrInvalid, "quadratic: sample 0 has an empty centre c, need the dimension d ≥ 1")
 	}
 	n := len(samples)
 	q := &Quadratic{d: d, n: n, a: make([]float64, n*d*d), c: make([]float64, n*d),
 		name: fmt.Sprintf("quadratic(d=%d, N=%d)", d, n)}
 	for s, smp := range samples {
 		if len(smp.C) != d {
-			return nil, fmt.Errorf("models: quadratic: sample %d: centre c has length %d, want d = %d (the length of sample 0's)", s, len(smp.C), d)
+			return nil, errorf(ErrInvalid, "quadratic: sample %d: centre c has length %d, want d = %d (the length of sample 0's)", s, len(smp.C), d)
 		}
 		if len(smp.A) != d*d {
-			return nil, fmt.Errorf("models: quadratic: sample %d: A has %d entries, want d×d = %d", s, len(smp.A), d*d)
+			return nil, errorf(ErrInvalid, "quadratic: sample %d: A has %d entries, want d×d = %d", s, len(smp.A), d*d)
 		}
 		var amax float64
 		for i, x := range smp.A {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("models: quadratic: sample %d: A[%d][%d] = %v, want a finite number", s, i/d, i%d, x)
+				return nil, errorf(ErrInvalid, "quadratic: sample %d: A[%d][%d] = %v, want a finite number", s, i/d, i%d, x)
 			}
 			amax = math.Max(amax, math.Abs(x))
 		}
 		for i, x := range smp.C {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("models: quadratic: sample %d: c[%d] = %v, want a finite number", s, i, x)
+				return nil, errorf(ErrInvalid, "quadratic: sample %d: c[%d] = %v, want a finite number", s, i, x)
 			}
 		}
 		dst := q.a[s*d*d : (s+1)*d*d]
@@ -73,7 +73,7 @@ func NewQuadratic(samples []QuadSample) (*Quadratic, error) {
 			for j := i; j < d; j++ {
 				aij, aji := smp.A[i*d+j], smp.A[j*d+i]
 				if math.Abs(aij-aji) > quadSymTol*amax {
-					return nil, fmt.Errorf("models: quadratic: sample %d: A is not symmetric: A[%d][%d] = %v but A[%d][%d] = %v (want |A_ij − A_ji| ≤ %g·max|A|)",
+					return nil, errorf(ErrInvalid, "quadratic: sample %d: A is not symmetric: A[%d][%d] = %v but A[%d][%d] = %v (want |A_ij − A_ji| ≤ %g·max|A|)",
 						s, i, j, aij, j, i, aji, quadSymTol)
 				}
 				m := 0.5 * (aij + aji)

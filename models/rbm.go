@@ -87,13 +87,13 @@ type RBM struct {
 func NewRBM(patterns []float64, nv, nh int) (*RBM, error) {
 	switch {
 	case nv < 1 || nv > RBMMaxUnits:
-		return nil, fmt.Errorf("models: rbm: %d visible units, want 1..%d", nv, RBMMaxUnits)
+		return nil, errorf(ErrInvalid, "rbm: %d visible units, want 1..%d", nv, RBMMaxUnits)
 	case nh < 1 || nh > RBMMaxUnits:
-		return nil, fmt.Errorf("models: rbm: %d hidden units, want 1..%d", nh, RBMMaxUnits)
+		return nil, errorf(ErrInvalid, "rbm: %d hidden units, want 1..%d", nh, RBMMaxUnits)
 	case len(patterns) == 0:
-		return nil, fmt.Errorf("models: rbm: no patterns, need at least one row of %d visible values", nv)
+		return nil, errorf(ErrInvalid, "rbm: no patterns, need at least one row of %d visible values", nv)
 	case len(patterns)%nv != 0:
-		return nil, fmt.Errorf("models: rbm: len(patterns) = %d is not a multiple of the %d visible units", len(patterns), nv)
+		return nil, errorf(ErrInvalid, "rbm: len(patterns) = %d is not a multiple of the %d visible units", len(patterns), nv)
 	}
 	n := len(patterns) / nv
 	m := &RBM{nv: nv, nh: nh, n: n,
@@ -109,7 +109,7 @@ func NewRBM(patterns []float64, nv, nh int) (*RBM, error) {
 			case 1:
 				k |= 1 << i
 			default:
-				return nil, fmt.Errorf("models: rbm: pattern %d, column %d is %v, want 0 or 1", s, i, x)
+				return nil, errorf(ErrInvalid, "rbm: pattern %d, column %d is %v, want 0 or 1", s, i, x)
 			}
 		}
 		m.idx[s] = k
@@ -125,13 +125,13 @@ func NewRBM(patterns []float64, nv, nh int) (*RBM, error) {
 func NewRBMFromData(d *Data, nh int) (*RBM, error) {
 	switch {
 	case d == nil:
-		return nil, fmt.Errorf("models: rbm: data is nil")
+		return nil, errorf(ErrInvalid, "rbm: data is nil")
 	case d.N < 1:
-		return nil, fmt.Errorf("models: rbm: data set has %d samples, need at least 1", d.N)
+		return nil, errorf(ErrInvalid, "rbm: data set has %d samples, need at least 1", d.N)
 	case d.In < 1:
-		return nil, fmt.Errorf("models: rbm: data set has %d input columns, need at least 1", d.In)
+		return nil, errorf(ErrInvalid, "rbm: data set has %d input columns, need at least 1", d.In)
 	case len(d.X) != d.N*d.In:
-		return nil, fmt.Errorf("models: rbm: len(X) = %d, want N·In = %d·%d", len(d.X), d.N, d.In)
+		return nil, errorf(ErrInvalid, "rbm: len(X) = %d, want N·In = %d·%d", len(d.X), d.N, d.In)
 	}
 	return NewRBM(d.X, d.In, nh)
 }

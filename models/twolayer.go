@@ -29,10 +29,10 @@ type TwoLayer struct {
 // keeps a reference to d, which must not be modified afterwards.
 func NewTwoLayer(d *Data, hidden int, act Activation, loss Loss) (*TwoLayer, error) {
 	if hidden < 1 {
-		return nil, fmt.Errorf("models: two-layer: hidden = %d, need at least 1 hidden unit", hidden)
+		return nil, errorf(ErrInvalid, "two-layer: hidden = %d, need at least 1 hidden unit", hidden)
 	}
 	if d == nil {
-		return nil, fmt.Errorf("models: two-layer: data is nil")
+		return nil, errorf(ErrInvalid, "two-layer: data is nil")
 	}
 	name := fmt.Sprintf("two-layer(%v, h=%d, %v)", act, hidden, loss)
 	net, err := newNNNet("two-layer", name, d, []int{d.In, hidden, d.Out}, act, loss)

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/grd-engine/grd/models"
 )
@@ -56,7 +55,7 @@ func (s *Scenario) Build() (*Built, error) {
 	}
 	m := &s.Model
 	modelErr := func(err error) error {
-		return s.errAt("model", strings.TrimPrefix(err.Error(), "models: "), ErrBadValue)
+		return s.ErrorFrom("model", err, ErrBadValue)
 	}
 	switch m.Kind {
 	case KindQuadratic:

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"strings"
 
 	"github.com/grd-engine/grd/engine"
 )
@@ -34,7 +33,7 @@ func (s *Scenario) EpsilonAtSafety(safety, lambdaMax float64) (float64, error) {
 func (s *Scenario) epsilon(spec engine.EpsilonSpec, lambdaMax float64) (float64, error) {
 	eps, err := engine.ResolveEpsilon(spec, lambdaMax)
 	if err != nil {
-		return 0, s.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+		return 0, s.ErrorFrom("metric.epsilon", err, ErrBadValue)
 	}
 	return eps, nil
 }

@@ -45,7 +45,9 @@ var (
 //
 //	scenarios: FILE:LINE:COLUMN: KEY: MESSAGE
 //
-// leaving out the parts that are unknown. Unwrap returns the sentinel.
+// leaving out the parts that are unknown. Unwrap returns the sentinel and,
+// for a problem found by another package (a model constructor, the ε
+// policy, the CD metric), that package's error as the Cause.
 type Error struct {
 	File   string // file the problem is in ("" if none)
 	Line   int    // 1-based line (0 if unknown)
@@ -53,6 +55,7 @@ type Error struct {
 	Key    string // key path such as "metric.safety" or "model.samples[1].A" ("" if none)
 	Msg    string // what is wrong and what would be valid
 	Err    error  // one of the sentinels
+	Cause  error  // the error of another package behind Msg, or nil
 }
 
 func (e *Error) Error() string {
@@ -77,5 +80,21 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel error.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the sentinel error and the cause, if any.
+func (e *Error) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+// detail is the message of an error of another grd package without its
+// package prefix: the Detail of an *engine.Error or *models.Error (found
+// anywhere in the chain), else the whole message.
+func detail(err error) string {
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		return d.Detail()
+	}
+	return err.Error()
+}

@@ -208,7 +208,7 @@ func ReadPatterns(r io.Reader, name string, limit int) (*Dataset, error) {
 func (s *Scenario) buildRBM(data *models.Data) (models.Model, error) {
 	m, err := models.NewRBMFromData(data, s.Model.Hidden)
 	if err != nil {
-		return nil, s.errAt("model", strings.TrimPrefix(err.Error(), "models: "), ErrBadValue)
+		return nil, s.ErrorFrom("model", err, ErrBadValue)
 	}
 	return m, nil
 }
@@ -247,7 +247,7 @@ func (s *Scenario) buildCDMetric(b *Built) error {
 	cm, err := engine.NewCDMetric(rbm, b.W0, engine.CDDiffusionSpec{K: s.CD.K, Samples: s.CD.Samples,
 		Seed: NewSource(s.Seed, StreamCDMetric).Uint64()})
 	if err != nil {
-		return s.errAt("cd", strings.TrimPrefix(err.Error(), "engine: "), ErrBadValue)
+		return s.ErrorFrom("cd", err, ErrBadValue)
 	}
 	b.CDMetric = cm
 	return nil

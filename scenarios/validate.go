@@ -24,6 +24,15 @@ func (s *Scenario) ErrorAt(key, msg string, sentinel error) *Error {
 	return s.errAt(key, msg, sentinel)
 }
 
+// ErrorFrom is ErrorAt for an error of another package: the message is
+// cause's own (without its package prefix) and cause stays wrapped, so
+// errors.Is finds both sentinel and, for example, engine.ErrEpsilon.
+func (s *Scenario) ErrorFrom(key string, cause, sentinel error) *Error {
+	e := s.errAt(key, detail(cause), sentinel)
+	e.Cause = cause
+	return e
+}
+
 // errAt is ErrorAt.
 func (s *Scenario) errAt(key, msg string, sentinel error) *Error {
 	e := &Error{Key: key, Msg: msg, Err: sentinel}

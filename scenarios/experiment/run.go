@@ -237,7 +237,7 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 	}
 	for _, f := range flows {
 		if err := models.RequireOrder(b.Model, orderNeeded(f), f); err != nil {
-			return nil, sc.ErrorAt("model.activation", strings.TrimPrefix(err.Error(), "models: "), scenarios.ErrConflict)
+			return nil, sc.ErrorFrom("model.activation", err, scenarios.ErrConflict)
 		}
 	}
 	inv, chr, err := metricKinds(sc)
@@ -250,7 +250,7 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
-		return nil, sc.ErrorAt("metric.epsilon", strings.TrimPrefix(err.Error(), "engine: "), scenarios.ErrBadValue)
+		return nil, sc.ErrorFrom("metric.epsilon", err, scenarios.ErrBadValue)
 	}
 	eps, err := sc.Epsilon(lmax) // the scenario's ε policy
 	if err != nil {

@@ -126,24 +126,28 @@ func TestRunErrorsBeforeRunning(t *testing.T) {
 		name  string
 		sc    func(t *testing.T) *scenarios.Scenario
 		is    error
+		cause error // the other package's sentinel, kept by scenarios.Error
 		inMsg string
 	}{
 		{"epsilon too large", func(t *testing.T) *scenarios.Scenario {
 			return parseTiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
-		}, scenarios.ErrBadValue, "metric.epsilon"},
+		}, scenarios.ErrBadValue, engine.ErrEpsilon, "metric.epsilon"},
 		{"relu with ngd", func(t *testing.T) *scenarios.Scenario {
 			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "data/iris.csv", Classes: true},
 				Model: scenarios.ModelSpec{Kind: scenarios.KindTwoLayer, Hidden: 2, Activation: "relu"},
 				Flows: []string{scenarios.FlowGD, scenarios.FlowNGD}, Time: scenarios.TimeSpec{T1: 1, Outputs: 3}}
 			sc.SetDefaults()
 			return sc
-		}, scenarios.ErrConflict, "relu"},
+		}, scenarios.ErrConflict, nil, "relu"}, // refused by Validate, before models.RequireOrder
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ran = false
 			r, err := runWith(context.Background(), tc.sc(t), RunOptions{Workers: 1}, spy)
-			if r != nil || !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.inMsg) {
-				t.Fatalf("Run = %v, %v; want nil report and an error wrapping %v that mentions %q", r, err, tc.is, tc.inMsg)
+			if r != nil || !errors.Is(err, tc.is) || (tc.cause != nil && !errors.Is(err, tc.cause)) || !strings.Contains(err.Error(), tc.inMsg) {
+				t.Fatalf("Run = %v, %v; want nil report and an error wrapping %v and %v that mentions %q", r, err, tc.is, tc.cause, tc.inMsg)
+			}
+			if strings.Contains(err.Error(), "engine: ") || strings.Contains(err.Error(), "models: ") {
+				t.Errorf("message %q repeats the other package's prefix", err)
 			}
 			if ran {
 				t.Error("a flow ran although the scenario was refused")
