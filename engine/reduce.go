@@ -81,10 +81,17 @@ func (p *pass) numChunks() int { return numChunks(p.n, p.chunk) }
 //     fold starts; nobody waits for the missing ones) and is re-raised by
 //     run on the caller's goroutine.
 //
-// A distributed backend keeps this contract by passing the running fold of
+// A distributed backend (ranks, each computing a contiguous range of whole
+// chunks) has two ways to keep this contract. Passing the running fold of
 // each lane from rank to rank (rank r folds its chunks onto the prefix of
-// ranks < r), which gives exactly the single-process bits; per-sample
-// outputs then have to be gathered too.
+// ranks < r) gives exactly the single-process bits, but rank r can fold
+// only once its prefix has arrived, so it must hold its chunks' slots (or
+// wait) meanwhile. A fold order fixed by chunk index alone that is not the
+// left fold (a balanced tree over the chunks: each rank folds its whole
+// subtrees and sends the O(log K) boundary partials) is parallel and
+// layout-independent, but gives other bits than the left fold here, so
+// both backends would switch to it together. Per-sample outputs have to be
+// gathered in either case.
 type scheduler interface {
 	// run executes p. A reducing pass folds into the folder's destination,
 	// which the caller has set to the fold's start value (normally zero).
