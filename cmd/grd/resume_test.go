@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/grd-engine/grd/scenarios/report"
@@ -57,9 +56,29 @@ func sameDirs(t *testing.T, a, b, what string) {
 	}
 }
 
+// interruptRun runs grd with args and cancels its context (as SIGINT does
+// through signal.NotifyContext) from the first progress update for which
+// at(flow, frac) holds: a state the test chooses, not a race with a timer.
+// It fails the test if the run was not interrupted.
+func interruptRun(t *testing.T, args []string, stdout, stderr *bytes.Buffer, at func(flow string, frac float64) bool) int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := &globals{Out: stdout, Err: stderr, Workers: 2, progress: func(fl string, frac float64) {
+		if at(fl, frac) {
+			cancel()
+		}
+	}}
+	code := runWith(ctx, args, g)
+	if ctx.Err() == nil {
+		t.Fatalf("grd %s: the interrupting state was never reached (exit %d, stderr %q)", strings.Join(args, " "), code, stderr.String())
+	}
+	return code
+}
+
 // TestRunInterruptResume interrupts `grd run` (its context is canceled, as
-// SIGINT does through signal.NotifyContext, as soon as the first periodic
-// checkpoint exists), checks the exit status and message, resumes with
+// SIGINT does through signal.NotifyContext, after the first step of a
+// flow), checks the exit status and message, resumes with
 // `grd run --resume DIR` and compares every output file with an
 // uninterrupted run's.
 func TestRunInterruptResume(t *testing.T) {
@@ -73,23 +92,9 @@ func TestRunInterruptResume(t *testing.T) {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
 	}
 	out := filepath.Join(dir, "out")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err == nil {
-				cancel()
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
 	var so, se bytes.Buffer
-	code := run(ctx, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se)
-	cancel()
-	if code == exitOK {
-		t.Skip("the run finished before it could be interrupted")
-	}
+	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se,
+		func(_ string, frac float64) bool { return frac > 0 }) // after the first step of any flow
 	want := "grd: interrupted: the checkpoint and the outputs so far are in " + out + "; continue with: grd run --resume " + out + "\n"
 	if code != exitError || se.String() != want {
 		t.Fatalf("interrupted run: exit %d, stderr %q; want exit 1 and %q", code, se.String(), want)
@@ -192,23 +197,9 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 		return n
 	}
 	out := filepath.Join(dir, "out")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			if ck, err := experiment.ReadCheckpoint(out); err == nil && progress(ck) > 0 {
-				cancel()
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
 	var so, se bytes.Buffer
-	code := run(ctx, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se)
-	cancel()
-	if code == exitOK {
-		t.Skip("the run finished before it could be interrupted")
-	}
+	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se,
+		func(fl string, frac float64) bool { return fl == "sgd" && frac > 0 }) // the ensemble has made progress
 	if code != exitError || !strings.HasPrefix(se.String(), "grd: interrupted:") {
 		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
 	}

@@ -29,6 +29,11 @@ type globals struct {
 	Quiet    bool
 	// ErrIsTerminal reports whether Err is a terminal (progress bars only then).
 	ErrIsTerminal bool
+	// progress, if set (tests), is called with every progress update of
+	// the flows a command runs (experiment.RunOptions.Progress), whether or
+	// not a progress line is drawn: a test interrupts a run at a state it
+	// chooses instead of racing a timer.
+	progress func(flow string, frac float64)
 }
 
 // usageError marks an error in how grd was called (exit status 2).
@@ -50,6 +55,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok {
 		g.ErrIsTerminal = term.IsTerminal(int(f.Fd()))
 	}
+	return runWith(ctx, args, g)
+}
+
+// runWith is run with the globals given (g.Out and g.Err are stdout and
+// stderr).
+func runWith(ctx context.Context, args []string, g *globals) int {
+	stdout, stderr := g.Out, g.Err
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -115,10 +115,19 @@ func maxArgs(n int) cobra.PositionalArgs {
 // wired into ro, when stderr is a terminal and --quiet is off; otherwise
 // a nil line (whose Done does nothing) and ro unchanged.
 func progressFor(g *globals, prefix string, total int, ro *experiment.RunOptions) *progressLine {
-	if !g.ErrIsTerminal || g.Quiet {
-		return nil
+	var p *progressLine
+	if g.ErrIsTerminal && !g.Quiet {
+		p = newProgressLine(g.Err, prefix, total)
+		ro.Progress = p.Update
 	}
-	p := newProgressLine(g.Err, prefix, total)
-	ro.Progress = p.Update
+	if hook := g.progress; hook != nil {
+		line := ro.Progress
+		ro.Progress = func(flow string, frac float64) {
+			if line != nil {
+				line(flow, frac)
+			}
+			hook(flow, frac)
+		}
+	}
 	return p
 }

@@ -69,6 +69,9 @@ type CheckpointOptions struct {
 	// ensembleHook, if set (tests), is called after every step of every
 	// run of the ensemble flows (flow.Checkpoint.EnsembleStep).
 	ensembleHook func(fl string, run, step int)
+	// tick, if set (tests), replaces the ticker of periodic checkpoints:
+	// each value received saves one.
+	tick <-chan time.Time
 }
 
 // Checkpoint is the content of a checkpoint file: what identifies the run
@@ -463,14 +466,18 @@ func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) 
 		if every < 0 {
 			return
 		}
-		tick := time.NewTicker(every)
-		defer tick.Stop()
+		ticks := rc.opts.tick
+		if ticks == nil {
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			ticks = tick.C
+		}
 		rc.request()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-tick.C:
+			case <-ticks:
 				if err := rc.save(flows); err != nil && perr == nil {
 					perr = err
 				}
