@@ -284,7 +284,6 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 	if B == 0 || (c == nil && !hv) {
 		return
 	}
-	L := len(net.widths) - 1
 	k := 1 // stacked blocks in the reverse sweep: [P] or [P; Q]
 	if hv {
 		k = 2
@@ -295,7 +294,17 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 		e.head(lo, hi, nil, nil, nil, 1)
 	}
 
-	// Row-scale the output block: P = c⊙δ + e⊙δ̇, Q = e⊙δ.
+	e.scaleHead(B, c, ew)
+	e.reverseSums(dst, w, v, lo, hi, k)
+}
+
+// scaleHead row-scales the output block of the reverse sweep for the
+// weighted sums: P = c⊙δ + e⊙δ̇, Q = e⊙δ (ew == nil: P = c⊙δ only; c == nil
+// means c = 0).
+func (e *nnEval) scaleHead(B int, c, ew []float64) {
+	net := e.net
+	L := len(net.widths) - 1
+	hv := ew != nil
 	o := net.widths[L]
 	D := e.del[L]
 	m := B * o
@@ -318,7 +327,16 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 			dt[j] = ei * t
 		}
 	}
+}
 
+// reverseSums runs the reverse sweep on the k stacked blocks [P] (k = 1)
+// or [P; Q] (k = 2, with the direction v) left by scaleHead, adding each
+// layer's weight and bias sums into dst.
+func (e *nnEval) reverseSums(dst, w, v []float64, lo, hi, k int) {
+	net := e.net
+	L := len(net.widths) - 1
+	B := hi - lo
+	hv := k == 2
 	n0 := net.widths[0]
 	x := net.data.X[lo*n0 : hi*n0]
 	for l := L; l >= 1; l-- {
@@ -362,38 +380,6 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 			P[j] = d1[j]*g + d2[j]*zd[j]*h
 			Q[j] = d1[j] * h
 		}
-	}
-}
-
-// Grads implements Evaluator.
-func (e *nnEval) Grads(dst []float64, w []float64, lo, hi int) {
-	e.check("Grads", w, lo, hi)
-	e.checkLen("Grads", "dst", dst, (hi-lo)*e.net.dim)
-	if hi > lo {
-		e.rows(dst, w, nil, lo, hi, 1)
-	}
-}
-
-// HessVecs implements Evaluator.
-func (e *nnEval) HessVecs(dst []float64, w, v []float64, lo, hi int) {
-	e.needOrder("HessVecs", 2)
-	e.check("HessVecs", w, lo, hi)
-	e.checkLen("HessVecs", "dst", dst, (hi-lo)*e.net.dim)
-	e.checkLen("HessVecs", "v", v, e.net.dim)
-	if hi > lo {
-		e.rows(dst, w, v, lo, hi, 2)
-	}
-}
-
-// ThirdVecs implements Evaluator analytically (second-order forward mode
-// over the reverse sweep).
-func (e *nnEval) ThirdVecs(dst []float64, w, u []float64, lo, hi int) {
-	e.needOrder("ThirdVecs", 3)
-	e.check("ThirdVecs", w, lo, hi)
-	e.checkLen("ThirdVecs", "dst", dst, (hi-lo)*e.net.dim)
-	e.checkLen("ThirdVecs", "u", u, e.net.dim)
-	if hi > lo {
-		e.rows(dst, w, u, lo, hi, 3)
 	}
 }
 
@@ -478,237 +464,143 @@ func (e *nnEval) forward(w, v []float64, lo, hi, nd, nt int) {
 // and the first nb blocks of e.del[L]: δ_L, δ̇_L (needs ẏ), δ̈_L (needs ẏ, ÿ).
 func (e *nnEval) head(lo, hi int, loss, s, q []float64, nb int) {
 	net := e.net
-	L := len(net.widths) - 1
-	o := net.widths[L]
-	B := hi - lo
-	m := B * o
-	S := e.s[L]
-	D := e.del[L]
-	gr := e.gr
-	p := e.p
+	o := net.widths[len(net.widths)-1]
+	m := (hi - lo) * o
+	D := e.del[len(net.widths)-1]
 	tan1 := s != nil || q != nil || nb >= 2
 	tan2 := q != nil || nb >= 3
-	for i := 0; i < B; i++ {
-		y := S[i*o : (i+1)*o]
-		var f float64
-		lab := 0
-		switch net.loss {
-		case Squared:
-			t := net.data.Y[(lo+i)*o : (lo+i+1)*o]
-			for j, yj := range y {
-				r := yj - t[j]
-				gr[j] = r
-				f += r * r
-			}
-			f *= 0.5
-		case CrossEntropy:
-			lab = net.data.Labels[lo+i]
-			mx := y[0]
-			for _, yj := range y[1:] {
-				mx = math.Max(mx, yj)
-			}
-			var z float64
-			for j, yj := range y {
-				ej := math.Exp(yj - mx)
-				p[j] = ej
-				z += ej
-			}
-			inv := 1 / z
-			for j := range p {
-				p[j] *= inv
-				gr[j] = p[j]
-			}
-			gr[lab]--
-			f = mx + math.Log(z) - y[lab]
-		}
+	for i := 0; i < hi-lo; i++ {
+		f := e.headLoss(lo, i)
 		if loss != nil {
 			loss[i] = f
 		}
 		if nb >= 1 {
-			copy(D[i*o:(i+1)*o], gr)
+			copy(D[i*o:(i+1)*o], e.gr)
 		}
 		if !tan1 {
 			continue
 		}
-		yd := S[m+i*o : m+(i+1)*o]
-		var sd, quad, ub float64
-		for j, u := range yd {
-			sd += gr[j] * u
-		}
-		switch net.loss {
-		case Squared:
-			for _, u := range yd {
-				quad += u * u
-			}
-			if nb >= 2 {
-				copy(D[m+i*o:m+(i+1)*o], yd)
-			}
-		case CrossEntropy:
-			for j, u := range yd {
-				ub += p[j] * u
-			}
-			for j, u := range yd {
-				r := u - ub
-				quad += p[j] * r * r
-			}
-			if nb >= 2 {
-				dd := D[m+i*o : m+(i+1)*o]
-				for j, u := range yd {
-					dd[j] = p[j] * (u - ub)
-				}
-			}
-		}
+		sd, quad, ub := e.headTangent(i, m, nb)
 		if s != nil {
 			s[i] = sd
 		}
 		if !tan2 {
 			continue
 		}
-		ydd := S[2*m+i*o : 2*m+(i+1)*o]
-		if q != nil {
-			var t float64
-			for j, u := range ydd {
-				t += gr[j] * u
-			}
-			q[i] = quad + t
-		}
-		if nb < 3 {
-			continue
-		}
-		d3 := D[2*m+i*o : 2*m+(i+1)*o]
-		switch net.loss {
-		case Squared:
-			copy(d3, ydd)
-		case CrossEntropy:
-			var pb float64
-			for j, u := range ydd {
-				pb += p[j] * u
-			}
-			for j, u := range yd {
-				r := u - ub
-				d3[j] = p[j] * (r*r - quad + ydd[j] - pb)
-			}
-		}
+		e.headSecond(i, m, q, nb, quad, ub)
 	}
 }
 
-// rows sets row i of dst to the per-sample vector of order r along v:
-// g_n (r = 1), H_n v (r = 2) or ∇³f_n[v,v] (r = 3).
-func (e *nnEval) rows(dst, w, v []float64, lo, hi, r int) {
+// headLoss sets e.gr to ℓ'(ŷ) of row i of the chunk starting at sample lo
+// (and e.p to softmax(ŷ) for cross-entropy) and returns the loss f_n.
+func (e *nnEval) headLoss(lo, i int) float64 {
 	net := e.net
-	L := len(net.widths) - 1
-	B := hi - lo
-	d := net.dim
-	e.forward(w, v, lo, hi, r, r-1)
-	e.head(lo, hi, nil, nil, nil, r)
-	n0 := net.widths[0]
-	x := net.data.X[lo*n0 : hi*n0]
-	for l := L; l >= 1; l-- {
-		nin, nout := net.widths[l-1], net.widths[l]
-		m := B * nout
-		mi := B * nin
-		D := e.del[l]
-		var a, ad, add []float64
-		if l == 1 {
-			a = x
-		} else {
-			P := e.s[l-1]
-			a = P[:mi]
-			if r >= 2 {
-				ad = P[mi : 2*mi]
-			}
-			if r >= 3 {
-				add = P[2*mi : 3*mi]
-			}
+	o := net.widths[len(net.widths)-1]
+	y := e.s[len(net.widths)-1][i*o : (i+1)*o]
+	gr, p := e.gr, e.p
+	var f float64
+	switch net.loss {
+	case Squared:
+		t := net.data.Y[(lo+i)*o : (lo+i+1)*o]
+		for j, yj := range y {
+			r := yj - t[j]
+			gr[j] = r
+			f += r * r
 		}
-		for i := 0; i < B; i++ {
-			row := dst[i*d : (i+1)*d]
-			dW := row[net.wOff[l] : net.wOff[l]+nout*nin]
-			ai := a[i*nin : (i+1)*nin]
-			d0 := D[i*nout : (i+1)*nout]
-			top := d0
-			switch {
-			case r == 1:
-				for j, t := range d0 {
-					nnScaleTo(dW[j*nin:(j+1)*nin], t, ai)
-				}
-			case r == 2:
-				d1 := D[m+i*nout : m+(i+1)*nout]
-				top = d1
-				if l == 1 {
-					for j, t := range d1 {
-						nnScaleTo(dW[j*nin:(j+1)*nin], t, ai)
-					}
-					break
-				}
-				adi := ad[i*nin : (i+1)*nin]
-				for j, t := range d1 {
-					rw := dW[j*nin : (j+1)*nin]
-					t0 := d0[j]
-					for k, av := range ai {
-						rw[k] = t*av + t0*adi[k]
-					}
-				}
-			default:
-				d1 := D[m+i*nout : m+(i+1)*nout]
-				d2 := D[2*m+i*nout : 2*m+(i+1)*nout]
-				top = d2
-				if l == 1 {
-					for j, t := range d2 {
-						nnScaleTo(dW[j*nin:(j+1)*nin], t, ai)
-					}
-					break
-				}
-				adi := ad[i*nin : (i+1)*nin]
-				addi := add[i*nin : (i+1)*nin]
-				for j, t := range d2 {
-					rw := dW[j*nin : (j+1)*nin]
-					t1, t0 := 2*d1[j], d0[j]
-					for k, av := range ai {
-						rw[k] = t*av + t1*adi[k] + t0*addi[k]
-					}
-				}
-			}
-			copy(row[net.bOff[l]:net.bOff[l]+nout], top)
+		f *= 0.5
+	case CrossEntropy:
+		lab := net.data.Labels[lo+i]
+		mx := y[0]
+		for _, yj := range y[1:] {
+			mx = math.Max(mx, yj)
 		}
-		if l == 1 {
-			break
+		var z float64
+		for j, yj := range y {
+			ej := math.Exp(yj - mx)
+			p[j] = ej
+			z += ej
 		}
-		// Reverse step to layer l−1 for all orders at once.
-		W := w[net.wOff[l] : net.wOff[l]+nout*nin]
-		G := e.g[:r*mi]
-		nnGemm(false, false, r*B, nin, nout, 1, D[:r*m], nout, W, nin, 0, G, nin)
-		if r >= 2 {
-			U := v[net.wOff[l] : net.wOff[l]+nout*nin]
-			nnGemm(false, false, B, nin, nout, 1, D[:m], nout, U, nin, 1, G[mi:2*mi], nin)
-			if r >= 3 {
-				nnGemm(false, false, B, nin, nout, 2, D[m:2*m], nout, U, nin, 1, G[2*mi:3*mi], nin)
+		inv := 1 / z
+		for j := range p {
+			p[j] *= inv
+			gr[j] = p[j]
+		}
+		gr[lab]--
+		f = mx + math.Log(z) - y[lab]
+	}
+	return f
+}
+
+// headTangent is the first-order part of row i (m = B·o, the offset of the
+// tangent block): s_n = ℓ'·ẏ, the quadratic form ẏᵀℓ”ẏ and, for
+// cross-entropy, ū = p·ẏ; with nb ≥ 2 it stores ℓ”ẏ in the tangent block
+// of the reverse sweep.
+func (e *nnEval) headTangent(i, m, nb int) (sd, quad, ub float64) {
+	net := e.net
+	o := net.widths[len(net.widths)-1]
+	yd := e.s[len(net.widths)-1][m+i*o : m+(i+1)*o]
+	D := e.del[len(net.widths)-1]
+	gr, p := e.gr, e.p
+	for j, u := range yd {
+		sd += gr[j] * u
+	}
+	switch net.loss {
+	case Squared:
+		for _, u := range yd {
+			quad += u * u
+		}
+		if nb >= 2 {
+			copy(D[m+i*o:m+(i+1)*o], yd)
+		}
+	case CrossEntropy:
+		for j, u := range yd {
+			ub += p[j] * u
+		}
+		for j, u := range yd {
+			r := u - ub
+			quad += p[j] * r * r
+		}
+		if nb >= 2 {
+			dd := D[m+i*o : m+(i+1)*o]
+			for j, u := range yd {
+				dd[j] = p[j] * (u - ub)
 			}
 		}
-		Dn := e.del[l-1]
-		s1 := e.d1[l-1][:mi]
-		g0, p0 := G[:mi], Dn[:mi]
-		for j, g := range g0 {
-			p0[j] = s1[j] * g
+	}
+	return sd, quad, ub
+}
+
+// headSecond is the second-order part of row i: q_n = quad + ℓ'·ÿ (if q is
+// not nil) and, with nb ≥ 3, the second tangent block of the reverse sweep.
+func (e *nnEval) headSecond(i, m int, q []float64, nb int, quad, ub float64) {
+	net := e.net
+	o := net.widths[len(net.widths)-1]
+	S := e.s[len(net.widths)-1]
+	yd := S[m+i*o : m+(i+1)*o]
+	ydd := S[2*m+i*o : 2*m+(i+1)*o]
+	gr, p := e.gr, e.p
+	if q != nil {
+		var t float64
+		for j, u := range ydd {
+			t += gr[j] * u
 		}
-		if r == 1 {
-			continue
+		q[i] = quad + t
+	}
+	if nb < 3 {
+		return
+	}
+	d3 := e.del[len(net.widths)-1][2*m+i*o : 2*m+(i+1)*o]
+	switch net.loss {
+	case Squared:
+		copy(d3, ydd)
+	case CrossEntropy:
+		var pb float64
+		for j, u := range ydd {
+			pb += p[j] * u
 		}
-		s2 := e.d2[l-1][:mi]
-		zd := e.t[l-1][:mi]
-		g1, p1 := G[mi:2*mi], Dn[mi:2*mi]
-		for j, g := range g1 {
-			p1[j] = s1[j]*g + s2[j]*zd[j]*g0[j]
-		}
-		if r == 2 {
-			continue
-		}
-		s3 := e.d3[l-1][:mi]
-		zdd := e.t[l-1][mi : 2*mi]
-		g2, p2 := G[2*mi:3*mi], Dn[2*mi:3*mi]
-		for j, g := range g2 {
-			u := zd[j]
-			p2[j] = s1[j]*g + 2*s2[j]*u*g1[j] + (s3[j]*u*u+s2[j]*zdd[j])*g0[j]
+		for j, u := range yd {
+			r := u - ub
+			d3[j] = p[j] * (r*r - quad + ydd[j] - pb)
 		}
 	}
 }
