@@ -102,51 +102,19 @@ func main() {
 }
 
 func runSize(ctx context.Context, s size, reps, workers int, minTime time.Duration, denseMax int, seed uint64) error {
-	rng := rand.New(rand.NewPCG(seed, uint64(s.N)))
-	data := &models.Data{N: s.N, In: s.In, Out: 1, X: make([]float64, s.N*s.In), Y: make([]float64, s.N)}
-	for i := range data.X {
-		data.X[i] = rng.NormFloat64()
-	}
-	for i := range data.Y {
-		data.Y[i] = rng.NormFloat64()
-	}
-	m, err := models.NewTwoLayer(data, s.Hidden, models.Tanh, models.Squared)
+	m, w, v, err := sizeProblem(s, seed)
 	if err != nil {
-		return fmt.Errorf("gokernels: %w", err)
+		return err
 	}
 	d := m.Dim()
-	w := make([]float64, d)
-	v := make([]float64, d)
-	scale := 1 / math.Sqrt(float64(s.In))
-	for i := range w {
-		w[i] = scale * rng.NormFloat64()
-		v[i] = rng.NormFloat64()
-	}
 	g := engine.New(m, &engine.Options{Workers: workers})
 	grad := make([]float64, d)
 	dv := make([]float64, d)
 	G := make([]float64, s.N*d)
 	ps := newPerSample(m, workers)
-
-	// Consistency: mean of the per-sample rows is ∇f.
-	if err := g.Grad(ctx, grad, w); err != nil {
+	if err := checkPerSample(ctx, g, ps, G, w, s.N); err != nil {
 		return err
 	}
-	ps.grads(G, w)
-	mean := make([]float64, d)
-	for n := 0; n < s.N; n++ {
-		row := G[n*d : (n+1)*d]
-		for k, x := range row {
-			mean[k] += x
-		}
-	}
-	for k := range mean {
-		mean[k] /= float64(s.N)
-	}
-	if e := relDiff(mean, grad); e > 1e-10 {
-		return fmt.Errorf("gokernels: N=%d: mean per-sample gradient differs from ∇f by %.3g relative", s.N, e)
-	}
-
 	emit := func(kernel string, secs float64) {
 		fmt.Printf("grd,%s,%d,%d,%d,%s\n", kernel, s.N, s.In, s.Hidden, strconv.FormatFloat(secs, 'g', -1, 64))
 	}
@@ -172,22 +140,82 @@ func runSize(ctx context.Context, s size, reps, workers int, minTime time.Durati
 		fmt.Fprintf(os.Stderr, "gokernels: N=%d d=%d: dense D skipped (d > --dense-max-d %d)\n", s.N, d, denseMax)
 		return nil
 	}
+	secs, err := timeDense(ctx, g, w, v, reps, minTime)
+	if err != nil {
+		return fmt.Errorf("gokernels: N=%d: %w", s.N, err)
+	}
+	emit("dense", secs)
+	return nil
+}
+
+// sizeProblem is the two-layer tanh network of size s on seeded Gaussian
+// data, with a weight vector w of scale 1/√n and a direction v.
+func sizeProblem(s size, seed uint64) (m models.Model, w, v []float64, err error) {
+	rng := rand.New(rand.NewPCG(seed, uint64(s.N)))
+	data := &models.Data{N: s.N, In: s.In, Out: 1, X: make([]float64, s.N*s.In), Y: make([]float64, s.N)}
+	for i := range data.X {
+		data.X[i] = rng.NormFloat64()
+	}
+	for i := range data.Y {
+		data.Y[i] = rng.NormFloat64()
+	}
+	m, err = models.NewTwoLayer(data, s.Hidden, models.Tanh, models.Squared)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("gokernels: %w", err)
+	}
+	d := m.Dim()
+	w, v = make([]float64, d), make([]float64, d)
+	scale := 1 / math.Sqrt(float64(s.In))
+	for i := range w {
+		w[i] = scale * rng.NormFloat64()
+		v[i] = rng.NormFloat64()
+	}
+	return m, w, v, nil
+}
+
+// checkPerSample checks that the mean of the per-sample gradient rows (into
+// G, N×d) is ∇f.
+func checkPerSample(ctx context.Context, g *engine.Geometry, ps *perSample, G, w []float64, n int) error {
+	d := g.Dim()
+	grad := make([]float64, d)
+	if err := g.Grad(ctx, grad, w); err != nil {
+		return err
+	}
+	ps.grads(G, w)
+	mean := make([]float64, d)
+	for i := 0; i < n; i++ {
+		for k, x := range G[i*d : (i+1)*d] {
+			mean[k] += x
+		}
+	}
+	for k := range mean {
+		mean[k] /= float64(n)
+	}
+	if e := relDiff(mean, grad); e > 1e-10 {
+		return fmt.Errorf("gokernels: N=%d: mean per-sample gradient differs from ∇f by %.3g relative", n, e)
+	}
+	return nil
+}
+
+// timeDense times the dense diffusion matrix and checks its product with v
+// against the matrix-free D·v.
+func timeDense(ctx context.Context, g *engine.Geometry, w, v []float64, reps int, minTime time.Duration) (float64, error) {
 	var D mat.SymDense
 	secs, err := timeKernel(func() error { return g.Diffusion(ctx, &D, w) }, reps, minTime)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	// Consistency: dense D·v equals the matrix-free D·v.
+	d := g.Dim()
+	dv := make([]float64, d)
 	if err := g.DiffusionVec(ctx, dv, w, v); err != nil {
-		return err
+		return 0, err
 	}
 	dense := make([]float64, d)
 	mat.NewVecDense(d, dense).MulVec(&D, mat.NewVecDense(d, v))
 	if e := relDiff(dense, dv); e > 1e-10 {
-		return fmt.Errorf("gokernels: N=%d: dense D·v differs from DiffusionVec by %.3g relative", s.N, e)
+		return 0, fmt.Errorf("dense D·v differs from DiffusionVec by %.3g relative", e)
 	}
-	emit("dense", secs)
-	return nil
+	return secs, nil
 }
 
 // perSample fills the N×d per-sample gradient matrix with the model's
