@@ -136,8 +136,8 @@ func TestErrorCatalogue(t *testing.T) {
 	}
 }
 
-// TestNumericalFaultsCLI: a flow that meets a numerical fault (non-finite
-// state, step size underflow, the step limit) stops with a message naming
+// TestNumericalFaultsCLI: a flow that meets a numerical fault (divergence,
+// a non-finite state, step size underflow, the step limit) stops with a message naming
 // flow, t, step size and last finite loss; sgd still finishes; everything
 // is written (gd.csv with the rows before the fault, summary.json with
 // both statuses) and grd exits 1 with one line.
@@ -148,9 +148,12 @@ func TestNumericalFaultsCLI(t *testing.T) {
 		name, yaml, want string
 		slow             bool
 	}{
-		{"nonfinite", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
+		{"diverged", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
 			"init: {w: [1, 1]}\nflows: [gd, sgd]\nintegrator: {method: euler, dt: 1}\nsgd: {lr: 0.01, batch: 1, runs: 2}\ntime: {t1: 400, outputs: 5}\n",
-			"the state or the loss is not finite (the flow diverged)", false},
+			"the flow diverged: the loss", false},
+		{"nonfinite", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
+			"init: {w: [1, 1]}\nflows: [gd, sgd]\nintegrator: {method: euler, dt: 1}\nsgd: {lr: 0.01, batch: 1, runs: 2}\ntime: {t1: 400, outputs: 2}\n",
+			"not finite", false},
 		{"underflow", stiff + "time: {t0: 1.0e12, t1: 1.0000000000005e12, outputs: 6}\n", "step size underflow", false},
 		{"maxsteps", stiff + "time: {t1: 40, outputs: 5}\n", "maximum number of steps reached", true},
 	} {
