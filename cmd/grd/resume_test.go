@@ -94,8 +94,8 @@ func TestRunInterruptResume(t *testing.T) {
 	if code != exitError || se.String() != want {
 		t.Fatalf("interrupted run: exit %d, stderr %q; want exit 1 and %q", code, se.String(), want)
 	}
-	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); err != nil {
-		t.Errorf("the outputs so far were not written: %v", err)
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); !os.IsNotExist(err) {
+		t.Errorf("an interrupted run wrote summary.json (stat: %v); it marks a complete set", err)
 	}
 	// A checkpoint of another scenario is refused.
 	other := filepath.Join(dir, "other.yaml")
@@ -223,4 +223,46 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 		t.Fatalf("resumed run: exit %d: %s", code, errs)
 	}
 	sameDirs(t, full, out, "resumed ensembles")
+}
+
+// TestOutputsFailKeepCheckpoint: when the outputs cannot be written at the
+// end (here loss.png is in the way, as a full disk would be), the finished
+// run's checkpoint stays, no summary.json claims a complete set, the
+// message says how to write the outputs, and that command writes them —
+// byte-identical to a clean run — and then removes the checkpoint.
+func TestOutputsFailKeepCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "long.yaml")
+	if err := os.WriteFile(scen, []byte(longScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full")
+	if _, errs, code := grd(t, "run", scen, "--out", full); code != exitOK {
+		t.Fatalf("clean run: exit %d: %s", code, errs)
+	}
+	out := filepath.Join(dir, "out")
+	block := filepath.Join(out, "loss.png")
+	if err := os.MkdirAll(filepath.Join(block, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := grd(t, "run", scen, "--out", out)
+	if code != exitError || !strings.Contains(errs, "write its outputs with grd run --resume "+out) {
+		t.Fatalf("outputs blocked: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err != nil {
+		t.Fatalf("the checkpoint of the finished run is gone: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); !os.IsNotExist(err) {
+		t.Errorf("summary.json written beside a failed set (stat: %v)", err)
+	}
+	if err := os.RemoveAll(block); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := grd(t, "run", "--resume", out); code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); !os.IsNotExist(err) {
+		t.Errorf("checkpoint left after the outputs were written (stat: %v)", err)
+	}
+	sameDirs(t, full, out, "outputs written by the resume")
 }

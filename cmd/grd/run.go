@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -90,7 +91,16 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return runErr
 	}
 	if _, err := report.WriteOutputs(dir, rep); err != nil {
+		if ck := filepath.Join(dir, experiment.CheckpointFile); fileExists(ck) {
+			return fmt.Errorf("%w (the run is kept in %s: write its outputs with grd run --resume %s)", err, ck, dir)
+		}
 		return err
+	}
+	// Only now that every output is on disk is there nothing to resume.
+	if !rep.Interrupted() {
+		if err := experiment.RemoveCheckpoint(dir); err != nil {
+			return err
+		}
 	}
 	if err := report.WriteTable(g.Out, rep); err != nil {
 		return err
@@ -121,4 +131,10 @@ func progressFor(g *globals, prefix string, total int, ro *experiment.RunOptions
 	p := newProgressLine(g.Err, prefix, total)
 	ro.Progress = p.Update
 	return p
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

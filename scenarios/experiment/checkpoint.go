@@ -535,12 +535,15 @@ func (rc *runCheckpoint) save(flows []string) error {
 	if err := outfile.WriteAtomic(rc.opts.Dir, CheckpointFile, ck.Encode); err != nil {
 		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
 	}
+	if err := outfile.SyncDir(rc.opts.Dir); err != nil {
+		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
+	}
 	return nil
 }
 
 // around runs body (the flows) with periodic checkpoints every
 // opts.Every (the snapshots requested at one tick are written at the next)
-// and writes the final checkpoint, or removes a stale one, at the end. The
+// and writes the final checkpoint at the end (finish). The
 // error is that of a checkpoint write (nil-safe: without checkpointing it
 // only runs body).
 func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) ([]*flow.Trajectory, error) {
@@ -579,20 +582,29 @@ func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) 
 	return trs, errors.Join(perr, rc.finish(flows, trs))
 }
 
-// finish writes the final checkpoint when some flow was interrupted, and
-// removes a stale checkpoint file otherwise (nothing is left to resume).
-func (rc *runCheckpoint) finish(flows []string, trs []*flow.Trajectory) error {
-	interrupted := false
-	for _, tr := range trs {
-		if tr.Status == flow.StatusCanceled {
-			interrupted = true
-		}
-	}
-	if interrupted {
-		return rc.save(flows)
-	}
-	err := os.Remove(filepath.Join(rc.opts.Dir, CheckpointFile))
+// finish writes the final checkpoint: the state of the interrupted flows,
+// or, when every flow has finished, every trajectory, so that outputs that
+// fail to be written (a full disk) can be written by a resume that
+// computes nothing again. Run never removes the checkpoint: the caller does,
+// with RemoveCheckpoint, once the outputs are safely on disk.
+func (rc *runCheckpoint) finish(flows []string, _ []*flow.Trajectory) error {
+	return rc.save(flows)
+}
+
+// RemoveCheckpoint removes dir's checkpoint file and any temporary file a
+// killed checkpoint write left behind (.checkpoint.gob.tmp-*), then syncs
+// dir so that the removal is durable. Call it when the run's outputs are
+// written and synced (report.WriteOutputs): from then on nothing is left
+// to resume. A missing checkpoint is not an error.
+func RemoveCheckpoint(dir string) error {
+	err := os.Remove(filepath.Join(dir, CheckpointFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
+	}
+	if err := outfile.RemoveTemps(dir, CheckpointFile); err != nil {
+		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
+	}
+	if err := outfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
 	}
 	return nil

@@ -229,7 +229,10 @@ func mkOutDir(dir string) error {
 // needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
 // row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
 // contours when d = 2) and summary.json, last, so that its presence means
-// the set is complete. Every file is written atomically (outfile.WriteAtomic).
+// the set is complete: an interrupted run (Report.Interrupted) gets no
+// summary.json, and an old one is removed first. Every file is written
+// atomically (outfile.WriteAtomic), and dir is synced at the end, so the
+// set is on disk when WriteOutputs returns.
 // It returns the names of the files written, in the order written.
 //
 // Outputs depend only on the report (timings aside), so they are
@@ -243,6 +246,10 @@ func WriteOutputs(dir string, r *experiment.Report) ([]string, error) {
 func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error) {
 	if err := mkOutDir(dir); err != nil {
 		return nil, err
+	}
+	// summary.json marks a complete set: drop an old one before the set changes.
+	if err := os.Remove(filepath.Join(dir, SummaryFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("scenarios: removing the old %s: %w", filepath.Join(dir, SummaryFile), err)
 	}
 	var files []string
 	for _, tr := range r.Flows {
@@ -262,10 +269,16 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 			return files, err
 		}
 	}
-	if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
-		return files, err
+	if !r.Interrupted() {
+		if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
+			return files, err
+		}
+		files = append(files, SummaryFile)
 	}
-	return append(files, SummaryFile), nil
+	if err := outfile.SyncDir(dir); err != nil {
+		return files, fmt.Errorf("scenarios: %w", err)
+	}
+	return files, nil
 }
 
 // jnum is a JSON number that is null when not available or not finite
