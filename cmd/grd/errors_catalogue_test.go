@@ -85,6 +85,7 @@ func catalogue() []catalogueCase {
 		{input: "sgd lr ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sgd]", "flows:", "sgd: {lr: -0.1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sgd.lr: want a finite step size > 0, got -0.1\n"},
 		{input: "sde dt ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sde]", "flows:", "sde: {dt: -1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sde.dt: want a finite Euler–Maruyama step > 0, got -1\n"},
 		{input: "output directory cannot be written (a file)", files: files("out", "x"), code: 1, want: "grd: scenarios: output directory out is a file, want a directory\n"},
+		{input: "output directory holds an interrupted run's checkpoint", files: files("out/checkpoint.gob", "x"), code: 1, want: "grd: scenarios: output directory out holds the checkpoint of an interrupted run: continue it with grd run --resume out, or start afresh there with --discard-checkpoint\n"},
 		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)\n"},
 		{input: "usage: too many arguments", args: []string{"run", "s.yaml", "extra"}, code: 2, want: "grd run: want at most 1 argument(s), got 2 (see 'grd run --help')\n"},
 		{input: "usage: unknown flag", args: []string{"run", "s.yaml", "--outt", "x"}, code: 2, want: "grd run: unknown flag: --outt (see 'grd run --help')\n"},
@@ -108,10 +109,15 @@ func TestErrorCatalogue(t *testing.T) {
 			for k, v := range c.files {
 				all[k] = v
 			}
+			outGiven := false
 			for name, text := range all {
+				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+					t.Fatal(err)
+				}
 				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
+				outGiven = outGiven || name == "out" || strings.HasPrefix(name, "out/")
 			}
 			args := c.args
 			if args == nil {
@@ -121,7 +127,7 @@ func TestErrorCatalogue(t *testing.T) {
 			if code != c.code || errs != c.want {
 				t.Errorf("grd %s: exit %d, stderr\n%q\nwant exit %d, stderr\n%q", strings.Join(args, " "), code, errs, c.code, c.want)
 			}
-			if _, ok := all["out"]; !ok {
+			if !outGiven {
 				if _, err := os.Stat("out"); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("the output directory was created (stat: %v)", err)
 				}

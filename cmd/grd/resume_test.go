@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/grd-engine/grd/scenarios/report"
 )
@@ -265,4 +266,64 @@ func TestOutputsFailKeepCheckpoint(t *testing.T) {
 		t.Errorf("checkpoint left after the outputs were written (stat: %v)", err)
 	}
 	sameDirs(t, full, out, "outputs written by the resume")
+}
+
+// TestOutDirOwnership: a fresh run into a directory holding an interrupted
+// run's checkpoint is refused unless --discard-checkpoint; a directory
+// another process writes into is refused; a run removes the outputs of an
+// earlier run (another flow's CSV) that would sit beside its summary.json.
+func TestOutDirOwnership(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("s.yaml", []byte(catalogueBase), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("d.csv", []byte(catalogueCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []string{"sgd.csv", "residuals.png", "contours.svg"} {
+		if err := os.WriteFile(filepath.Join("out", stale), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck := filepath.Join("out", experiment.CheckpointFile)
+	if err := os.WriteFile(ck, []byte("an old run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := grd(t, "run", "s.yaml", "--out", "out"); code != exitError || !strings.Contains(errs, "holds the checkpoint of an interrupted run") {
+		t.Fatalf("fresh run over a checkpoint: exit %d, stderr %q", code, errs)
+	}
+	if b, _ := os.ReadFile(ck); string(b) != "an old run" {
+		t.Fatal("the refused run touched the checkpoint")
+	}
+
+	unlock, err := outfile.Lock("out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := grd(t, "run", "s.yaml", "--out", "out", "--discard-checkpoint")
+	if code != exitError || !strings.Contains(errs, "output directory out is in use by another grd process (pid ") {
+		t.Errorf("locked directory: exit %d, stderr %q", code, errs)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, errs, code := grd(t, "run", "s.yaml", "--out", "out", "--discard-checkpoint"); code != exitOK {
+		t.Fatalf("--discard-checkpoint: exit %d: %s", code, errs)
+	}
+	es, err := os.ReadDir("out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	if want := []string{"gd.csv", "loss.png", "loss.svg", "ngd.csv", "summary.json"}; !slices.Equal(names, want) {
+		t.Errorf("out holds %v, want only this run's %v", names, want)
+	}
 }

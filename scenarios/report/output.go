@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -269,6 +270,9 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 			return files, err
 		}
 	}
+	if err := removeStale(dir, files); err != nil {
+		return files, err
+	}
 	if !r.Interrupted() {
 		if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
 			return files, err
@@ -279,6 +283,34 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 		return files, fmt.Errorf("scenarios: %w", err)
 	}
 	return files, nil
+}
+
+// runOutputNames are the names of every file WriteOutputs may write (but
+// summary.json): a CSV per flow and the plots of a run.
+func runOutputNames() []string {
+	var names []string
+	for _, f := range flow.Names() {
+		names = append(names, string(f)+".csv")
+	}
+	for _, p := range []string{PlotLoss, PlotKL, PlotGap, PlotResiduals, PlotContours} {
+		names = append(names, p+".png", p+".svg")
+	}
+	return names
+}
+
+// removeStale removes from dir the run outputs (runOutputNames) that are
+// not among written: the files an earlier run with other flows or another
+// d left, which would otherwise sit beside this run's summary.json.
+func removeStale(dir string, written []string) error {
+	for _, name := range runOutputNames() {
+		if slices.Contains(written, name) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("scenarios: removing the stale output %s: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return nil
 }
 
 // jnum is a JSON number that is null when not available or not finite
