@@ -90,6 +90,7 @@ func catalogue() []catalogueCase {
 		{input: "usage: too many arguments", args: []string{"run", "s.yaml", "extra"}, code: 2, want: "grd run: want at most 1 argument(s), got 2 (see 'grd run --help')\n"},
 		{input: "usage: unknown flag", args: []string{"run", "s.yaml", "--outt", "x"}, code: 2, want: "grd run: unknown flag: --outt (see 'grd run --help')\n"},
 		{input: "usage: bad --workers", args: []string{"run", "s.yaml", "--workers", "0"}, code: 2, want: "grd run: --workers must be at least 1, got 0 (see 'grd run --help')\n"},
+		{input: "usage: empty --resume", args: []string{"run", "--resume", ""}, code: 2, want: "grd run: --resume needs the output directory of an interrupted run, got an empty string (see 'grd run --help')\n"},
 		{input: "usage: bad --checkpoint-every", args: []string{"run", "s.yaml", "--checkpoint-every", "soon"}, code: 2, want: "grd run: invalid argument \"soon\" for \"--checkpoint-every\" flag: time: invalid duration \"soon\" (see 'grd run --help')\n"},
 	}
 }

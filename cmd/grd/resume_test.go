@@ -327,3 +327,66 @@ func TestOutDirOwnership(t *testing.T) {
 		t.Errorf("out holds %v, want only this run's %v", names, want)
 	}
 }
+
+// interruptedCommand runs grd with args, cancels it as soon as its first
+// checkpoint exists in out, and returns the resume command grd printed
+// (nil if the run finished first).
+func interruptedCommand(t *testing.T, out string, args ...string) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	var so, se bytes.Buffer
+	code := run(ctx, args, &so, &se)
+	if code == exitOK {
+		return nil
+	}
+	_, cmd, ok := strings.Cut(strings.TrimSpace(se.String()), "continue with: ")
+	if code != exitError || !ok {
+		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
+	}
+	return strings.Fields(cmd)
+}
+
+// TestPrintedResumeCommand runs the exact command grd prints on
+// interruption, from another working directory, for a built-in scenario
+// (the checkpoint must say builtin:NAME, not a path) and for a scenario
+// file given by a relative path; the outputs match an uninterrupted run.
+func TestPrintedResumeCommand(t *testing.T) {
+	base := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "elsewhere"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "long.yaml"), []byte(longScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, scenario string }{{"builtin", "logistic-cancer"}, {"file", "long.yaml"}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(base)
+			full, out := filepath.Join(base, c.name+"-full"), filepath.Join(base, c.name+"-out")
+			if _, errs, code := grd(t, "run", c.scenario, "--out", full, "--quiet"); code != exitOK {
+				t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
+			}
+			cmd := interruptedCommand(t, out, "run", c.scenario, "--out", out, "--checkpoint-every", "1ms", "--quiet")
+			if cmd == nil {
+				t.Skip("the run finished before it could be interrupted")
+			}
+			if len(cmd) < 2 || cmd[0] != "grd" {
+				t.Fatalf("printed command %q", cmd)
+			}
+			t.Chdir(filepath.Join(base, "elsewhere"))
+			if _, errs, code := grd(t, cmd[1:]...); code != exitOK {
+				t.Fatalf("%s: exit %d: %s", strings.Join(cmd, " "), code, errs)
+			}
+			sameDirs(t, full, out, "resumed with the printed command")
+		})
+	}
+}

@@ -59,6 +59,9 @@ continues the run, producing the same bytes as an uninterrupted run.`,
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if c.Flags().Changed("resume") && opts.Resume == "" {
+				return usagef(c, "--resume needs the output directory of an interrupted run, got an empty string")
+			}
 			opts.Scenario = scenarios.DefaultName
 			if len(args) == 1 {
 				opts.Scenario = args[0]

@@ -374,12 +374,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 	if err != nil {
 		return nil, err
 	}
-	src := p.sc.Source()
-	if src != "" && !strings.HasPrefix(src, "builtin:") {
-		if a, err := filepath.Abs(src); err == nil {
-			src = a
-		}
-	}
+	src := p.sc.Origin() // builtin:NAME or an absolute path: Open resolves it from anywhere
 	rc := &runCheckpoint{opts: opts, flows: map[string]*flowCk{},
 		header: Checkpoint{Format: CheckpointFormat, Version: opts.Version, ScenarioHash: h, Source: src, Epsilon: p.eps}}
 	if r := opts.Resume; r != nil {
