@@ -47,7 +47,7 @@ func catalogue() []catalogueCase {
 	withS := func(s string) map[string]string { return files("s.yaml", s) }
 	withCSV := func(csv string) map[string]string { return files("d.csv", csv) }
 	return []catalogueCase{
-		{input: "malformed YAML", files: withS("name: cat\nmodel: {kind: two-layer\n"), code: 1, want: "grd: scenarios: s.yaml:1: malformed YAML: did not find expected ',' or '}'\n"},
+		{input: "malformed YAML", files: withS("name: cat\nmodel: {kind: two-layer\n"), code: 1, want: "grd: scenarios: s.yaml:2: malformed YAML: did not find expected ',' or '}'\n"},
 		{input: "unknown key", files: withS(scen("seed: 1", "seed: 1\nsed: 2")), code: 1, want: "grd: scenarios: s.yaml:3: sed: unknown key \"sed\", did you mean \"seed\"? (valid keys at the top level: name, seed, data, model, init, metric, flows, grd, sgd, sde, cd, integrator, time)\n"},
 		{input: "unknown key (nested)", files: withS(scen("hidden: 2", "hiden: 2")), code: 1, want: "grd: scenarios: s.yaml:4: model.hiden: unknown key \"hiden\", did you mean \"hidden\"? (valid keys in model: kind, hidden, activation, loss, layers, bias, samples, dim, count, condition)\n"},
 		{input: "wrong type", files: withS(scen("hidden: 2", "hidden: two")), code: 1, want: "grd: scenarios: s.yaml:4: model.hidden: want an integer, got \"two\"\n"},
