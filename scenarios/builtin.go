@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // embedded holds the built-in scenarios and the data sets they use.
@@ -70,11 +71,14 @@ func Builtin(name string) (*Scenario, error) {
 	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: "."})
 }
 
-// Open resolves a command-line argument: an existing file is loaded as a
-// scenario (a file takes precedence over a built-in of the same name),
-// otherwise arg must be a built-in name. The error for neither lists the
+// Open resolves a command-line argument: "builtin:NAME" is the built-in
+// NAME; an existing file is loaded as a scenario (a file takes precedence
+// over a built-in of the same name), otherwise arg must be a built-in name. The error for neither lists the
 // built-in names.
 func Open(arg string) (*Scenario, error) {
+	if name, ok := strings.CutPrefix(arg, BuiltinPrefix); ok {
+		return Builtin(name)
+	}
 	fi, err := os.Stat(arg)
 	switch {
 	case err == nil && fi.IsDir():
@@ -88,6 +92,32 @@ func Open(arg string) (*Scenario, error) {
 		return Builtin(arg)
 	}
 	return nil, &Error{Msg: fmt.Sprintf("%q is neither a scenario file nor a built-in scenario (built-ins: %s)", arg, oneOf(builtinNames())), Err: ErrNotFound}
+}
+
+// BuiltinPrefix marks a built-in scenario in an Origin ("builtin:NAME"),
+// which Open accepts.
+const BuiltinPrefix = "builtin:"
+
+// Origin returns where s was read from in a form Open resolves to the same
+// scenario from any working directory: "builtin:NAME" for a built-in, the
+// absolute path of a scenario file, "" for a scenario parsed from bytes.
+// (Source is the name used in messages: builtin/NAME.yaml, or the path as
+// given.)
+func (s *Scenario) Origin() string {
+	if s.src == nil || s.src.name == "" {
+		return ""
+	}
+	if s.src.fsys == fs.FS(embedded) {
+		name := strings.TrimSuffix(strings.TrimPrefix(s.src.name, "builtin/"), ".yaml")
+		return BuiltinPrefix + name
+	}
+	if s.src.fsys != nil {
+		return s.src.name
+	}
+	if a, err := filepath.Abs(s.src.name); err == nil {
+		return a
+	}
+	return s.src.name
 }
 
 // DataSets lists the embedded data files as a scenario refers to them

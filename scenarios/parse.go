@@ -61,7 +61,7 @@ func parse(data []byte, o *origin) (*Scenario, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fail(0, "", "empty scenario: want a mapping with at least name, model and time", ErrMissing)
 		}
-		line, msg := yamlLine(err)
+		line, msg := yamlSyntaxLine(err)
 		if strings.Contains(msg, "cannot start any token") && lineHasTab(data, line) {
 			msg += " (a tab: YAML indents with spaces only)"
 		}
@@ -71,7 +71,7 @@ func parse(data []byte, o *origin) (*Scenario, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, fail(extra.Line, "", "more than one YAML document: a scenario file holds exactly one", ErrSyntax)
 	} else if !errors.Is(err, io.EOF) {
-		line, msg := yamlLine(err)
+		line, msg := yamlSyntaxLine(err)
 		return nil, fail(line, "", "malformed YAML: "+msg, ErrSyntax)
 	}
 
@@ -119,6 +119,27 @@ func yamlLine(err error) (int, string) {
 		return line, m[2]
 	}
 	return 0, strings.TrimSpace(msg)
+}
+
+// yamlParserProblems are the messages of the YAML parser's errors (as
+// opposed to its scanner's). For those, go.yaml.in/yaml/v3 reports the
+// 0-based line of the construct being parsed (one line too early, and no
+// line at all for the first), where scanner errors get the 1-based line.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+	"did not find expected <document start>", "did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found undefined tag handle",
+}
+
+// yamlSyntaxLine is yamlLine for a syntax error, with the 1-based line
+// also for the parser's errors (yamlParserProblems).
+func yamlSyntaxLine(err error) (int, string) {
+	line, msg := yamlLine(err)
+	if contains(yamlParserProblems, msg) {
+		line++
+	}
+	return line, msg
 }
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()

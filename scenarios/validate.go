@@ -64,7 +64,8 @@ func parentKey(k string) string {
 // columns, w0 length) happen in Build.
 func (s *Scenario) Validate() error {
 	checks := []func() error{s.validateName, s.validateModel, s.validateData, s.validateInit,
-		s.validateMetric, s.validateFlows, s.validateRuns, s.validateRBM, s.validateIntegrator, s.validateTime}
+		s.validateMetric, s.validateFlows, s.validateRuns, s.validateRBM, s.validateIntegrator, s.validateTime,
+		s.validateSteps}
 	for _, c := range checks {
 		if err := c(); err != nil {
 			return err

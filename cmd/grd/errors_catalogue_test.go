@@ -47,7 +47,7 @@ func catalogue() []catalogueCase {
 	withS := func(s string) map[string]string { return files("s.yaml", s) }
 	withCSV := func(csv string) map[string]string { return files("d.csv", csv) }
 	return []catalogueCase{
-		{input: "malformed YAML", files: withS("name: cat\nmodel: {kind: two-layer\n"), code: 1, want: "grd: scenarios: s.yaml:1: malformed YAML: did not find expected ',' or '}'\n"},
+		{input: "malformed YAML", files: withS("name: cat\nmodel: {kind: two-layer\n"), code: 1, want: "grd: scenarios: s.yaml:2: malformed YAML: did not find expected ',' or '}'\n"},
 		{input: "unknown key", files: withS(scen("seed: 1", "seed: 1\nsed: 2")), code: 1, want: "grd: scenarios: s.yaml:3: sed: unknown key \"sed\", did you mean \"seed\"? (valid keys at the top level: name, seed, data, model, init, metric, flows, grd, sgd, sde, cd, integrator, time)\n"},
 		{input: "unknown key (nested)", files: withS(scen("hidden: 2", "hiden: 2")), code: 1, want: "grd: scenarios: s.yaml:4: model.hiden: unknown key \"hiden\", did you mean \"hidden\"? (valid keys in model: kind, hidden, activation, loss, layers, bias, samples, dim, count, condition)\n"},
 		{input: "wrong type", files: withS(scen("hidden: 2", "hidden: two")), code: 1, want: "grd: scenarios: s.yaml:4: model.hidden: want an integer, got \"two\"\n"},
@@ -77,6 +77,10 @@ func catalogue() []catalogueCase {
 		{input: "t1 ≤ t0", files: withS(scen("t1: 0.1", "t0: 1, t1: 0.5")), code: 1, want: "grd: scenarios: s.yaml:6: time.t1: t1 = 0.5 must be greater than t0 = 1\n"},
 		{input: "outputs < 2", files: withS(scen("outputs: 3", "outputs: 1")), code: 1, want: "grd: scenarios: s.yaml:6: time.outputs: want between 2 and 10000000 output times (both ends included), got 1\n"},
 		{input: "fixed-step method without dt", files: withS(scen("flows:", "integrator: {method: rk4}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: integrator.dt: missing: fixed-step method rk4 needs a step dt > 0 (or use an adaptive method: bs3, dopri5, tsit5, dop853)\n"},
+		{input: "fixed-step count over the limit", files: withS(scen("flows:", "integrator: {method: rk4, dt: 1.0e-19}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: integrator.dt: dt = 1e-19 on [0, 0.1] needs 1e+18 steps, more than the limit 100000 (raise dt, shorten the horizon or use an adaptive method)\n"},
+		{input: "ensemble step count over the limit", files: withS(scen("[gd, ngd]", "[gd, sgd]", "flows:", "sgd: {lr: 1.0e-300}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sgd.lr: lr = 1e-300 on [0, 0.1] needs 1e+299 steps per run, more than the limit 10000000 (raise lr or shorten the horizon)\n"},
+		{input: "ensemble step larger than the horizon", files: withS(scen("[gd, ngd]", "[gd, sde]", "flows:", "sde: {dt: 1.0e6}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sde.dt: dt = 1e+06 takes no step on [0, 0.1]: want dt ≤ 0.2\n"},
+		{input: "t1 = t0 + 1 ulp", files: withS(scen("t1: 0.1", "t0: 1, t1: 1.0000000000000002")), code: 1, want: "grd: scenarios: s.yaml:6: time.t1: t1 − t0 = 2.220446049250313e-16 is too short for 3 distinct output times (output times 0 and 1 are both 1): want a longer span or fewer outputs\n"},
 		{input: "relu with ngd", files: withS(scen("hidden: 2", "hidden: 2, activation: relu")), code: 1, want: "grd: scenarios: s.yaml:4: model.activation: relu has no second derivatives, so flow ngd is not defined: use tanh, sigmoid or softplus, or run only gd, sgd and sde\n"},
 		{input: "relu with grd", files: withS(scen("hidden: 2", "hidden: 2, activation: relu", "[gd, ngd]", "[gd, grd]")), code: 1, want: "grd: scenarios: s.yaml:4: model.activation: relu has no second derivatives, so flow grd is not defined: use tanh, sigmoid or softplus, or run only gd, sgd and sde\n"},
 		{input: "ε·λ_max(D(w0)) ≥ 1", files: withS(scen("flows:", "metric: {epsilon: 1000}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: metric.epsilon: epsilon 1000 with λ_max(D(w0)) = 0.2917934792283218 gives ε·λ_max = 291.79347922832176 ≥ 1 (the weak-field inverse is invalid and g may be near-singular); use ε < 3.4270813818204715 = 1/λ_max, or epsilon: auto\n"},
@@ -85,10 +89,12 @@ func catalogue() []catalogueCase {
 		{input: "sgd lr ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sgd]", "flows:", "sgd: {lr: -0.1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sgd.lr: want a finite step size > 0, got -0.1\n"},
 		{input: "sde dt ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sde]", "flows:", "sde: {dt: -1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sde.dt: want a finite Euler–Maruyama step > 0, got -1\n"},
 		{input: "output directory cannot be written (a file)", files: files("out", "x"), code: 1, want: "grd: scenarios: output directory out is a file, want a directory\n"},
+		{input: "output directory holds an interrupted run's checkpoint", files: files("out/checkpoint.gob", "x"), code: 1, want: "grd: scenarios: output directory out holds the checkpoint of an interrupted run: continue it with grd run --resume out, or start afresh there with --discard-checkpoint\n"},
 		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)\n"},
 		{input: "usage: too many arguments", args: []string{"run", "s.yaml", "extra"}, code: 2, want: "grd run: want at most 1 argument(s), got 2 (see 'grd run --help')\n"},
 		{input: "usage: unknown flag", args: []string{"run", "s.yaml", "--outt", "x"}, code: 2, want: "grd run: unknown flag: --outt (see 'grd run --help')\n"},
 		{input: "usage: bad --workers", args: []string{"run", "s.yaml", "--workers", "0"}, code: 2, want: "grd run: --workers must be at least 1, got 0 (see 'grd run --help')\n"},
+		{input: "usage: empty --resume", args: []string{"run", "--resume", ""}, code: 2, want: "grd run: --resume needs the output directory of an interrupted run, got an empty string (see 'grd run --help')\n"},
 		{input: "usage: bad --checkpoint-every", args: []string{"run", "s.yaml", "--checkpoint-every", "soon"}, code: 2, want: "grd run: invalid argument \"soon\" for \"--checkpoint-every\" flag: time: invalid duration \"soon\" (see 'grd run --help')\n"},
 	}
 }
@@ -108,10 +114,15 @@ func TestErrorCatalogue(t *testing.T) {
 			for k, v := range c.files {
 				all[k] = v
 			}
+			outGiven := false
 			for name, text := range all {
+				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+					t.Fatal(err)
+				}
 				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
+				outGiven = outGiven || name == "out" || strings.HasPrefix(name, "out/")
 			}
 			args := c.args
 			if args == nil {
@@ -121,7 +132,7 @@ func TestErrorCatalogue(t *testing.T) {
 			if code != c.code || errs != c.want {
 				t.Errorf("grd %s: exit %d, stderr\n%q\nwant exit %d, stderr\n%q", strings.Join(args, " "), code, errs, c.code, c.want)
 			}
-			if _, ok := all["out"]; !ok {
+			if !outGiven {
 				if _, err := os.Stat("out"); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("the output directory was created (stat: %v)", err)
 				}
@@ -136,8 +147,8 @@ func TestErrorCatalogue(t *testing.T) {
 	}
 }
 
-// TestNumericalFaultsCLI: a flow that meets a numerical fault (non-finite
-// state, step size underflow, the step limit) stops with a message naming
+// TestNumericalFaultsCLI: a flow that meets a numerical fault (divergence,
+// a non-finite state, step size underflow, the step limit) stops with a message naming
 // flow, t, step size and last finite loss; sgd still finishes; everything
 // is written (gd.csv with the rows before the fault, summary.json with
 // both statuses) and grd exits 1 with one line.
@@ -148,9 +159,12 @@ func TestNumericalFaultsCLI(t *testing.T) {
 		name, yaml, want string
 		slow             bool
 	}{
-		{"nonfinite", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
+		{"diverged", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
 			"init: {w: [1, 1]}\nflows: [gd, sgd]\nintegrator: {method: euler, dt: 1}\nsgd: {lr: 0.01, batch: 1, runs: 2}\ntime: {t1: 400, outputs: 5}\n",
-			"the state or the loss is not finite (the flow diverged)", false},
+			"the flow diverged: the loss", false},
+		{"nonfinite", "model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}\n" +
+			"init: {w: [1, 1]}\nflows: [gd, sgd]\nintegrator: {method: euler, dt: 1}\nsgd: {lr: 0.01, batch: 1, runs: 2}\ntime: {t1: 400, outputs: 2}\n",
+			"not finite", false},
 		{"underflow", stiff + "time: {t0: 1.0e12, t1: 1.0000000000005e12, outputs: 6}\n", "step size underflow", false},
 		{"maxsteps", stiff + "time: {t1: 40, outputs: 5}\n", "maximum number of steps reached", true},
 	} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
@@ -40,13 +39,16 @@ func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *experiment.Che
 	}
 	name := opts.Scenario
 	if name == "" {
-		name = strings.TrimPrefix(res.Source, "builtin:")
+		name = res.Source // builtin:NAME or an absolute path
 		if name == "" {
 			return nil, "", nil, fmt.Errorf("the checkpoint in %s does not say which scenario it belongs to: give it, grd run SCENARIO --resume %s", dir, dir)
 		}
 	}
 	s, err := scenarios.Open(name)
 	if err != nil {
+		if opts.Scenario == "" && errors.Is(err, scenarios.ErrNotFound) {
+			return nil, "", nil, fmt.Errorf("%w; the checkpoint in %s was written for %s: if the scenario file moved, give it: grd run SCENARIO --resume %s", err, dir, name, dir)
+		}
 		return nil, "", nil, err
 	}
 	ck.Dir, ck.Resume = dir, res

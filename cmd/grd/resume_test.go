@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/grd-engine/grd/scenarios/report"
 )
@@ -99,8 +100,8 @@ func TestRunInterruptResume(t *testing.T) {
 	if code != exitError || se.String() != want {
 		t.Fatalf("interrupted run: exit %d, stderr %q; want exit 1 and %q", code, se.String(), want)
 	}
-	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); err != nil {
-		t.Errorf("the outputs so far were not written: %v", err)
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); !os.IsNotExist(err) {
+		t.Errorf("an interrupted run wrote summary.json (stat: %v); it marks a complete set", err)
 	}
 	// A checkpoint of another scenario is refused.
 	other := filepath.Join(dir, "other.yaml")
@@ -214,4 +215,169 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 		t.Fatalf("resumed run: exit %d: %s", code, errs)
 	}
 	sameDirs(t, full, out, "resumed ensembles")
+}
+
+// TestOutputsFailKeepCheckpoint: when the outputs cannot be written at the
+// end (here loss.png is in the way, as a full disk would be), the finished
+// run's checkpoint stays, no summary.json claims a complete set, the
+// message says how to write the outputs, and that command writes them —
+// byte-identical to a clean run — and then removes the checkpoint.
+func TestOutputsFailKeepCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "long.yaml")
+	if err := os.WriteFile(scen, []byte(longScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full")
+	if _, errs, code := grd(t, "run", scen, "--out", full); code != exitOK {
+		t.Fatalf("clean run: exit %d: %s", code, errs)
+	}
+	out := filepath.Join(dir, "out")
+	block := filepath.Join(out, "loss.png")
+	if err := os.MkdirAll(filepath.Join(block, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := grd(t, "run", scen, "--out", out)
+	if code != exitError || !strings.Contains(errs, "write its outputs with grd run --resume "+out) {
+		t.Fatalf("outputs blocked: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err != nil {
+		t.Fatalf("the checkpoint of the finished run is gone: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, report.SummaryFile)); !os.IsNotExist(err) {
+		t.Errorf("summary.json written beside a failed set (stat: %v)", err)
+	}
+	if err := os.RemoveAll(block); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := grd(t, "run", "--resume", out); code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); !os.IsNotExist(err) {
+		t.Errorf("checkpoint left after the outputs were written (stat: %v)", err)
+	}
+	sameDirs(t, full, out, "outputs written by the resume")
+}
+
+// TestOutDirOwnership: a fresh run into a directory holding an interrupted
+// run's checkpoint is refused unless --discard-checkpoint; a directory
+// another process writes into is refused; a run removes the outputs of an
+// earlier run (another flow's CSV) that would sit beside its summary.json.
+func TestOutDirOwnership(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("s.yaml", []byte(catalogueBase), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("d.csv", []byte(catalogueCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []string{"sgd.csv", "residuals.png", "contours.svg"} {
+		if err := os.WriteFile(filepath.Join("out", stale), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck := filepath.Join("out", experiment.CheckpointFile)
+	if err := os.WriteFile(ck, []byte("an old run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := grd(t, "run", "s.yaml", "--out", "out"); code != exitError || !strings.Contains(errs, "holds the checkpoint of an interrupted run") {
+		t.Fatalf("fresh run over a checkpoint: exit %d, stderr %q", code, errs)
+	}
+	if b, _ := os.ReadFile(ck); string(b) != "an old run" {
+		t.Fatal("the refused run touched the checkpoint")
+	}
+
+	unlock, err := outfile.Lock("out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := grd(t, "run", "s.yaml", "--out", "out", "--discard-checkpoint")
+	if code != exitError || !strings.Contains(errs, "output directory out is in use by another grd process (pid ") {
+		t.Errorf("locked directory: exit %d, stderr %q", code, errs)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, errs, code := grd(t, "run", "s.yaml", "--out", "out", "--discard-checkpoint"); code != exitOK {
+		t.Fatalf("--discard-checkpoint: exit %d: %s", code, errs)
+	}
+	es, err := os.ReadDir("out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	if want := []string{"gd.csv", "loss.png", "loss.svg", "ngd.csv", "summary.json"}; !slices.Equal(names, want) {
+		t.Errorf("out holds %v, want only this run's %v", names, want)
+	}
+}
+
+// interruptedCommand runs grd with args, cancels it as soon as its first
+// checkpoint exists in out, and returns the resume command grd printed
+// (nil if the run finished first).
+func interruptedCommand(t *testing.T, out string, args ...string) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	var so, se bytes.Buffer
+	code := run(ctx, args, &so, &se)
+	if code == exitOK {
+		return nil
+	}
+	_, cmd, ok := strings.Cut(strings.TrimSpace(se.String()), "continue with: ")
+	if code != exitError || !ok {
+		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
+	}
+	return strings.Fields(cmd)
+}
+
+// TestPrintedResumeCommand runs the exact command grd prints on
+// interruption, from another working directory, for a built-in scenario
+// (the checkpoint must say builtin:NAME, not a path) and for a scenario
+// file given by a relative path; the outputs match an uninterrupted run.
+func TestPrintedResumeCommand(t *testing.T) {
+	base := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "elsewhere"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "long.yaml"), []byte(longScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, scenario string }{{"builtin", "logistic-cancer"}, {"file", "long.yaml"}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(base)
+			full, out := filepath.Join(base, c.name+"-full"), filepath.Join(base, c.name+"-out")
+			if _, errs, code := grd(t, "run", c.scenario, "--out", full, "--quiet"); code != exitOK {
+				t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
+			}
+			cmd := interruptedCommand(t, out, "run", c.scenario, "--out", out, "--checkpoint-every", "1ms", "--quiet")
+			if cmd == nil {
+				t.Skip("the run finished before it could be interrupted")
+			}
+			if len(cmd) < 2 || cmd[0] != "grd" {
+				t.Fatalf("printed command %q", cmd)
+			}
+			t.Chdir(filepath.Join(base, "elsewhere"))
+			if _, errs, code := grd(t, cmd[1:]...); code != exitOK {
+				t.Fatalf("%s: exit %d: %s", strings.Join(cmd, " "), code, errs)
+			}
+			sameDirs(t, full, out, "resumed with the printed command")
+		})
+	}
 }

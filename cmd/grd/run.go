@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/grd-engine/grd/scenarios/report"
@@ -25,6 +29,9 @@ type runOptions struct {
 	// means experiment.DefaultCheckpointEvery, negative none).
 	Resume          string
 	CheckpointEvery time.Duration
+	// DiscardCheckpoint allows a fresh run into a directory holding an
+	// interrupted run's checkpoint (which is then removed).
+	DiscardCheckpoint bool
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
@@ -52,6 +59,9 @@ continues the run, producing the same bytes as an uninterrupted run.`,
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if c.Flags().Changed("resume") && opts.Resume == "" {
+				return usagef(c, "--resume needs the output directory of an interrupted run, got an empty string")
+			}
 			opts.Scenario = scenarios.DefaultName
 			if len(args) == 1 {
 				opts.Scenario = args[0]
@@ -69,6 +79,7 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 	}
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (default out/<name>/)")
 	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
+	c.Flags().BoolVar(&opts.DiscardCheckpoint, "discard-checkpoint", false, "start afresh in a directory holding an interrupted run's checkpoint, deleting it")
 	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
 	return c
 }
@@ -82,15 +93,29 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err := report.CheckOutDir(dir); err != nil {
 		return err
 	}
+	claim, err := claimOutDir(dir, opts.Resume != "", opts.DiscardCheckpoint)
+	if err != nil {
+		return err
+	}
 	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
-		return runErr
+		return errors.Join(runErr, claim.release(false))
 	}
+	defer claim.release(true)
 	if _, err := report.WriteOutputs(dir, rep); err != nil {
+		if ck := filepath.Join(dir, experiment.CheckpointFile); fileExists(ck) {
+			return fmt.Errorf("%w (the run is kept in %s: write its outputs with grd run --resume %s)", err, ck, dir)
+		}
 		return err
+	}
+	// Only now that every output is on disk is there nothing to resume.
+	if !rep.Interrupted() {
+		if err := experiment.RemoveCheckpoint(dir); err != nil {
+			return err
+		}
 	}
 	if err := report.WriteTable(g.Out, rep); err != nil {
 		return err
@@ -130,4 +155,59 @@ func progressFor(g *globals, prefix string, total int, ro *experiment.RunOptions
 		}
 	}
 	return p
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// outDirClaim is a run's hold on its output directory (claimOutDir).
+type outDirClaim struct {
+	dir     string
+	created bool // the directory did not exist before the claim
+	unlock  func() error
+}
+
+// claimOutDir creates the output directory dir if needed and locks it
+// against other grd processes (outfile.Lock). A fresh run (not resume) is
+// refused a directory holding an interrupted run's checkpoint, unless
+// discard is set: the checkpoint is then removed.
+func claimOutDir(dir string, resume, discard bool) (*outDirClaim, error) {
+	_, err := os.Stat(dir)
+	c := &outDirClaim{dir: dir, created: errors.Is(err, fs.ErrNotExist)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("scenarios: cannot create output directory %s: %w", dir, outfile.UnwrapPath(err))
+	}
+	if c.unlock, err = outfile.Lock(dir); err != nil {
+		if c.created {
+			os.Remove(dir)
+		}
+		return nil, fmt.Errorf("scenarios: %w", err)
+	}
+	if !resume && fileExists(filepath.Join(dir, experiment.CheckpointFile)) {
+		if !discard {
+			return nil, errors.Join(fmt.Errorf("scenarios: output directory %s holds the checkpoint of an interrupted run: continue it with grd run --resume %s, or start afresh there with --discard-checkpoint", dir, dir),
+				c.release(false))
+		}
+		if err := experiment.RemoveCheckpoint(dir); err != nil {
+			return nil, errors.Join(err, c.release(false))
+		}
+	}
+	return c, nil
+}
+
+// release unlocks the directory; when nothing was written into it (used
+// is false) and the claim created it, the directory is removed again, so
+// a refused run leaves no trace.
+func (c *outDirClaim) release(used bool) error {
+	err := c.unlock()
+	if !used && c.created {
+		os.Remove(c.dir) // only if empty
+	}
+	if err != nil {
+		return fmt.Errorf("scenarios: unlocking %s: %w", c.dir, err)
+	}
+	return nil
 }

@@ -89,8 +89,10 @@ import (
 // monitor would cost R times that. It measures how far the metric is from
 // the weak-field regime along the mean path, not along each run.
 //
-// A run whose state or loss becomes non-finite stops the flow with
-// StatusFailed; the Trajectory keeps the output rows every run reached.
+// A run whose state or loss becomes non-finite, or whose loss at an output
+// time exceeds the divergence bound (DivergenceBound, from the loss and
+// gradient at w0), stops the flow with StatusFailed; the Trajectory keeps
+// the output rows every run reached.
 type EnsembleSpec struct {
 	LR    float64 // η > 0: the sgd and cd step size; the sde temperature is η/|B|
 	Batch int     // |B|, 1 ≤ Batch ≤ N
@@ -335,6 +337,11 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	if workers == 0 {
 		workers = g.Workers()
 	}
+	bound, err := ensembleBound(ctx, g, w0, spec.Times[K-1]-t0)
+	if err != nil {
+		tr.Status, tr.Err = statusOf(ctx, err), fmt.Errorf("engine: %s flow: the divergence bound at w0: %w", spec.Flow, err)
+		return
+	}
 	rd := newEnsembleReducer(d, K, R)
 	_, hasKL := g.Model().(KLModel)
 	ck, resume, err := ensembleCheckpoint(g, spec, rd, jOut)
@@ -346,7 +353,7 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	for r := rd.next; r < R; r++ {
 		p.Go(func() {
 			run := rd.get()
-			ensembleOne(ctx, g, run, r, w0, spec, jOut, h, tick, ck, resume[r])
+			ensembleOne(ctx, g, run, r, w0, spec, jOut, h, bound, tick, ck, resume[r])
 			rd.finish(r, run)
 		})
 	}
@@ -542,10 +549,21 @@ func newEnsembleWorker(g *engine.Geometry, spec *Spec) *ensembleWorker {
 	return wk
 }
 
+// ensembleBound is the divergence bound of every run (DivergenceBound):
+// all runs start at w0.
+func ensembleBound(ctx context.Context, g *engine.Geometry, w0 []float64, span float64) (float64, error) {
+	grad := make([]float64, len(w0))
+	loss, err := g.LossGrad(ctx, grad, w0)
+	if err != nil {
+		return 0, err
+	}
+	return DivergenceBound(loss, floats.Norm(grad, 2), span), nil
+}
+
 // ensembleOne computes run r into out, from the start or from the state
 // rs (nil: the start). With ck it delivers its state when asked
 // (ck.c.Request), when it completes and when the context stops it.
-func ensembleOne(ctx context.Context, g *engine.Geometry, out *ensembleRun, r int, w0 []float64, spec *Spec, jOut []int, h float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
+func ensembleOne(ctx context.Context, g *engine.Geometry, out *ensembleRun, r int, w0 []float64, spec *Spec, jOut []int, h, bound float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
 	es := spec.Ensemble
 	d, K := g.Dim(), len(jOut)
 	wk := newEnsembleWorker(g, spec)
@@ -617,6 +635,10 @@ func ensembleOne(ctx context.Context, g *engine.Geometry, out *ensembleRun, r in
 		loss := wk.fullLoss()
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			fail(j, errNonFinite)
+			return
+		}
+		if k > 0 && loss > bound {
+			fail(j, divergedError(spec.Times[0]+float64(j)*h, loss, bound))
 			return
 		}
 		copy(out.w[k*d:(k+1)*d], wk.w)

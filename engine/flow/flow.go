@@ -92,7 +92,8 @@ type Spec struct {
 // ε·λ_max along its trajectory (DESIGN §1), sampled at the output times;
 // the ensembles (sgd, sde, cd) monitor it at their mean w at each output
 // time, once all runs are done (EnsembleSpec). A row whose loss or state is
-// not finite is not recorded: the flow fails there. The ensemble flows
+// not finite, or above the divergence bound (DivergenceBound), is not
+// recorded: the flow fails there. The ensemble flows
 // are documented at EnsembleSpec.
 //
 // progress, if non-nil, is called with the work done so far and the total
@@ -265,6 +266,11 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 		return errNonFinite
 	}
 	k := len(tr.T)
+	if k > 0 {
+		if b := DivergenceBound(tr.Loss[0], tr.GradNorm[0], f.tSpan); loss > b {
+			return divergedError(t, loss, b)
+		}
+	}
 	wr := f.wBuf[k*d : (k+1)*d : (k+1)*d]
 	copy(wr, w)
 	var elm float64

@@ -558,20 +558,69 @@ func TestFlowBlowUp(t *testing.T) {
 			t.Fatalf("%s: status %s err %v, want failed", spec.Flow, tr.Status, tr.Err)
 		}
 		msg := tr.Err.Error()
-		for _, want := range []string{"engine: " + string(spec.Flow) + " flow", "t=", "step size 3", "last finite loss"} {
+		for _, want := range []string{"engine: " + string(spec.Flow) + " flow failed at t=", "step size 3", "the loss", " at t=", "exceeds the divergence bound 3.0005005e+06", "last finite loss 0.5 at t=0", "divergence bound"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s: error %q does not mention %q", spec.Flow, msg, want)
 			}
 		}
-		if tr.Len() < 10 || tr.Len() > 20 {
-			t.Errorf("%s: %d rows kept, want those before t ≈ 1536", spec.Flow, tr.Len())
+		if !errors.Is(tr.Err, ErrDiverged) {
+			t.Errorf("%s: error %v does not wrap ErrDiverged", spec.Flow, tr.Err)
 		}
-		for k := range tr.T {
-			if !allFinite(tr.W[k]) || math.IsInf(tr.Loss[k], 0) {
-				t.Errorf("%s: row %d not finite: %v %v", spec.Flow, k, tr.W[k], tr.Loss[k])
-			}
+		// w grows as 2^j (j = t/3): the loss 2^67/2 at t = 100 is far
+		// above the bound, so only the row at t0 is kept (long before
+		// the loss overflows near t ≈ 1536).
+		if tr.Len() != 1 {
+			t.Errorf("%s: %d rows kept, want 1 (t0)", spec.Flow, tr.Len())
 		}
 		t.Logf("%s: %v", spec.Flow, tr.Err)
+	}
+}
+
+// TestFlowDivergesFinite: a loss that grows without ever overflowing (sgd
+// with an unstable step, the iris case of issue 15) fails at the first
+// output time it exceeds the divergence bound; the same flow with a stable
+// step stays ok.
+func TestFlowDivergesFinite(t *testing.T) {
+	m := flQuadratic(t, []models.QuadSample{{A: []float64{1}, C: []float64{0}}, {A: []float64{1}, C: []float64{0.5}}})
+	times := flLinspace(0, 100, 11)
+	// lr = 2.2: the error is multiplied by −1.2 per step; after 10 steps
+	// (t = 22) by 6.2, after 50 (t = 110) by 9100: bound ≈ 1000·(0.16 + 0.25·100).
+	spec := Spec{Flow: GD, Times: times, Method: flMethod(t, "euler"), Settings: integrators.Settings{Dt: 2.2}}
+	tr := Run(context.Background(), engine.New(m, nil), []float64{1}, spec, nil)
+	if tr.Status != StatusFailed || !errors.Is(tr.Err, ErrDiverged) {
+		t.Fatalf("status %s, err %v; want failed, diverged", tr.Status, tr.Err)
+	}
+	b := DivergenceBound(tr.Loss[0], tr.GradNorm[0], 100)
+	for k, l := range tr.Loss {
+		if l > b {
+			t.Errorf("row %d: loss %g above the bound %g was recorded", k, l, b)
+		}
+	}
+	if tr.Len() == len(times) || tr.Len() < 2 {
+		t.Errorf("%d rows kept, want the rows below the bound", tr.Len())
+	}
+	sgd := Spec{Flow: SGD, Times: times, Ensemble: EnsembleSpec{LR: 2.2, Batch: 1, Runs: 2}}
+	if tr := Run(context.Background(), engine.New(m, nil), []float64{1}, sgd, nil); tr.Status != StatusFailed || !errors.Is(tr.Err, ErrDiverged) {
+		t.Errorf("sgd lr 2.2: status %s, err %v; want failed, diverged", tr.Status, tr.Err)
+	}
+	spec.Settings.Dt = 0.5
+	flRun(t, engine.New(m, nil), []float64{1}, spec)
+	sgd.Ensemble.LR = 0.5
+	flRun(t, engine.New(m, nil), []float64{1}, sgd)
+}
+
+// TestDivergenceBoundScaleFree: the bound scales with the loss (f → c·f
+// scales ∇f² by c) and does not change when time is rescaled with the
+// gradient (t → t/a, f → a·f over the same span of w).
+func TestDivergenceBoundScaleFree(t *testing.T) {
+	b := DivergenceBound(0.7, 1.3, 5)
+	for _, c := range []float64{1e-8, 3, 1e10} {
+		if got := DivergenceBound(c*0.7, math.Sqrt(c)*1.3, 5); math.Abs(got-c*b) > 1e-12*c*b {
+			t.Errorf("c = %g: bound %g, want %g", c, got, c*b)
+		}
+	}
+	if !math.IsInf(DivergenceBound(1, 1e200, 1), 1) {
+		t.Error("an overflowing bound is not +Inf")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteAtomic writes the file dir/name through write: into a temporary
@@ -53,4 +54,41 @@ func UnwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// SyncDir syncs the directory dir, so that the renames and removals done
+// in it (WriteAtomic, os.Remove) survive a crash.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// RemoveTemps removes the temporary files WriteAtomic creates for
+// dir/name (".NAME.tmp-*"), which a killed process leaves behind.
+func RemoveTemps(dir, name string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "."+name+".tmp-") && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ package experiment
 // Run continues, producing outputs bit-identical to an uninterrupted run.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +35,9 @@ const CheckpointFile = "checkpoint.gob"
 
 // CheckpointFormat is the version of the checkpoint file format. A file of
 // another format is refused. Format 2 adds the state of the ensemble flows
-// (format 1 restarted them).
-const CheckpointFormat = 2
+// (format 1 restarted them); format 3 frames the gob stream with its
+// length and a SHA-256 checksum (DecodeCheckpoint).
+const CheckpointFormat = 3
 
 // DefaultCheckpointEvery is the interval of periodic checkpoints when
 // CheckpointOptions.Every is 0.
@@ -78,7 +81,9 @@ type CheckpointOptions struct {
 // and, per flow, either its finished trajectory or where it stopped.
 //
 // The file is CheckpointFile in the output directory: the line
-// "grd-checkpoint", then a gob stream (encoding/gob) of this struct. Format
+// "grd-checkpoint", the line "format 3", the length of the gob stream
+// (encoding/gob) of this struct, the stream, and a SHA-256 checksum of
+// everything before it (see DecodeCheckpoint). Format
 // is CheckpointFormat; files of other formats, grd versions or scenarios
 // are refused. It is written atomically (outfile.WriteAtomic).
 type Checkpoint struct {
@@ -181,43 +186,133 @@ func setupHash(p *prepared) (string, error) {
 }
 
 // ReadCheckpoint reads DIR/CheckpointFile. A missing file, a file that is
-// not a checkpoint or of another format is an error wrapping ErrCheckpoint.
+// not a checkpoint, of another format or damaged (DecodeCheckpoint) is an
+// error wrapping ErrCheckpoint. Only a regular file is read (a symlink to
+// /dev/zero or a FIFO is refused, not read forever).
 func ReadCheckpoint(dir string) (*Checkpoint, error) {
 	path := filepath.Join(dir, CheckpointFile)
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("scenarios: %w: %s does not exist (grd writes it when a run is interrupted; without one, start the run afresh)", ErrCheckpoint, path)
 		}
 		return nil, fmt.Errorf("scenarios: %w: %v", ErrCheckpoint, err)
 	}
-	return DecodeCheckpoint(bytes.NewReader(b), path)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: %w: %v", ErrCheckpoint, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("scenarios: %w: %s is not a regular file (%s)", ErrCheckpoint, path, fi.Mode().Type())
+	}
+	return DecodeCheckpoint(bufio.NewReader(f), path)
 }
 
+// The checkpoint file's frame (format 3 on):
+//
+//	"grd-checkpoint\n"                the magic line (checkpointMagic)
+//	"format 3\n"                      the format line (CheckpointFormat, decimal)
+//	n                                 the payload's length, 8 bytes little-endian
+//	payload                           n bytes: the encoding/gob stream of a Checkpoint
+//	SHA-256                           32 bytes over everything before it
+//
+// and nothing after it. Formats 1 and 2 had no format line: the gob stream
+// followed the magic at once.
+const (
+	checkpointFormatLine = "format "
+	// maxFormatLine bounds the format line read before it is checked.
+	maxFormatLine = 32
+)
+
 // DecodeCheckpoint decodes a checkpoint file's content; name is used in
-// messages. Errors wrap ErrCheckpoint.
+// messages. Every byte is checked: a file that is not a checkpoint, of
+// another format, truncated, with trailing bytes, or whose checksum does
+// not match (a damaged file) is refused with an error wrapping
+// ErrCheckpoint. It reads no further than the frame says (plus one byte,
+// to see that the file ends there), and buffers the payload as it arrives,
+// so a damaged length cannot make it allocate more than the input holds.
 func DecodeCheckpoint(r io.Reader, name string) (*Checkpoint, error) {
+	h := sha256.New()
+	tr := io.TeeReader(r, h)
+	damaged := func(format string, a ...any) error {
+		return fmt.Errorf("scenarios: %w: %s is damaged: %s (start the run afresh without --resume)", ErrCheckpoint, name, fmt.Sprintf(format, a...))
+	}
 	magic := make([]byte, len(checkpointMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != checkpointMagic {
+	if _, err := io.ReadFull(tr, magic); err != nil || string(magic) != checkpointMagic {
 		return nil, fmt.Errorf("scenarios: %w: %s is not a grd checkpoint file", ErrCheckpoint, name)
 	}
+	line := make([]byte, 0, maxFormatLine)
+	one := make([]byte, 1)
+	for len(line) < maxFormatLine {
+		if _, err := io.ReadFull(tr, one); err != nil || one[0] == '\n' {
+			break
+		}
+		line = append(line, one[0])
+	}
+	rest, ok := strings.CutPrefix(string(line), checkpointFormatLine)
+	format, err := strconv.Atoi(rest)
+	if !ok || err != nil || one[0] != '\n' {
+		return nil, fmt.Errorf("scenarios: %w: %s has no format line: it was written by an older grd (format 1 or 2, without a checksum) or is damaged; this grd reads format %d (finish the run with the grd that wrote it, or start afresh)",
+			ErrCheckpoint, name, CheckpointFormat)
+	}
+	if format != CheckpointFormat {
+		return nil, fmt.Errorf("scenarios: %w: %s has format %d, this grd reads format %d (finish the run with the grd that wrote it, or start afresh)",
+			ErrCheckpoint, name, format, CheckpointFormat)
+	}
+	var nb [8]byte
+	if _, err := io.ReadFull(tr, nb[:]); err != nil {
+		return nil, damaged("truncated in the header")
+	}
+	n := binary.LittleEndian.Uint64(nb[:])
+	var payload bytes.Buffer
+	if got, err := io.CopyN(&payload, tr, int64(min(n, math.MaxInt64))); err != nil {
+		return nil, damaged("the payload has %d bytes, the header says %d", got, n)
+	}
+	want := h.Sum(nil)
+	sum := make([]byte, sha256.Size)
+	if _, err := io.ReadFull(r, sum); err != nil {
+		return nil, damaged("truncated before the checksum")
+	}
+	if !bytes.Equal(sum, want) {
+		return nil, damaged("the SHA-256 checksum does not match the content")
+	}
+	if k, _ := io.ReadFull(r, one); k != 0 {
+		return nil, damaged("trailing bytes after the checksum")
+	}
 	var ck Checkpoint
-	if err := gob.NewDecoder(r).Decode(&ck); err != nil {
-		return nil, fmt.Errorf("scenarios: %w: %s is damaged or of another format: %v", ErrCheckpoint, name, err)
+	pr := bytes.NewReader(payload.Bytes())
+	if err := gob.NewDecoder(pr).Decode(&ck); err != nil {
+		return nil, damaged("%v", err)
+	}
+	if pr.Len() != 0 {
+		return nil, damaged("%d bytes after the checkpoint in the payload", pr.Len())
 	}
 	if ck.Format != CheckpointFormat {
-		return nil, fmt.Errorf("scenarios: %w: %s has format %d, this grd reads format %d (finish the run with the grd that wrote it, or start afresh)",
+		return nil, fmt.Errorf("scenarios: %w: %s has format %d inside a format %d frame (start afresh)",
 			ErrCheckpoint, name, ck.Format, CheckpointFormat)
 	}
 	return &ck, nil
 }
 
-// Encode writes the checkpoint file's content.
+// Encode writes the checkpoint file's content: the frame described at
+// DecodeCheckpoint around the gob encoding of ck.
 func (ck *Checkpoint) Encode(w io.Writer) error {
-	if _, err := io.WriteString(w, checkpointMagic); err != nil {
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(ck); err != nil {
 		return err
 	}
-	return gob.NewEncoder(w).Encode(ck)
+	var frame bytes.Buffer
+	frame.WriteString(checkpointMagic)
+	fmt.Fprintf(&frame, "%s%d\n", checkpointFormatLine, CheckpointFormat)
+	var nb [8]byte
+	binary.LittleEndian.PutUint64(nb[:], uint64(payload.Len()))
+	frame.Write(nb[:])
+	frame.Write(payload.Bytes())
+	sum := sha256.Sum256(frame.Bytes())
+	frame.Write(sum[:])
+	_, err := w.Write(frame.Bytes())
+	return err
 }
 
 // check reports whether ck can continue the prepared run p with grd
@@ -282,12 +377,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 	if err != nil {
 		return nil, err
 	}
-	src := p.sc.Source()
-	if src != "" && !strings.HasPrefix(src, "builtin:") {
-		if a, err := filepath.Abs(src); err == nil {
-			src = a
-		}
-	}
+	src := p.sc.Origin() // builtin:NAME or an absolute path: Open resolves it from anywhere
 	rc := &runCheckpoint{opts: opts, flows: map[string]*flowCk{},
 		header: Checkpoint{Format: CheckpointFormat, Version: opts.Version, ScenarioHash: h, Source: src, Epsilon: p.eps}}
 	if r := opts.Resume; r != nil {
@@ -443,12 +533,15 @@ func (rc *runCheckpoint) save(flows []string) error {
 	if err := outfile.WriteAtomic(rc.opts.Dir, CheckpointFile, ck.Encode); err != nil {
 		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
 	}
+	if err := outfile.SyncDir(rc.opts.Dir); err != nil {
+		return fmt.Errorf("scenarios: writing the checkpoint: %w", err)
+	}
 	return nil
 }
 
 // around runs body (the flows) with periodic checkpoints every
 // opts.Every (the snapshots requested at one tick are written at the next)
-// and writes the final checkpoint, or removes a stale one, at the end. The
+// and writes the final checkpoint at the end (finish). The
 // error is that of a checkpoint write (nil-safe: without checkpointing it
 // only runs body).
 func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) ([]*flow.Trajectory, error) {
@@ -491,20 +584,29 @@ func (rc *runCheckpoint) around(flows []string, body func() []*flow.Trajectory) 
 	return trs, errors.Join(perr, rc.finish(flows, trs))
 }
 
-// finish writes the final checkpoint when some flow was interrupted, and
-// removes a stale checkpoint file otherwise (nothing is left to resume).
-func (rc *runCheckpoint) finish(flows []string, trs []*flow.Trajectory) error {
-	interrupted := false
-	for _, tr := range trs {
-		if tr.Status == flow.StatusCanceled {
-			interrupted = true
-		}
-	}
-	if interrupted {
-		return rc.save(flows)
-	}
-	err := os.Remove(filepath.Join(rc.opts.Dir, CheckpointFile))
+// finish writes the final checkpoint: the state of the interrupted flows,
+// or, when every flow has finished, every trajectory, so that outputs that
+// fail to be written (a full disk) can be written by a resume that
+// computes nothing again. Run never removes the checkpoint: the caller does,
+// with RemoveCheckpoint, once the outputs are safely on disk.
+func (rc *runCheckpoint) finish(flows []string, _ []*flow.Trajectory) error {
+	return rc.save(flows)
+}
+
+// RemoveCheckpoint removes dir's checkpoint file and any temporary file a
+// killed checkpoint write left behind (.checkpoint.gob.tmp-*), then syncs
+// dir so that the removal is durable. Call it when the run's outputs are
+// written and synced (report.WriteOutputs): from then on nothing is left
+// to resume. A missing checkpoint is not an error.
+func RemoveCheckpoint(dir string) error {
+	err := os.Remove(filepath.Join(dir, CheckpointFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
+	}
+	if err := outfile.RemoveTemps(dir, CheckpointFile); err != nil {
+		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
+	}
+	if err := outfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
 	}
 	return nil

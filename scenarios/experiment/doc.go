@@ -25,8 +25,11 @@
 // DIR/CheckpointFile periodically and when interrupted, and continues from
 // a Checkpoint read back by ReadCheckpoint; the resumed outputs are
 // bit-identical to an uninterrupted run's. A checkpoint of another grd
-// version, scenario or format is refused (ErrCheckpoint). When every flow
-// has finished, Run removes the checkpoint file.
+// version, scenario or format, or damaged, is refused (ErrCheckpoint).
+// When every flow has finished Run writes a final checkpoint holding every
+// trajectory, and leaves it: the caller removes it with RemoveCheckpoint
+// once the outputs are safely written, so that outputs that fail to be
+// written (a full disk) lose nothing (a resume writes them again).
 //
 // Nothing here writes outputs or prints: package scenarios/report turns
 // the reports into files and tables. A flow that fails does not stop the

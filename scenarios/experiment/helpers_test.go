@@ -21,7 +21,9 @@ const SummaryFile = "summary.json"
 // writeOutputs writes what the tests of this package compare between
 // runs: per flow that recorded a row, every recorded number (the rows of a
 // checkpoint, printed exactly by %v), and SummaryFile with the statuses,
-// errors, counters and wall times, the set-up and the comparisons.
+// errors, counters and wall times, the set-up and the comparisons; then,
+// for a complete report, it removes the checkpoint (RemoveCheckpoint), as
+// grd run does.
 func writeOutputs(dir string, r *Report, _ bool) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -63,6 +65,12 @@ func writeOutputs(dir string, r *Report, _ bool) ([]string, error) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, SummaryFile), b, 0o644); err != nil {
 		return files, err
+	}
+	// As grd run does: a complete set's checkpoint goes once it is written.
+	if !r.Interrupted() {
+		if err := RemoveCheckpoint(dir); err != nil {
+			return files, err
+		}
 	}
 	return append(files, SummaryFile), nil
 }

@@ -140,11 +140,22 @@ func TestResumeBitIdentical(t *testing.T) {
 		if total := r.Flow(c.flow).Steps; c.flow2 == "" && stepsAfter != total-c.k {
 			t.Errorf("%s: the resumed run took %d steps of %s, want %d of %d", name, stepsAfter, c.flow, total-c.k, total)
 		}
+		// Run leaves a final checkpoint with every flow done: the outputs
+		// can be written from it without computing anything again.
+		fin, err := ReadCheckpoint(dir)
+		if err != nil {
+			t.Fatalf("%s: the finished run's checkpoint: %v", name, err)
+		}
+		for _, f := range fin.Flows {
+			if !f.Done {
+				t.Errorf("%s: flow %s is not done in the final checkpoint", name, f.Flow)
+			}
+		}
 		if _, err := writeOutputs(dir, r, false); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s: the checkpoint of a finished run is still there (stat: %v)", name, err)
+			t.Errorf("%s: RemoveCheckpoint left the checkpoint (stat: %v)", name, err)
 		}
 		sameOutputs(t, full, dir, name)
 	}

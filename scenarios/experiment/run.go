@@ -87,6 +87,18 @@ func (r *Report) Flow(name string) *flow.Trajectory {
 	return nil
 }
 
+// Interrupted reports whether some flow was canceled (its context done)
+// before it finished: the report is then not a complete set of results,
+// and a checkpoint holds what is needed to continue.
+func (r *Report) Interrupted() bool {
+	for _, tr := range r.Flows {
+		if tr.Status == flow.StatusCanceled {
+			return true
+		}
+	}
+	return false
+}
+
 // Failed lists the flows that did not reach t1.
 func (r *Report) Failed() []string {
 	var out []string

@@ -14,8 +14,11 @@ import (
 // faultScenarios are scenarios in which the gd flow meets each kind of
 // numerical fault while sgd finishes:
 //
-//   - nonfinite: explicit Euler with dt = 1 on a quadratic with λ_max(H) = 10
-//     amplifies by |1 − 10| = 9 per step and overflows near t ≈ 323;
+//   - diverged: explicit Euler with dt = 1 on a quadratic with λ_max(H) = 10
+//     amplifies by |1 − 10| = 9 per step: at the output time t = 100 the
+//     loss (≈ 1e190) is far above the divergence bound (flow.DivergenceBound);
+//   - nonfinite: the same with only t0 and t1 as output times overflows
+//     near t ≈ 323, between them;
 //   - underflow: at t ≈ 1e12 the smallest step dopri5 may take is
 //     16·ε_mach·t ≈ 3.6e-3, but stability on λ = 1e4 needs h ≈ 3e-4;
 //   - maxsteps: the same stiffness from t = 0 needs ≈ 1.2e5 steps to reach
@@ -24,14 +27,22 @@ var faultScenarios = []struct {
 	name, yaml, want string
 	slow             bool
 }{
-	{"nonfinite", `name: nonfinite
+	{"diverged", `name: diverged
 model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}
 init: {w: [1, 1]}
 flows: [gd, sgd]
 integrator: {method: euler, dt: 1}
 sgd: {lr: 0.01, batch: 1, runs: 2}
 time: {t1: 400, outputs: 5}
-`, "the state or the loss is not finite (the flow diverged)", false},
+`, "the flow diverged: the loss", false},
+	{"nonfinite", `name: nonfinite
+model: {kind: quadratic, samples: [{A: [[10, 0], [0, 1]], c: [0, 0]}, {A: [[10, 0], [0, 1]], c: [1, 1]}]}
+init: {w: [1, 1]}
+flows: [gd, sgd]
+integrator: {method: euler, dt: 1}
+sgd: {lr: 0.01, batch: 1, runs: 2}
+time: {t1: 400, outputs: 2}
+`, "not finite", false},
 	{"underflow", `name: underflow
 model: {kind: quadratic, samples: [{A: [[10000, 0], [0, 1]], c: [0, 0]}, {A: [[10000, 0], [0, 1]], c: [1, 1]}]}
 init: {w: [1, 1]}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -229,7 +230,10 @@ func mkOutDir(dir string) error {
 // needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
 // row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
 // contours when d = 2) and summary.json, last, so that its presence means
-// the set is complete. Every file is written atomically (outfile.WriteAtomic).
+// the set is complete: an interrupted run (Report.Interrupted) gets no
+// summary.json, and an old one is removed first. Every file is written
+// atomically (outfile.WriteAtomic), and dir is synced at the end, so the
+// set is on disk when WriteOutputs returns.
 // It returns the names of the files written, in the order written.
 //
 // Outputs depend only on the report (timings aside), so they are
@@ -243,6 +247,10 @@ func WriteOutputs(dir string, r *experiment.Report) ([]string, error) {
 func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error) {
 	if err := mkOutDir(dir); err != nil {
 		return nil, err
+	}
+	// summary.json marks a complete set: drop an old one before the set changes.
+	if err := os.Remove(filepath.Join(dir, SummaryFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("scenarios: removing the old %s: %w", filepath.Join(dir, SummaryFile), err)
 	}
 	var files []string
 	for _, tr := range r.Flows {
@@ -262,10 +270,47 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 			return files, err
 		}
 	}
-	if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
+	if err := removeStale(dir, files); err != nil {
 		return files, err
 	}
-	return append(files, SummaryFile), nil
+	if !r.Interrupted() {
+		if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
+			return files, err
+		}
+		files = append(files, SummaryFile)
+	}
+	if err := outfile.SyncDir(dir); err != nil {
+		return files, fmt.Errorf("scenarios: %w", err)
+	}
+	return files, nil
+}
+
+// runOutputNames are the names of every file WriteOutputs may write (but
+// summary.json): a CSV per flow and the plots of a run.
+func runOutputNames() []string {
+	var names []string
+	for _, f := range flow.Names() {
+		names = append(names, string(f)+".csv")
+	}
+	for _, p := range []string{PlotLoss, PlotKL, PlotGap, PlotResiduals, PlotContours} {
+		names = append(names, p+".png", p+".svg")
+	}
+	return names
+}
+
+// removeStale removes from dir the run outputs (runOutputNames) that are
+// not among written: the files an earlier run with other flows or another
+// d left, which would otherwise sit beside this run's summary.json.
+func removeStale(dir string, written []string) error {
+	for _, name := range runOutputNames() {
+		if slices.Contains(written, name) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("scenarios: removing the stale output %s: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return nil
 }
 
 // jnum is a JSON number that is null when not available or not finite
