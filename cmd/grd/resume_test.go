@@ -319,27 +319,12 @@ func TestOutDirOwnership(t *testing.T) {
 	}
 }
 
-// interruptedCommand runs grd with args, cancels it as soon as its first
-// checkpoint exists in out, and returns the resume command grd printed
-// (nil if the run finished first).
-func interruptedCommand(t *testing.T, out string, args ...string) []string {
+// interruptedCommand runs grd with args, interrupts it after the first
+// step of a flow (interruptRun), and returns the resume command grd printed.
+func interruptedCommand(t *testing.T, args ...string) []string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			if _, err := os.Stat(filepath.Join(out, experiment.CheckpointFile)); err == nil {
-				cancel()
-				return
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}()
 	var so, se bytes.Buffer
-	code := run(ctx, args, &so, &se)
-	if code == exitOK {
-		return nil
-	}
+	code := interruptRun(t, args, &so, &se, func(_ string, frac float64) bool { return frac > 0 })
 	_, cmd, ok := strings.Cut(strings.TrimSpace(se.String()), "continue with: ")
 	if code != exitError || !ok {
 		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
@@ -366,10 +351,7 @@ func TestPrintedResumeCommand(t *testing.T) {
 			if _, errs, code := grd(t, "run", c.scenario, "--out", full, "--quiet"); code != exitOK {
 				t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
 			}
-			cmd := interruptedCommand(t, out, "run", c.scenario, "--out", out, "--checkpoint-every", "1ms", "--quiet")
-			if cmd == nil {
-				t.Skip("the run finished before it could be interrupted")
-			}
+			cmd := interruptedCommand(t, "run", c.scenario, "--out", out, "--checkpoint-every", "1ms", "--quiet")
 			if len(cmd) < 2 || cmd[0] != "grd" {
 				t.Fatalf("printed command %q", cmd)
 			}
