@@ -25,11 +25,15 @@ type runOptions struct {
 	// means experiment.DefaultCheckpointEvery, negative none).
 	Resume          string
 	CheckpointEvery time.Duration
+	// Set overrides scenario keys (--set KEY=VALUE), in order; with
+	// --resume and no --set, the checkpoint's overrides.
+	Set []scenarios.Override
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
 func newCmdRun(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{g: g}
+	var set []string
 	c := &cobra.Command{
 		Use:   "run [SCENARIO|NAME]",
 		Short: "Run a scenario's flows and write CSV, plots and summary.json",
@@ -58,6 +62,10 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 			} else if opts.Resume != "" {
 				opts.Scenario = "" // the checkpoint's scenario
 			}
+			var err error
+			if opts.Set, err = parseSet(c, set); err != nil {
+				return err
+			}
 			if opts.Resume != "" && opts.Out != "" && filepath.Clean(opts.Out) != filepath.Clean(opts.Resume) {
 				return usagef(c, "--out %s and --resume %s: a resumed run writes into the directory it resumes", opts.Out, opts.Resume)
 			}
@@ -70,6 +78,7 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (default out/<name>/)")
 	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
 	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
+	addSetFlag(c, &set)
 	return c
 }
 
