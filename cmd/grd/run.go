@@ -49,10 +49,16 @@ A checkpoint (DIR/checkpoint.gob) is written every --checkpoint-every
 (default 30s) and when grd is interrupted (Ctrl-C, SIGTERM): grd then writes
 the outputs so far and exits with status 1, and
   grd run --resume DIR
-continues the run, producing the same bytes as an uninterrupted run.`,
+continues the run, producing the same bytes as an uninterrupted run.
+
+--set KEY=VALUE overrides a scenario key (a dotted path, [i] for a list
+item, a YAML value), checked exactly like the file; repeatable, applied in
+order, recorded in summary.json and the checkpoint (a resume without --set
+repeats the checkpoint's overrides).`,
 		Example: `  grd run
   grd run quadratic-2d --out /tmp/q2
   grd run my.yaml --workers 4
+  grd run two-layer-iris --set metric.safety=0.2 --set 'flows=[gd,ngd,grd]'
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
