@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-openblas run test test-race test-openblas bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
+.PHONY: all build build-openblas run test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -39,6 +39,14 @@ test-openblas:
 	GRD_BLAS_REFERENCE=$(BLASREF) $(GO) test -count=1 -run '^TestBLASBackendsAgree$$' ./engine/
 	GRD_BLAS_REFERENCE=$(BLASREF) $(GO) test -tags openblas -count=1 ./models/... ./engine/...
 	rm -f $(BLASREF)
+
+# A one-node Slurm cluster on this machine (loopback only; root; Debian's
+# slurm-wlm and munge), the deploy/slurm scripts submitted to it and their
+# outputs compared with single-process runs. Bounded (TIMEOUT seconds for
+# the jobs); not part of make test. Result: deploy/slurm/README.md.
+test-slurm:
+	bash scripts/debdeps.sh slurm-wlm munge
+	bash scripts/test-slurm.sh
 
 # Two-layer kernels (gradient, D·v, per-sample gradients, dense D) with both BLAS backends.
 bench-kernels:

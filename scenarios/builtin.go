@@ -62,34 +62,36 @@ func BuiltinYAML(name string) ([]byte, error) {
 }
 
 // Builtin returns the built-in scenario name, parsed, filled and
-// validated. Its data paths (data/<file>.csv) refer to the embedded data sets.
-func Builtin(name string) (*Scenario, error) {
+// validated, with the overrides set applied (see Override). Its data paths
+// (data/<file>.csv) refer to the embedded data sets.
+func Builtin(name string, set ...Override) (*Scenario, error) {
 	b, err := BuiltinYAML(name)
 	if err != nil {
 		return nil, err
 	}
-	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: "."})
+	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: ".", set: set})
 }
 
 // Open resolves a command-line argument: "builtin:NAME" is the built-in
 // NAME; an existing file is loaded as a scenario (a file takes precedence
-// over a built-in of the same name), otherwise arg must be a built-in name. The error for neither lists the
-// built-in names.
-func Open(arg string) (*Scenario, error) {
+// over a built-in of the same name), otherwise arg must be a built-in name.
+// The error for neither lists the built-in names. The overrides set are
+// applied in order (see Override).
+func Open(arg string, set ...Override) (*Scenario, error) {
 	if name, ok := strings.CutPrefix(arg, BuiltinPrefix); ok {
-		return Builtin(name)
+		return Builtin(name, set...)
 	}
 	fi, err := os.Stat(arg)
 	switch {
 	case err == nil && fi.IsDir():
 		return nil, &Error{File: arg, Msg: "is a directory, want a scenario file or a built-in name", Err: ErrNotFound}
 	case err == nil:
-		return Load(arg)
+		return Load(arg, set...)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("scenarios: %w", err)
 	}
 	if contains(builtinNames(), arg) {
-		return Builtin(arg)
+		return Builtin(arg, set...)
 	}
 	return nil, &Error{Msg: fmt.Sprintf("%q is neither a scenario file nor a built-in scenario (built-ins: %s)", arg, oneOf(builtinNames())), Err: ErrNotFound}
 }

@@ -21,17 +21,19 @@ type origin struct {
 	name  string         // file name for messages
 	fsys  fs.FS          // nil: the OS file system
 	dir   string         // directory relative paths resolve against
-	lines map[string]int // key path → line of the key
+	lines map[string]int // key path → line of the key (negative: set by an override, see locate)
+	set   []Override     // command-line overrides applied to the file, in order
 }
 
-// Load reads, checks and fills the scenario file at path (YAML or JSON).
+// Load reads, checks and fills the scenario file at path (YAML or JSON),
+// with the overrides set applied in order (see Override).
 // Relative paths inside it resolve against the file's directory.
-func Load(path string) (*Scenario, error) {
+func Load(path string, set ...Override) (*Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: reading scenario: %w", err)
 	}
-	return Parse(b, path)
+	return Parse(b, path, set...)
 }
 
 // Parse decodes a scenario from data (YAML; JSON is valid YAML), strictly:
@@ -39,13 +41,15 @@ func Load(path string) (*Scenario, error) {
 // name the key path and source:line. It then fills the defaults
 // (SetDefaults) and validates (Validate). source names the data in messages
 // and, when it is a file path, relative paths in the scenario resolve
-// against its directory ("" means the working directory).
-func Parse(data []byte, source string) (*Scenario, error) {
+// against its directory ("" means the working directory). The overrides
+// set are applied to the decoded YAML in order before the checks (see
+// Override); the scenario remembers them (Overrides).
+func Parse(data []byte, source string, set ...Override) (*Scenario, error) {
 	dir := "."
 	if source != "" {
 		dir = filepath.Dir(source)
 	}
-	return parse(data, &origin{name: source, dir: dir})
+	return parse(data, &origin{name: source, dir: dir, set: set})
 }
 
 func parse(data []byte, o *origin) (*Scenario, error) {
@@ -83,6 +87,28 @@ func parse(data []byte, o *origin) (*Scenario, error) {
 	}
 	if err := w.walk(doc, reflect.TypeFor[Scenario](), ""); err != nil {
 		return nil, err
+	}
+
+	// 2'. The overrides, on the node tree the file is now known to be good
+	// for; then the walk again over the result (with fresh lines: a key
+	// an override replaced must not keep its file line), and the decode
+	// below reads the result.
+	if len(o.set) > 0 {
+		for i, ov := range o.set {
+			if err := applyOverride(doc, ov, setMark(i)); err != nil {
+				return nil, err
+			}
+		}
+		o.lines = map[string]int{}
+		w = walker{file: o.name, lines: o.lines, set: o.set}
+		if err := w.walk(doc, reflect.TypeFor[Scenario](), ""); err != nil {
+			return nil, err
+		}
+		b, err := yaml.Marshal(&root)
+		if err != nil {
+			return nil, fail(0, "", "applying --set: "+err.Error(), ErrSyntax)
+		}
+		data = b
 	}
 
 	// 3. The decode itself, strict as well (the walk has caught everything
@@ -150,6 +176,7 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 // every key path.
 type walker struct {
 	file   string
+	set    []Override // the overrides: nodes with negative lines are theirs
 	lines  map[string]int
 	visits int // nodes visited: aliases can make the tree far larger than the text
 }
@@ -159,7 +186,8 @@ type walker struct {
 const maxVisits = 1 << 20
 
 func (w *walker) fail(n *yaml.Node, key, msg string, sentinel error) error {
-	return &Error{File: w.file, Line: n.Line, Key: key, Msg: msg, Err: sentinel}
+	file, line := locate(w.file, w.set, n.Line)
+	return &Error{File: file, Line: line, Key: key, Msg: msg, Err: sentinel}
 }
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
@@ -375,7 +403,8 @@ func (s *Scenario) explicitZeros() error {
 			} else if c.key == "time.outputs" {
 				sentinel = ErrBadTime
 			}
-			return &Error{File: s.src.name, Line: line, Key: c.key,
+			file, line := locate(s.src.name, s.src.set, line)
+			return &Error{File: file, Line: line, Key: c.key,
 				Msg: "0 is not valid: want " + c.valid + " (omit the key for the default)", Err: sentinel}
 		}
 	}

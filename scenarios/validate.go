@@ -42,7 +42,7 @@ func (s *Scenario) errAt(key, msg string, sentinel error) *Error {
 	e.File = s.src.name
 	for k := key; k != ""; k = parentKey(k) {
 		if line, ok := s.src.lines[k]; ok {
-			e.Line = line
+			e.File, e.Line = locate(s.src.name, s.src.set, line)
 			break
 		}
 	}

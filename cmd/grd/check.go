@@ -23,11 +23,18 @@ type checkOptions struct {
 	// Out is the output directory: of the sweep plot (default out/<name>/),
 	// or, for a single check, of the run's outputs (written only if set).
 	Out string
+	// Set overrides scenario keys (--set KEY=VALUE), in order.
+	Set []scenarios.Override
+	// Collect lists finished run directories to fit the ε sweep from
+	// (--collect; then Scenario is empty); nil means none.
+	Collect []string
 }
 
 // newCmdCheck returns `grd check SCENARIO [--sweep S,…] [--out DIR]`.
 func newCmdCheck(g *globals, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{g: g}
+	var set []string
+	var collect bool
 	def := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(experiment.DefaultSafeties())), ","), "[]")
 	c := &cobra.Command{
 		Use:   "check SCENARIO",
@@ -43,12 +50,44 @@ summary.json are written too.
 safety factor s in (0,1) (e.g. ` + def + `), prints the gaps per ε, the
 log-log slopes of the relative gaps against ε (1: O(ε), 2: O(ε²)) and a
 verdict, and writes the plot sweep.png/sweep.svg into DIR (default
-out/<name>/).`,
+out/<name>/).
+
+--collect DIR1 DIR2 … fits the same sweep from finished runs instead of
+running the flows: each DIR is the output of a grd run of one scenario at
+one ε (e.g. grd run S --set metric.safety=0.1 --out DIR, one per task of a
+job array). The runs must differ only in metric.safety or metric.epsilon,
+have run gd, ngd and grd, and be finished (summary.json written, no
+checkpoint left).
+
+--set KEY=VALUE overrides a key of the scenario (see grd run --help).`,
 		Example: `  grd check quadratic-2d
-  grd check two-layer-iris --sweep ` + def + ` --out /tmp/sweep`,
-		Args: exactArgs(1),
+  grd check two-layer-iris --sweep ` + def + ` --out /tmp/sweep
+  grd check --collect runs/s0.05 runs/s0.1 runs/s0.2 runs/s0.4 --out runs/sweep`,
+		Args: func(c *cobra.Command, args []string) error {
+			if collect {
+				if len(args) < 2 {
+					return usagef(c, "--collect needs at least 2 run directories (one per ε), got %d", len(args))
+				}
+				return nil
+			}
+			return exactArgs(1)(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if collect {
+				if c.Flags().Changed("sweep") || len(set) > 0 {
+					return usagef(c, "--collect fits the sweep from finished runs: --sweep and --set do not apply")
+				}
+				opts.Collect = args
+				if runF != nil {
+					return runF(c.Context(), opts)
+				}
+				return runCollect(opts)
+			}
 			opts.Scenario = args[0]
+			var err error
+			if opts.Set, err = parseSet(c, set); err != nil {
+				return err
+			}
 			if c.Flags().Changed("sweep") {
 				if err := checkSafeties(c, opts.Sweep); err != nil {
 					return err
@@ -63,6 +102,8 @@ out/<name>/).`,
 	c.Flags().Float64SliceVar(&opts.Sweep, "sweep", nil, "sweep ε over the safety `factors` s (ε = s/λ_max), e.g. "+def)
 	c.Flags().Lookup("sweep").DefValue = "" // no sweep unless asked
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (sweep default out/<name>/)")
+	addSetFlag(c, &set)
+	c.Flags().BoolVar(&collect, "collect", false, "fit the ε sweep from the finished run directories given as arguments (one run per metric.safety)")
 	return c
 }
 
@@ -83,7 +124,7 @@ func checkSafeties(c *cobra.Command, ss []float64) error {
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
 	g := opts.g
-	s, err := scenarios.Open(opts.Scenario)
+	s, err := scenarios.Open(opts.Scenario, opts.Set...)
 	if err != nil {
 		return err
 	}
@@ -104,14 +145,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		if rep == nil {
 			return runErr
 		}
-		if err := report.WriteSweepTable(g.Out, rep); err != nil {
-			return err
-		}
-		files, err := report.WriteSweepPlots(dir, rep)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", ")); err != nil {
+		if err := writeSweep(g, dir, rep); err != nil {
 			return err
 		}
 		return runErr
@@ -145,4 +179,37 @@ func joinDir(dir string, files []string) []string {
 		out[i] = strings.TrimSuffix(dir, "/") + "/" + f
 	}
 	return out
+}
+
+// writeSweep prints the sweep table and writes the sweep plot into dir.
+func writeSweep(g *globals, dir string, rep *experiment.SweepReport) error {
+	if err := report.WriteSweepTable(g.Out, rep); err != nil {
+		return err
+	}
+	files, err := report.WriteSweepPlots(dir, rep)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", "))
+	return err
+}
+
+// runCollect is `grd check --collect DIR…`: the ε sweep fitted from
+// finished runs (report.CollectSweep), printed and plotted as --sweep's.
+func runCollect(opts *checkOptions) error {
+	rep, collectErr := report.CollectSweep(opts.Collect)
+	if rep == nil {
+		return collectErr
+	}
+	dir := opts.Out
+	if dir == "" {
+		dir = report.DefaultOutDir(rep.Scenario)
+	}
+	if err := report.CheckOutDir(dir); err != nil {
+		return err
+	}
+	if err := writeSweep(opts.g, dir, rep); err != nil {
+		return err
+	}
+	return collectErr
 }

@@ -24,11 +24,14 @@ type geometryOptions struct {
 	// WFile and VFile hold the evaluation point and direction, one value
 	// per line ("" means w0 and the NGD velocity).
 	WFile, VFile string
+	// Set overrides scenario keys (--set KEY=VALUE), in order.
+	Set []scenarios.Override
 }
 
 // newCmdGeometry returns `grd geometry SCENARIO [--w FILE] [--v FILE]`.
 func newCmdGeometry(g *globals, runF func(context.Context, *geometryOptions) error) *cobra.Command {
 	opts := &geometryOptions{g: g}
+	var set []string
 	c := &cobra.Command{
 		Use:   "geometry SCENARIO",
 		Short: "Print the diffusion geometry at a point as JSON",
@@ -54,6 +57,10 @@ exactly d values.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Scenario = args[0]
+			var err error
+			if opts.Set, err = parseSet(c, set); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -62,11 +69,12 @@ exactly d values.`,
 	}
 	c.Flags().StringVar(&opts.WFile, "w", "", "evaluate at the weights in `FILE` (one value per line; default w0)")
 	c.Flags().StringVar(&opts.VFile, "v", "", "use the direction in `FILE` (one value per line; default the NGD velocity)")
+	addSetFlag(c, &set)
 	return c
 }
 
 func runGeometry(ctx context.Context, opts *geometryOptions) error {
-	s, err := scenarios.Open(opts.Scenario)
+	s, err := scenarios.Open(opts.Scenario, opts.Set...)
 	if err != nil {
 		return err
 	}

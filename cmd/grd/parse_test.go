@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grd-engine/grd/bench"
+	"github.com/grd-engine/grd/scenarios"
 	"github.com/spf13/cobra"
 )
 
@@ -54,6 +55,10 @@ func TestParseGeometry(t *testing.T) {
 		{args: []string{"geometry", "s.yaml", "--w", "w.txt", "--v=v.txt"}, want: geometryOptions{Scenario: "s.yaml", WFile: "w.txt", VFile: "v.txt"}, workers: 4},
 		{args: []string{"--workers", "1", "geometry", "x", "--w", "a"}, want: geometryOptions{Scenario: "x", WFile: "a"}, workers: 1},
 		{args: []string{"geometry", "x", "--workers=3"}, want: geometryOptions{Scenario: "x"}, workers: 3},
+		{args: []string{"geometry", "x", "--set", "flows=[gd,ngd]", "--set=metric.safety=0.2"}, workers: 4,
+			want: geometryOptions{Scenario: "x", Set: []scenarios.Override{{Key: "flows", Value: "[gd,ngd]"}, {Key: "metric.safety", Value: "0.2"}}}},
+		{args: []string{"geometry", "x", "--set", "metric.safety"}, wantUsage: "want KEY=VALUE"},
+		{args: []string{"geometry", "x", "--set", "metric..safety=1"}, wantUsage: "is not a key path"},
 		{args: []string{"geometry"}, wantUsage: "want 1 argument(s), got 0"},
 		{args: []string{"geometry", "a", "b"}, wantUsage: "want 1 argument(s), got 2"},
 		{args: []string{"geometry", "a", "--u", "x"}, wantUsage: "unknown flag: --u"},
@@ -76,7 +81,7 @@ func TestParseGeometry(t *testing.T) {
 				t.Errorf("globals not passed through: workers %d, want %d", g.Workers, tc.workers)
 			}
 			got.g = nil
-			if *got != tc.want {
+			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("options = %+v, want %+v", *got, tc.want)
 			}
 		})

@@ -21,7 +21,7 @@ func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *experiment.Che
 		ck.Every = experiment.DefaultCheckpointEvery
 	}
 	if opts.Resume == "" {
-		s, err := scenarios.Open(opts.Scenario)
+		s, err := scenarios.Open(opts.Scenario, opts.Set...)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -44,7 +44,13 @@ func resumeSetup(opts *runOptions) (*scenarios.Scenario, string, *experiment.Che
 			return nil, "", nil, fmt.Errorf("the checkpoint in %s does not say which scenario it belongs to: give it, grd run SCENARIO --resume %s", dir, dir)
 		}
 	}
-	s, err := scenarios.Open(name)
+	set := opts.Set
+	if set == nil {
+		if set, err = checkpointOverrides(res); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	s, err := scenarios.Open(name, set...)
 	if err != nil {
 		if opts.Scenario == "" && errors.Is(err, scenarios.ErrNotFound) {
 			return nil, "", nil, fmt.Errorf("%w; the checkpoint in %s was written for %s: if the scenario file moved, give it: grd run SCENARIO --resume %s", err, dir, name, dir)
@@ -62,4 +68,18 @@ func interrupted(ctx context.Context, err error, dir string) error {
 		return err
 	}
 	return fmt.Errorf("interrupted: the checkpoint and the outputs so far are in %s; continue with: grd run --resume %s", dir, dir)
+}
+
+// checkpointOverrides returns the --set overrides the checkpoint's run was
+// started with: `grd run --resume DIR` without --set repeats them.
+func checkpointOverrides(res *experiment.Checkpoint) ([]scenarios.Override, error) {
+	var set []scenarios.Override
+	for _, r := range res.Set {
+		o, err := scenarios.ParseOverride(r)
+		if err != nil {
+			return nil, fmt.Errorf("the checkpoint's override %q: %w", r, err)
+		}
+		set = append(set, o)
+	}
+	return set, nil
 }

@@ -32,11 +32,15 @@ type runOptions struct {
 	// DiscardCheckpoint allows a fresh run into a directory holding an
 	// interrupted run's checkpoint (which is then removed).
 	DiscardCheckpoint bool
+	// Set overrides scenario keys (--set KEY=VALUE), in order; with
+	// --resume and no --set, the checkpoint's overrides.
+	Set []scenarios.Override
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
 func newCmdRun(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{g: g}
+	var set []string
 	c := &cobra.Command{
 		Use:   "run [SCENARIO|NAME]",
 		Short: "Run a scenario's flows and write CSV, plots and summary.json",
@@ -52,10 +56,16 @@ A checkpoint (DIR/checkpoint.gob) is written every --checkpoint-every
 (default 30s) and when grd is interrupted (Ctrl-C, SIGTERM): grd then writes
 the outputs so far and exits with status 1, and
   grd run --resume DIR
-continues the run, producing the same bytes as an uninterrupted run.`,
+continues the run, producing the same bytes as an uninterrupted run.
+
+--set KEY=VALUE overrides a scenario key (a dotted path, [i] for a list
+item, a YAML value), checked exactly like the file; repeatable, applied in
+order, recorded in summary.json and the checkpoint (a resume without --set
+repeats the checkpoint's overrides).`,
 		Example: `  grd run
   grd run quadratic-2d --out /tmp/q2
   grd run my.yaml --workers 4
+  grd run two-layer-iris --set metric.safety=0.2 --set 'flows=[gd,ngd,grd]'
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -67,6 +77,10 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 				opts.Scenario = args[0]
 			} else if opts.Resume != "" {
 				opts.Scenario = "" // the checkpoint's scenario
+			}
+			var err error
+			if opts.Set, err = parseSet(c, set); err != nil {
+				return err
 			}
 			if opts.Resume != "" && opts.Out != "" && filepath.Clean(opts.Out) != filepath.Clean(opts.Resume) {
 				return usagef(c, "--out %s and --resume %s: a resumed run writes into the directory it resumes", opts.Out, opts.Resume)
@@ -81,6 +95,7 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
 	c.Flags().BoolVar(&opts.DiscardCheckpoint, "discard-checkpoint", false, "start afresh in a directory holding an interrupted run's checkpoint, deleting it")
 	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
+	addSetFlag(c, &set)
 	return c
 }
 

@@ -44,7 +44,7 @@ func TestParseRun(t *testing.T) {
 				t.Errorf("workers = %d, want %d", g.Workers, tc.workers)
 			}
 			got.g = nil
-			if *got != tc.want {
+			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("options = %+v, want %+v", *got, tc.want)
 			}
 		})

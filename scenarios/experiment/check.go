@@ -1,10 +1,12 @@
 package experiment
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -208,29 +210,18 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 		}
 	}
 	trs := runFlows(ctx, p, jobs, run, opts.Progress)
-	rep := &SweepReport{Scenario: &c, Dim: p.b.Model.Dim(), Samples: p.b.Model.Len(), LambdaMax: p.lambdaMax}
 	gd := trs[0]
 	var failed []error
 	if gd.Status != flow.StatusOK {
 		failed = append(failed, fmt.Errorf("gd %s: %v", gd.Status, gd.Err))
 	}
+	var points []SweepPoint
 	for i, s := range ss {
 		pt, errs := sweepPoint(s, jobs[1+2*i].met.Epsilon, gd, trs[1+2*i], trs[2+2*i], p.b.W0)
-		rep.Points = append(rep.Points, pt)
+		points = append(points, pt)
 		failed = append(failed, errs...)
 	}
-	var eps, g1, g2 []float64
-	for _, pt := range rep.Points {
-		if pt.OK {
-			eps = append(eps, pt.Epsilon)
-			g1 = append(g1, pt.GapGRDNGD)
-			g2 = append(g2, pt.GapNGDGD)
-		}
-	}
-	rep.SlopeGRDNGD, _ = FitLogLogSlope(eps, g1)
-	rep.SlopeNGDGD, _ = FitLogLogSlope(eps, g2)
-	rep.Warnings = sweepWarnings(rep)
-	rep.Verdict = sweepVerdict(rep)
+	rep := NewSweepReport(&c, p.b.Model.Dim(), p.b.Model.Len(), p.lambdaMax, points)
 	if len(failed) > 0 {
 		msgs := make([]string, len(failed))
 		for i, e := range failed {
@@ -243,6 +234,33 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 		return rep, err
 	}
 	return rep, nil
+}
+
+// NewSweepReport completes an ε sweep from its points: it orders them by
+// safety, fits the log-log slopes of both relative gaps against ε over the
+// points that are OK, and adds the warnings and the verdict. Sweep uses it
+// on the points it computes, and `grd check --collect` on points read from
+// finished runs (one run per safety), so both give the same report for the
+// same points. sc is the swept scenario (its name, time span and
+// integrator tolerances are used); dim, samples and lambdaMax are d, N
+// and λ_max(D(w0)).
+func NewSweepReport(sc *scenarios.Scenario, dim, samples int, lambdaMax float64, points []SweepPoint) *SweepReport {
+	rep := &SweepReport{Scenario: sc, Dim: dim, Samples: samples, LambdaMax: lambdaMax,
+		Points: slices.Clone(points)}
+	slices.SortStableFunc(rep.Points, func(a, b SweepPoint) int { return cmp.Compare(a.Safety, b.Safety) })
+	var eps, g1, g2 []float64
+	for _, pt := range rep.Points {
+		if pt.OK {
+			eps = append(eps, pt.Epsilon)
+			g1 = append(g1, pt.GapGRDNGD)
+			g2 = append(g2, pt.GapNGDGD)
+		}
+	}
+	rep.SlopeGRDNGD, _ = FitLogLogSlope(eps, g1)
+	rep.SlopeNGDGD, _ = FitLogLogSlope(eps, g2)
+	rep.Warnings = sweepWarnings(rep)
+	rep.Verdict = sweepVerdict(rep)
+	return rep
 }
 
 // sweepPoint is the sweep's point at safety s (ε = eps) from its ngd and

@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,6 +96,10 @@ type Checkpoint struct {
 	// data and the quadratic samples (as exact bits); Source is where the
 	// scenario was read from (an absolute file path or builtin:<name>).
 	ScenarioHash, Source string
+	// Set lists the scenario's command-line overrides (--set KEY=VALUE,
+	// scenarios.Scenario.OverrideStrings) in order; a resume must give
+	// the same ones.
+	Set []string
 	// Epsilon is the ε of the run (a check that the set-up is the same).
 	Epsilon float64
 	// Flows holds one entry per flow of the scenario, in its order.
@@ -323,6 +328,10 @@ func (ck *Checkpoint) check(p *prepared, version string) error {
 		return fmt.Errorf("scenarios: %w: written by grd %s, this is grd %s (finish the run with grd %s, or start afresh)",
 			ErrCheckpoint, ck.Version, version, ck.Version)
 	}
+	if set := sc.OverrideStrings(); !slices.Equal(set, ck.Set) {
+		return fmt.Errorf("scenarios: %w: the run was started with %s, this one has %s: resume with the same overrides (grd run --resume DIR without --set repeats the checkpoint's)",
+			ErrCheckpoint, describeSet(ck.Set), describeSet(set))
+	}
 	h, err := setupHash(p)
 	if err != nil {
 		return err
@@ -379,7 +388,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 	}
 	src := p.sc.Origin() // builtin:NAME or an absolute path: Open resolves it from anywhere
 	rc := &runCheckpoint{opts: opts, flows: map[string]*flowCk{},
-		header: Checkpoint{Format: CheckpointFormat, Version: opts.Version, ScenarioHash: h, Source: src, Epsilon: p.eps}}
+		header: Checkpoint{Format: CheckpointFormat, Version: opts.Version, ScenarioHash: h, Source: src, Set: p.sc.OverrideStrings(), Epsilon: p.eps}}
 	if r := opts.Resume; r != nil {
 		if err := r.check(p, opts.Version); err != nil {
 			return nil, err
@@ -610,4 +619,13 @@ func RemoveCheckpoint(dir string) error {
 		return fmt.Errorf("scenarios: removing the finished run's checkpoint: %w", err)
 	}
 	return nil
+}
+
+// describeSet renders overrides for messages: "no --set" or
+// "--set a=1 --set b=2".
+func describeSet(set []string) string {
+	if len(set) == 0 {
+		return "no --set"
+	}
+	return "--set " + strings.Join(set, " --set ")
 }

@@ -224,6 +224,16 @@ func TestCheckpointRefused(t *testing.T) {
 		return err
 	}
 	other := parseTiny(t, "seed: 7", "seed: 8")
+	// The same scenario, read with an override that changes nothing: the
+	// overrides differ, so the resume is refused all the same.
+	y, err := sc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSet, err := scenarios.Parse(y, "", scenarios.Override{Key: "seed", Value: fmt.Sprint(sc.Seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		err  error
@@ -231,6 +241,7 @@ func TestCheckpointRefused(t *testing.T) {
 	}{
 		{"other scenario", run(other, "test", ck), "it belongs to another scenario"},
 		{"other version", run(sc, "v9.9.9", ck), "written by grd test, this is grd v9.9.9"},
+		{"other overrides", run(withSet, "test", ck), "the run was started with no --set, this one has --set seed="},
 	} {
 		if !errors.Is(c.err, ErrCheckpoint) || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want ErrCheckpoint with %q", c.name, c.err, c.want)

@@ -328,6 +328,10 @@ type Summary struct {
 	// Scenario echoes the scenario as run, every default filled in
 	// (the scenario file format of DESIGN §4, as JSON).
 	Scenario json.RawMessage `json:"scenario"`
+	// Overrides lists the command-line overrides (--set KEY=VALUE) the
+	// scenario was read with, in order; the scenario echo already holds
+	// their values. Present only when there were some.
+	Overrides []string `json:"overrides,omitempty"`
 	// Dim is d, the number of weights.
 	Dim int `json:"dim"`
 	// Samples is N, the number of samples (data rows or quadratic terms).
@@ -418,6 +422,7 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 	}
 	s := &Summary{
 		Scenario:  echo,
+		Overrides: r.Scenario.OverrideStrings(),
 		Dim:       r.Dim,
 		Samples:   r.Samples,
 		LambdaMax: jnum(r.LambdaMax),
