@@ -15,18 +15,21 @@ type Method struct {
 	// (kernels_gen.go) that the driver uses in place of the generic
 	// kernel.step; set only by MethodByName, never for a user tableau.
 	fast stepFunc
+	// ros, if non-nil, makes the method a Rosenbrock method: tab is then
+	// only its name, orders and driver slots, and fast is stepRos.
+	ros *rosTableau
 }
 
 // methodNames lists the built-in methods in order of increasing cost, the
 // fixed-step ones (numFixed) first.
-var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
+var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4"}
 
 // numFixed is the number of fixed-step methods at the start of methodNames.
 const numFixed = 3
 
 // Methods returns the names of the built-in methods: the fixed-step
 // "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
-// "dop853".
+// "dop853" and the stiff "rodas4".
 func Methods() []string {
 	out := make([]string, len(methodNames))
 	copy(out, methodNames[:])
@@ -42,7 +45,8 @@ func FixedStepMethods() []string {
 }
 
 // AdaptiveMethods returns the names of the built-in methods with step-size
-// control, "bs3", "dopri5", "tsit5", "dop853" (Method.Adaptive is true).
+// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4" (Method.Adaptive
+// is true).
 func AdaptiveMethods() []string {
 	out := make([]string, len(methodNames)-numFixed)
 	copy(out, methodNames[numFixed:])
@@ -69,6 +73,8 @@ func MethodByName(name string) (Method, error) {
 		tb, fast = tableauTsit5(), steptsit5
 	case "dop853":
 		tb, fast = tableauDop853(), stepdop853
+	case "rodas4":
+		return Method{tab: tableauRodas4(), fast: stepRos, ros: rodas4Tableau()}, nil
 	default:
 		return Method{}, fmt.Errorf("integrators: unknown method %q (valid: %s)", name, strings.Join(methodNames[:], ", "))
 	}
@@ -106,8 +112,14 @@ func (m Method) DenseOrder() int { return m.tab.DenseOrder }
 func (m Method) Adaptive() bool { return m.tab.Adaptive() }
 
 // Tableau returns the method's tableau. Its slices are shared: do not
-// modify them.
+// modify them. For a Rosenbrock method (Stiff) it holds only the name and
+// the orders.
 func (m Method) Tableau() Tableau { return *m.tab }
+
+// Stiff reports whether the method is linearly implicit (rodas4): it
+// uses the Jacobian of F (Problem.JV, Problem.Jac or finite differences)
+// and solves linear systems.
+func (m Method) Stiff() bool { return m.ros != nil }
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -47,8 +47,8 @@ func (s StepInfo) State(dst *State) {
 	dst.H = d.res.H
 	dst.ErrPrev = d.ctrl.errPrev
 	dst.Rejected = d.ctrl.rejected
+	d.syncStats()
 	dst.Stats = d.res.Stats
-	dst.Stats.NFev = d.kr.nfev
 	dst.EndDerivative = d.kSValid
 }
 
@@ -93,6 +93,9 @@ func (d *driver) resume(st *State) {
 	d.ctrl.setMemory(st.ErrPrev, st.Rejected)
 	d.res.Stats = st.Stats
 	d.kr.nfev = st.Stats.NFev
+	if r := d.kr.ros; r != nil {
+		r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov = st.Stats.NJac, st.Stats.NJv, st.Stats.NDecomp, st.Stats.NLinSolve, st.Stats.NKrylov
+	}
 	d.res.H = st.H
 	for d.next < len(d.times) && (d.times[d.next]-st.T)*d.dir <= 0 {
 		d.next++
