@@ -37,6 +37,8 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"rk4", Settings{Dt: 0.01}},                   // fixed step
 		{"heun", Settings{Dt: 0.003}},                 // fixed step
 		{"dopri5", Settings{Dt: 0.02}},                // adaptive method, fixed steps
+		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}},  // Rosenbrock, dense LU
+		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}},
 	}
 	stop := errors.New("stop here")
 	for _, c := range cases {
