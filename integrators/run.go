@@ -146,6 +146,9 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 			hAbs = hNew
 		}
 		d.acceptState(h, tEnd, hAbs)
+		if d.stiff.every > 0 && !last {
+			d.stiffCheck(h)
+		}
 		if done, err := d.endStep(ctx, h, last); done {
 			return err
 		}

@@ -67,6 +67,11 @@ type Result struct {
 	Status Status
 	// Events lists the located events in time order.
 	Events []EventRecord
+	// Stiffness, if non-nil, says where dopri5 or dop853 found the problem
+	// stiff (see "Stiffness detection" in the package documentation): the
+	// step size was then limited by stability, not accuracy, and a stiff
+	// method (rodas4, or auto) would need far fewer evaluations.
+	Stiffness *Stiffness
 }
 
 // Solve integrates p with method m and returns the states at the requested
@@ -121,6 +126,8 @@ type driver struct {
 	yout         []float64 // the state passed to Settings.Output
 	res          *Result
 
+	stiff stiffState // Hairer's stiffness test (dopri5, dop853)
+
 	gPrev, gNew []float64
 	hits        []eventHit
 	yev         []float64
@@ -159,6 +166,9 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
 	d.kr.norm = d.norm
+	if m.tab.stiff.bound > 0 && !d.fixed {
+		d.stiff.every = stiffEvery
+	}
 	if m.ros != nil {
 		d.kr.ros = newRosenbrock(m.ros, d.kr, p, d.norm, set.krylov(n))
 	}

@@ -31,6 +31,11 @@ type State struct {
 	// EndDerivative is true if F(T, Y) had already been evaluated (and
 	// counted) when the state was taken.
 	EndDerivative bool
+	// StiffAbove and StiffBelow are the counters of the stiffness test
+	// (dopri5, dop853), so that a resumed run detects stiffness at the
+	// same step.
+	StiffAbove int `json:",omitempty"`
+	StiffBelow int `json:",omitempty"`
 }
 
 // State returns the run's state at the end of this step. Call it inside
@@ -50,6 +55,7 @@ func (s StepInfo) State(dst *State) {
 	d.syncStats()
 	dst.Stats = d.res.Stats
 	dst.EndDerivative = d.kSValid
+	dst.StiffAbove, dst.StiffBelow = d.stiff.above, d.stiff.below
 }
 
 // validateResume checks st against the problem p (already validated).
@@ -97,6 +103,7 @@ func (d *driver) resume(st *State) {
 		r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov = st.Stats.NJac, st.Stats.NJv, st.Stats.NDecomp, st.Stats.NLinSolve, st.Stats.NKrylov
 	}
 	d.res.H = st.H
+	d.stiff.above, d.stiff.below = st.StiffAbove, st.StiffBelow
 	for d.next < len(d.times) && (d.times[d.next]-st.T)*d.dir <= 0 {
 		d.next++
 	}
