@@ -41,7 +41,7 @@ func TestConvergenceOrder(t *testing.T) {
 	}
 	def := map[string]cfg{
 		"euler": {2, 200}, "heun": {2, 40}, "rk4": {2, 10}, "bs3": {2, 20},
-		"dopri5": {2, 8}, "tsit5": {10, 64}, "dop853": {10, 8}, "rodas4": {2, 8},
+		"dopri5": {2, 8}, "tsit5": {10, 64}, "dop853": {10, 8}, "rodas4": {2, 8}, "auto": {2, 8},
 	}
 	override := map[[2]string]cfg{
 		{"tsit5", "decay"}:     {4, 32},

@@ -18,18 +18,22 @@ type Method struct {
 	// ros, if non-nil, makes the method a Rosenbrock method: tab is then
 	// only its name, orders and driver slots, and fast is stepRos.
 	ros *rosTableau
+	// auto: the method switches between dopri5 (tab, fast) and rodas4
+	// (auto.go).
+	auto bool
 }
 
 // methodNames lists the built-in methods in order of increasing cost, the
 // fixed-step ones (numFixed) first.
-var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4"}
+var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"}
 
 // numFixed is the number of fixed-step methods at the start of methodNames.
 const numFixed = 3
 
 // Methods returns the names of the built-in methods: the fixed-step
 // "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
-// "dop853" and the stiff "rodas4".
+// "dop853", the stiff "rodas4" and "auto" (dopri5 switching to rodas4
+// where the problem is stiff).
 func Methods() []string {
 	out := make([]string, len(methodNames))
 	copy(out, methodNames[:])
@@ -45,8 +49,8 @@ func FixedStepMethods() []string {
 }
 
 // AdaptiveMethods returns the names of the built-in methods with step-size
-// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4" (Method.Adaptive
-// is true).
+// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"
+// (Method.Adaptive is true).
 func AdaptiveMethods() []string {
 	out := make([]string, len(methodNames)-numFixed)
 	copy(out, methodNames[numFixed:])
@@ -75,6 +79,10 @@ func MethodByName(name string) (Method, error) {
 		tb, fast = tableauDop853(), stepdop853
 	case "rodas4":
 		return Method{tab: tableauRodas4(), fast: stepRos, ros: rodas4Tableau()}, nil
+	case "auto":
+		tb := tableauDopri5()
+		tb.Name = "auto"
+		return Method{tab: tb, fast: stepdopri5, auto: true}, nil
 	default:
 		return Method{}, fmt.Errorf("integrators: unknown method %q (valid: %s)", name, strings.Join(methodNames[:], ", "))
 	}
@@ -120,6 +128,11 @@ func (m Method) Tableau() Tableau { return *m.tab }
 // uses the Jacobian of F (Problem.JV, Problem.Jac or finite differences)
 // and solves linear systems.
 func (m Method) Stiff() bool { return m.ros != nil }
+
+// Switching reports whether the method switches between a non-stiff and
+// a stiff method (auto). Its Tableau, Order and DenseOrder are those of
+// the non-stiff method (dopri5), which it uses with fixed steps.
+func (m Method) Switching() bool { return m.auto }
 
 // String returns the method's name.
 func (m Method) String() string {

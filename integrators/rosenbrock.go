@@ -101,6 +101,7 @@ type rosenbrock struct {
 	u         [][]float64 // stage increments
 	rhs, ft   []float64   // right-hand side; ∂F/∂t
 	k1, k2    []float64   // dense output vectors
+	flast     []float64   // F at the last stage (auto's test only)
 	jacOK     bool        // J and f_t are those of the current (t, y)
 	linFail   int         // consecutive attempts failed by the linear solver
 	lastError error       // why the last attempt failed (nil if it did not)
@@ -178,6 +179,9 @@ func (r *rosenbrock) step(t, h, tEnd float64, y, y1 []float64, withErr bool) flo
 			}
 			kr.f(ti, yt, rhs)
 			kr.nfev++
+			if r.flast != nil && i == len(tb.m)-1 {
+				copy(r.flast, rhs)
+			}
 			for j, c := range tb.C[i] {
 				axpy(rhs, c/h, r.u[j])
 			}

@@ -23,7 +23,6 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 // outputs at T0, checks the context, evaluates k[0] = F(t, y) and the event
 // functions there. A non-nil error means the run ended (see fail).
 func (d *driver) start(ctx context.Context) error {
-	kr := d.kr
 	d.t = d.p.T0
 	rs := d.set.Resume
 	if rs != nil {
@@ -34,6 +33,7 @@ func (d *driver) start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return errors.Join(d.fail(Cancelled, 0, nil, "before the first step"), err)
 	}
+	kr := d.kr // after resume, which may switch auto's kernel
 	kr.f(d.t, d.y, kr.k[0])
 	if rs == nil || !rs.EndDerivative {
 		kr.nfev++
@@ -149,8 +149,14 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 		if d.stiff.every > 0 && !last {
 			d.stiffCheck(h)
 		}
+		if d.auto != nil && d.auto.mode == 1 && !last {
+			d.calmCheck(h)
+		}
 		if done, err := d.endStep(ctx, h, last); done {
 			return err
+		}
+		if d.auto != nil {
+			d.autoDecide()
 		}
 	}
 }

@@ -45,6 +45,7 @@ type Stats struct {
 	NDecomp   int `json:",omitempty"` // LU factorisations of I/(γh) − J
 	NLinSolve int `json:",omitempty"` // linear solves (one per Rosenbrock stage)
 	NKrylov   int `json:",omitempty"` // GMRES iterations
+	NSwitch   int `json:",omitempty"` // switches between dopri5 and rodas4 (auto)
 }
 
 // Result is the outcome of Solve.
@@ -126,7 +127,10 @@ type driver struct {
 	yout         []float64 // the state passed to Settings.Output
 	res          *Result
 
-	stiff stiffState // Hairer's stiffness test (dopri5, dop853)
+	stiff stiffState  // Hairer's stiffness test (dopri5, dop853)
+	name  string      // the method's name
+	ros   *rosenbrock // the Rosenbrock stepper, if the method has one
+	auto  *autoSwitch // auto's two kernels, nil for other methods
 
 	gPrev, gNew []float64
 	hits        []eventHit
@@ -166,11 +170,16 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
 	d.kr.norm = d.norm
+	d.name = name
 	if m.tab.stiff.bound > 0 && !d.fixed {
 		d.stiff.every = stiffEvery
 	}
 	if m.ros != nil {
 		d.kr.ros = newRosenbrock(m.ros, d.kr, p, d.norm, set.krylov(n))
+		d.ros = d.kr.ros
+	}
+	if m.auto && !d.fixed {
+		d.newAuto()
 	}
 	copy(d.y, p.Y0)
 	d.initOutputs(times)
@@ -200,10 +209,10 @@ func (d *driver) fail(st Status, h float64, cause error, format string, args ...
 	msg := fmt.Sprintf(format, args...)
 	if cause != nil {
 		return fmt.Errorf("integrators: %s: %w at t=%g with step h=%g after %d steps (%d rejected): %s%w",
-			d.tb.Name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg, cause)
+			d.name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg, cause)
 	}
 	return fmt.Errorf("integrators: %s: %w at t=%g with step h=%g after %d steps (%d rejected): %s",
-		d.tb.Name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg)
+		d.name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg)
 }
 
 // finish sets the Result's status and end point (and the end row for
@@ -227,7 +236,7 @@ func (d *driver) finish(st Status) {
 func (d *driver) syncStats() {
 	st := &d.res.Stats
 	st.NFev = d.kr.nfev
-	if r := d.kr.ros; r != nil {
+	if r := d.ros; r != nil {
 		st.NJac, st.NJv, st.NDecomp, st.NLinSolve, st.NKrylov = r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov
 	}
 }

@@ -36,6 +36,8 @@ type State struct {
 	// same step.
 	StiffAbove int `json:",omitempty"`
 	StiffBelow int `json:",omitempty"`
+	// Auto is auto's current method: 0 dopri5, 1 rodas4.
+	Auto int `json:",omitempty"`
 }
 
 // State returns the run's state at the end of this step. Call it inside
@@ -56,6 +58,12 @@ func (s StepInfo) State(dst *State) {
 	dst.Stats = d.res.Stats
 	dst.EndDerivative = d.kSValid
 	dst.StiffAbove, dst.StiffBelow = d.stiff.above, d.stiff.below
+	if a := d.auto; a != nil {
+		dst.Auto = a.mode
+		if a.mode == 1 {
+			dst.StiffBelow = a.calm
+		}
+	}
 }
 
 // validateResume checks st against the problem p (already validated).
@@ -94,17 +102,27 @@ func (st *State) String() string {
 // resume moves a fresh driver onto st (validated by newDriver): time,
 // state, controller memory, counters, and the next output time after st.T.
 func (d *driver) resume(st *State) {
+	if a := d.auto; a != nil && st.Auto == 1 {
+		d.switchTo(1) // before the controller and counters are restored
+	}
 	d.t = st.T
 	copy(d.y, st.Y)
 	d.ctrl.setMemory(st.ErrPrev, st.Rejected)
 	d.res.Stats = st.Stats
 	d.kr.nfev = st.Stats.NFev
-	if r := d.kr.ros; r != nil {
+	if r := d.ros; r != nil {
 		r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov = st.Stats.NJac, st.Stats.NJv, st.Stats.NDecomp, st.Stats.NLinSolve, st.Stats.NKrylov
 	}
 	d.res.H = st.H
 	d.stiff.above, d.stiff.below = st.StiffAbove, st.StiffBelow
+	if a := d.auto; a != nil && st.Auto == 1 {
+		a.calm = st.StiffBelow
+	}
 	for d.next < len(d.times) && (d.times[d.next]-st.T)*d.dir <= 0 {
 		d.next++
+	}
+	if d.auto != nil {
+		// The state was taken before the switch that ended its step.
+		d.autoDecide()
 	}
 }

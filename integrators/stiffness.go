@@ -86,7 +86,7 @@ func (d *driver) stiffCheck(h float64) {
 	if hr > d.tb.stiff.bound {
 		st.below = 0
 		st.above++
-		if st.above == stiffCount && d.res.Stiffness == nil {
+		if st.above == stiffCount && d.res.Stiffness == nil && d.auto == nil {
 			d.res.Stiffness = &Stiffness{T: d.t, HRho: hr, Bound: d.tb.stiff.bound, Step: d.res.Stats.Accepted}
 		}
 		return
