@@ -21,10 +21,10 @@ import "math"
 
 // autoSwitch holds auto's two kernels: 0 dopri5, 1 rodas4.
 type autoSwitch struct {
-	kr             [2]*kernel
-	tb             [2]*Tableau
+	kr   [2]*kernel
+	tb   [2]*Tableau
 	mode int
-	calm           int // rodas4 steps in a row with h·ρ below dopri5's bound
+	calm int // rodas4 steps in a row with h·ρ below dopri5's bound
 }
 
 // newAuto sets up the rodas4 kernel beside the dopri5 one d.kr runs.

@@ -38,7 +38,6 @@ func autoCases() []autoCase {
 	}
 }
 
-
 // TestAutoCost: on the stiff set (Robertson, Van der Pol μ = 1000, a
 // quadratic gradient flow with condition 10⁴) and the non-stiff one
 // (Arenstorf, Lorenz), auto costs (F evaluations + J·v products) at most
