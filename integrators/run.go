@@ -146,7 +146,7 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 			hAbs = hNew
 		}
 		d.acceptState(h, tEnd, hAbs)
-		if d.stiff.every > 0 && !last {
+		if st := &d.stiff; st.every > 0 && !last && (st.above > 0 || res.Stats.Accepted%st.every == 0) {
 			d.stiffCheck(h)
 		}
 		if d.auto != nil && d.auto.mode == 1 && !last {

@@ -55,17 +55,15 @@ type stiffState struct {
 	lastHRho float64 // the last estimate
 }
 
-// stiffCheck runs the test on an accepted step of size h that does not
-// end on T1, right after acceptState (d.y = y1, ytmp = ŷ) and before its
+// stiffCheck runs the test (when due: every stiffEvery accepted steps, or
+// after a test above the bound) on an accepted step of size h that does
+// not end on T1, right after acceptState (d.y = y1, ytmp = ŷ) and before its
 // outputs and events (whose dense output may overwrite ytmp). It needs
 // F(t+h, y1): the FSAL stage, or the end derivative that the next step
 // evaluates anyway (so the evaluation counts do not change, except when a
 // terminal event ends the run at a tested step).
 func (d *driver) stiffCheck(h float64) {
 	st := &d.stiff
-	if st.above == 0 && d.res.Stats.Accepted%st.every != 0 {
-		return
-	}
 	d.ensureKS()
 	kr := d.kr
 	n := len(d.y)
