@@ -148,7 +148,9 @@
 // t + h. Fifteen values in a row above the stability bound (3.25 for
 // dopri5, 6.1 for dop853) set Result.Stiffness (time, h·ρ, step): the
 // step size was limited by stability, and rodas4 or auto would do better.
-// The test changes neither the steps nor the counts of a run.
+// The test changes neither the steps nor the results of a run, nor its
+// counts (but for a dop853 run ending at a terminal event on a tested
+// step, which counts the evaluation of F(t+h, y1) the test made).
 //
 // auto (auto.go) runs dopri5 with the test at every step and switches to
 // rodas4 after fifteen stiff steps; it switches back when h·‖J‖_∞ (or,
