@@ -3,6 +3,7 @@ package integrators
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -269,5 +270,35 @@ func TestRodas4Failures(t *testing.T) {
 	// An invalid solver choice is refused before the run.
 	if _, err := Solve(ctx, Problem{F: lin, Y0: []float64{1}, T1: 1}, m, nil, &Settings{Linear: 7}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Linear = 7: err %v, want ErrInvalid", err)
+	}
+}
+
+// BenchmarkRodas4Linear times rodas4 with the dense LU and with GMRES on
+// the gradient flow of a quadratic with condition 10⁴ (exact J·v) for
+// several dimensions: the crossover sets DenseMaxDim.
+func BenchmarkRodas4Linear(b *testing.B) {
+	m, _ := MethodByName("rodas4")
+	for _, d := range []int{25, 50, 100, 200, 400} {
+		f, jv, _ := quadraticFlow(d, 1e4)
+		y0 := make([]float64, d)
+		for i := range y0 {
+			y0[i] = 1
+		}
+		p := Problem{F: f, JV: jv, Y0: y0, T1: 30, Autonomous: true}
+		for _, lin := range []LinearSolver{LinearDense, LinearGMRES} {
+			name := map[LinearSolver]string{LinearDense: "dense", LinearGMRES: "gmres"}[lin]
+			b.Run(fmt.Sprintf("d=%d/%s", d, name), func(b *testing.B) {
+				var st Stats
+				for b.Loop() {
+					res, err := Solve(context.Background(), p, m, nil, &Settings{RTol: 1e-6, ATol: 1e-10, Linear: lin})
+					if err != nil {
+						b.Fatal(err)
+					}
+					st = res.Stats
+				}
+				b.ReportMetric(float64(st.NJv), "Jv/op")
+				b.ReportMetric(float64(st.Accepted), "steps/op")
+			})
+		}
 	}
 }
