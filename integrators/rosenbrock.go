@@ -32,14 +32,15 @@ type rosTableau struct {
 	h2    []float64
 }
 
-// rodas4Tableau is RODAS4 of Hairer & Wanner (Solving ODEs II, §IV.7,
-// Table 7.?; "RODAS" with METH = 1): six stages, order 4 with an embedded
+// rodas4Tableau is RODAS4 of Hairer & Wanner (Solving ODEs II, §IV.7;
+// their code RODAS with METH = 1): six stages, order 4 with an embedded
 // order-3 solution, L-stable and stiffly accurate (the last two stages are
 // evaluated at t + h on the propagated solution, so y1 is the last stage
 // value plus its increment and err = u_6), with a dense output of order 3.
 // The coefficients are those of Hairer's rodas.f (subroutine ROCOE,
 // METH = 1), as also printed in OrdinaryDiffEq.jl's Rodas4Tableau (a_ij,
-// C_ij, c_i, d_i and the dense output rows h2j, h3j there).
+// C_ij, c_i, d_i, and h21…h25, h31…h35 for the dense output rows h1, h2
+// here); TestRosenbrockOrderConditions checks them.
 func rodas4Tableau() *rosTableau {
 	a51, a52, a53, a54 := 1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950
 	return &rosTableau{
