@@ -1,5 +1,6 @@
 // Package integrators solves initial value problems y' = F(t, y), y ∈ R^m,
-// with explicit Runge–Kutta methods sharing one driver.
+// with explicit Runge–Kutta methods and, for stiff problems, a Rosenbrock
+// method, all sharing one driver.
 //
 // It knows nothing of losses or geometry: a problem is a right-hand side on
 // []float64 state.
@@ -22,6 +23,9 @@
 //	dopri5  Dormand–Prince 5(4), FSAL, Shampine's dense output (order 4)
 //	tsit5   Tsitouras 5(4) (2011), FSAL, Tsitouras' interpolant (order 4)
 //	dop853  Hairer's DOP853 8(5,3), dense output of order 7 (3 extra stages)
+//	rodas4  Hairer–Wanner RODAS4 4(3), Rosenbrock, L-stable, stiffly accurate,
+//	        dense output of order 3 (see "Stiff problems")
+//	auto    dopri5, switching to rodas4 where the problem is stiff and back
 //
 // For bs3, dopri5, tsit5 and dop853 the kernel's step is replaced by a
 // straight-line version generated from the same tableau (kernels_gen.go, go
@@ -118,6 +122,41 @@
 //
 // After setup, stepping allocates nothing: stage vectors and scratch are
 // sized once per Solve (a test counts allocations for short and long runs).
+//
+// # Stiff problems
+//
+// rodas4 is a Rosenbrock method (rosenbrock.go, in Hairer & Wanner's
+// transformed form): each step solves six linear systems
+// (I/(γh) − J) u_i = b_i with J = ∂F/∂y(t, y), γ = 1/4, and needs ∂F/∂t
+// unless Problem.Autonomous. J comes from Problem.Jac (dense), from
+// Problem.JV (products J·v), or from finite differences of F: column
+// differences with Hairer's increment sqrt(ε·max(1e-5, |y_j|)) for a
+// dense J, directional differences (F(t, y + εv) − F(t, y))/ε with
+// ε = sqrt(ε_mach)(1 + ‖y‖)/‖v‖ for J·v. Settings.Linear chooses the
+// solver: a dense LU (LAPACK getrf via gonum, refactored only when h or J
+// changes) up to DenseMaxDim unknowns, matrix-free restarted GMRES(30) on
+// J·v beyond, with its residual measured in the error norm's weights.
+// Stats counts NJac, NJv, NDecomp, NLinSolve and NKrylov. J is evaluated
+// once per accepted step (a rejected attempt reuses it). A singular
+// matrix or a GMRES that does not converge rejects the attempt and
+// halves h; five in a row, or a non-finite Jacobian, end the run with
+// status LinearSolveFailed (ErrLinearSolve).
+//
+// Stiffness detection: dopri5 and dop853 run Hairer's test (stiffness.go)
+// every 1000 accepted steps, and at every step after a positive test:
+// h·ρ(J) ≈ |h|·‖F(t+h, y1) − F(t+h, ŷ)‖/‖y1 − ŷ‖ from the last stage ŷ at
+// t + h. Fifteen values in a row above the stability bound (3.25 for
+// dopri5, 6.1 for dop853) set Result.Stiffness (time, h·ρ, step): the
+// step size was limited by stability, and rodas4 or auto would do better.
+// The test changes neither the steps nor the results of a run, nor its
+// counts (but for a dop853 run ending at a terminal event on a tested
+// step, which counts the evaluation of F(t+h, y1) the test made).
+//
+// auto (auto.go) runs dopri5 with the test at every step and switches to
+// rodas4 after fifteen stiff steps; it switches back when h·‖J‖_∞ (or,
+// with GMRES, the quotient above for rodas4's last stage, halved) stays
+// below 3.25 for fifteen steps. Stats.NSwitch counts the switches; with
+// fixed steps auto is dopri5.
 //
 // # Panics
 //

@@ -210,5 +210,6 @@ func tableauDop853() *Tableau {
 	d6 := []float64{d61, 0, 0, 0, 0, d66, d67, d68, d69, d610, d611, d612, d613, d614, d615, d616}
 	d7 := []float64{d71, 0, 0, 0, 0, d76, d77, d78, d79, d710, d711, d712, d713, d714, d715, d716}
 	tb.Dense = denseFromBasis(n, hairerR(b, n, d4, d5, d6, d7), hairerBasis(7))
+	tb.stiff = stiffTest{slot: 11, bound: 6.1}
 	return tb
 }

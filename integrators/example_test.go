@@ -76,6 +76,8 @@ func ExampleMethods() {
 	// dopri5  order 5, dense 4, adaptive true
 	// tsit5   order 5, dense 4, adaptive true
 	// dop853  order 8, dense 7, adaptive true
+	// rodas4  order 4, dense 3, adaptive true
+	// auto    order 5, dense 4, adaptive true
 }
 
 // Stream the solution of y' = −y, y(0) = 1 at output times to a callback
@@ -113,5 +115,5 @@ func ExampleFixedStepMethods() {
 	fmt.Println("adaptive:  ", strings.Join(integrators.AdaptiveMethods(), ", "))
 	// Output:
 	// fixed step: euler, heun, rk4
-	// adaptive:   bs3, dopri5, tsit5, dop853
+	// adaptive:   bs3, dopri5, tsit5, dop853, rodas4, auto
 }

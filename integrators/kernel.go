@@ -29,6 +29,9 @@ type kernel struct {
 	fast stepFunc
 	// norm measures the error estimate (set by the driver).
 	norm ErrorNorm
+	// ros, if non-nil, is the Rosenbrock stepper that fast (stepRos)
+	// runs; it also provides the dense output.
+	ros *rosenbrock
 }
 
 // stepFunc is a kernel's step specialised to one tableau: it must do what

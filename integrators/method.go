@@ -15,18 +15,25 @@ type Method struct {
 	// (kernels_gen.go) that the driver uses in place of the generic
 	// kernel.step; set only by MethodByName, never for a user tableau.
 	fast stepFunc
+	// ros, if non-nil, makes the method a Rosenbrock method: tab is then
+	// only its name, orders and driver slots, and fast is stepRos.
+	ros *rosTableau
+	// auto: the method switches between dopri5 (tab, fast) and rodas4
+	// (auto.go).
+	auto bool
 }
 
 // methodNames lists the built-in methods in order of increasing cost, the
 // fixed-step ones (numFixed) first.
-var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853"}
+var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"}
 
 // numFixed is the number of fixed-step methods at the start of methodNames.
 const numFixed = 3
 
 // Methods returns the names of the built-in methods: the fixed-step
 // "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
-// "dop853".
+// "dop853", the stiff "rodas4" and "auto" (dopri5 switching to rodas4
+// where the problem is stiff).
 func Methods() []string {
 	out := make([]string, len(methodNames))
 	copy(out, methodNames[:])
@@ -42,7 +49,8 @@ func FixedStepMethods() []string {
 }
 
 // AdaptiveMethods returns the names of the built-in methods with step-size
-// control, "bs3", "dopri5", "tsit5", "dop853" (Method.Adaptive is true).
+// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"
+// (Method.Adaptive is true).
 func AdaptiveMethods() []string {
 	out := make([]string, len(methodNames)-numFixed)
 	copy(out, methodNames[numFixed:])
@@ -69,6 +77,12 @@ func MethodByName(name string) (Method, error) {
 		tb, fast = tableauTsit5(), steptsit5
 	case "dop853":
 		tb, fast = tableauDop853(), stepdop853
+	case "rodas4":
+		return Method{tab: tableauRodas4(), fast: stepRos, ros: rodas4Tableau()}, nil
+	case "auto":
+		tb := tableauDopri5()
+		tb.Name = "auto"
+		return Method{tab: tb, fast: stepdopri5, auto: true}, nil
 	default:
 		return Method{}, fmt.Errorf("integrators: unknown method %q (valid: %s)", name, strings.Join(methodNames[:], ", "))
 	}
@@ -106,8 +120,19 @@ func (m Method) DenseOrder() int { return m.tab.DenseOrder }
 func (m Method) Adaptive() bool { return m.tab.Adaptive() }
 
 // Tableau returns the method's tableau. Its slices are shared: do not
-// modify them.
+// modify them. For a Rosenbrock method (Stiff) it holds only the name and
+// the orders.
 func (m Method) Tableau() Tableau { return *m.tab }
+
+// Stiff reports whether the method is linearly implicit (rodas4): it
+// uses the Jacobian of F (Problem.JV, Problem.Jac or finite differences)
+// and solves linear systems.
+func (m Method) Stiff() bool { return m.ros != nil }
+
+// Switching reports whether the method switches between a non-stiff and
+// a stiff method (auto). Its Tableau, Order and DenseOrder are those of
+// the non-stiff method (dopri5), which it uses with fixed steps.
+func (m Method) Switching() bool { return m.auto }
 
 // String returns the method's name.
 func (m Method) String() string {

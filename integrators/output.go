@@ -34,6 +34,14 @@ func (d *driver) interp(tt float64, dst []float64) {
 		copy(dst, d.y1)
 		return
 	}
+	if r := d.kr.ros; r != nil {
+		if !d.dense {
+			r.prepareDense()
+			d.dense = true
+		}
+		r.interpolate(dst, (tt-d.tPrev)/d.h, d.y1, d.y)
+		return
+	}
 	d.ensureKS()
 	if !d.dense && len(d.tb.ExtraC) > 0 {
 		d.kr.extra(d.tPrev, d.h, d.y1)
@@ -73,6 +81,6 @@ func (d *driver) record() error {
 	if d.set.Recorder == nil {
 		return nil
 	}
-	d.res.Stats.NFev = d.kr.nfev
+	d.syncStats()
 	return d.set.Recorder.Record(StepInfo{T0: d.tPrev, T1: d.t, Y: d.y, Stats: d.res.Stats, d: d})
 }

@@ -23,7 +23,6 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 // outputs at T0, checks the context, evaluates k[0] = F(t, y) and the event
 // functions there. A non-nil error means the run ended (see fail).
 func (d *driver) start(ctx context.Context) error {
-	kr := d.kr
 	d.t = d.p.T0
 	rs := d.set.Resume
 	if rs != nil {
@@ -34,6 +33,7 @@ func (d *driver) start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return errors.Join(d.fail(Cancelled, 0, nil, "before the first step"), err)
 	}
+	kr := d.kr // after resume, which may switch auto's kernel
 	kr.f(d.t, d.y, kr.k[0])
 	if rs == nil || !rs.EndDerivative {
 		kr.nfev++
@@ -63,6 +63,9 @@ func (d *driver) runFixed(ctx context.Context) error {
 		}
 		h := tEnd - d.t
 		d.kr.step(d.t, h, tEnd, d.y, d.y1, false)
+		if r := d.kr.ros; r != nil && r.lastError != nil {
+			return d.fail(LinearSolveFailed, h, r.lastError, "with fixed steps: ")
+		}
 		if !allFinite(d.y1) {
 			return d.fail(NonFinite, h, nil, "the new state is not finite")
 		}
@@ -110,6 +113,9 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 			errm = math.Inf(1)
 		}
 		ok, fac := d.ctrl.Accept(errm)
+		if !ok && d.kr.ros != nil && d.kr.ros.lastError != nil {
+			fac = 0.5 // the linear solver failed: halve the step (Hairer's rodas.f)
+		}
 		// fac, h and MaxStep are finite and positive: plain comparisons
 		// (math.Min/Max are calls on amd64).
 		hNew := math.Abs(h) * fac
@@ -140,8 +146,17 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 			hAbs = hNew
 		}
 		d.acceptState(h, tEnd, hAbs)
+		if st := &d.stiff; st.every > 0 && !last && (st.above > 0 || res.Stats.Accepted%st.every == 0) {
+			d.stiffCheck(h)
+		}
+		if d.auto != nil && d.auto.mode == 1 && !last {
+			d.calmCheck(h)
+		}
 		if done, err := d.endStep(ctx, h, last); done {
 			return err
+		}
+		if d.auto != nil {
+			d.autoDecide()
 		}
 	}
 }
@@ -152,6 +167,9 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 // step.
 func (d *driver) reject(h, hNew, errm float64, nonFinite *int) error {
 	d.res.Stats.Rejected++
+	if r := d.kr.ros; r != nil && r.lastError != nil {
+		return d.rejectLinear(h, r)
+	}
 	bad := math.IsInf(errm, 0) || math.IsNaN(errm)
 	if bad {
 		*nonFinite++
@@ -203,4 +221,17 @@ func (d *driver) endStep(ctx context.Context, h float64, last bool) (done bool, 
 		return true, errors.Join(d.fail(Cancelled, h, nil, "context: %v", err), err)
 	}
 	return false, nil
+}
+
+// rejectLinear handles an attempt whose linear systems could not be
+// solved (r.lastError): the step is halved by the caller; maxLinFail
+// failures in a row end the run with status LinearSolveFailed.
+func (d *driver) rejectLinear(h float64, r *rosenbrock) error {
+	if r.linFail >= maxLinFail {
+		return d.fail(LinearSolveFailed, h, r.lastError, "%d step sizes in a row: ", r.linFail)
+	}
+	if math.Abs(h)/2 < math.Max(d.set.MinStep, 16*epsilon*math.Abs(d.t)) {
+		return d.fail(LinearSolveFailed, h, r.lastError, "down to the minimum step: ")
+	}
+	return nil
 }

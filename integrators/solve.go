@@ -16,13 +16,36 @@ type Problem struct {
 	F      Func
 	Y0     []float64
 	T0, T1 float64
+
+	// The fields below are used only by the stiff methods (rodas4,
+	// rock4, auto); the explicit methods ignore them.
+
+	// JV, if non-nil, writes the Jacobian-vector product ∂F/∂y(t, y)·v
+	// into jv. Otherwise J·v is the directional difference
+	// (F(t, y + εv) − F(t, y))/ε with ε = sqrt(ε_mach)(1 + ‖y‖)/‖v‖.
+	JV func(t float64, y, v, jv []float64)
+	// Jac, if non-nil, writes the dense Jacobian ∂F/∂y(t, y) into jac,
+	// row-major (jac[i*m+j] = ∂F_i/∂y_j). Otherwise a dense Jacobian is
+	// built from m J·v products (with JV) or by column differences of F.
+	Jac func(t float64, y, jac []float64)
+	// Autonomous declares that F does not depend on t: the Rosenbrock
+	// method then skips ∂F/∂t (one evaluation of F per step).
+	Autonomous bool
 }
 
 // Stats counts the work done by Solve.
 type Stats struct {
-	NFev     int // evaluations of F
+	NFev     int // evaluations of F (including finite differences)
 	Accepted int // accepted steps
 	Rejected int // rejected step attempts
+
+	// Linear algebra of the stiff methods (zero for explicit ones).
+	NJac      int `json:",omitempty"` // Jacobian evaluations (dense J, or a new linearisation point for J·v)
+	NJv       int `json:",omitempty"` // Jacobian-vector products (Krylov solver, power iteration)
+	NDecomp   int `json:",omitempty"` // LU factorisations of I/(γh) − J
+	NLinSolve int `json:",omitempty"` // linear solves (one per Rosenbrock stage)
+	NKrylov   int `json:",omitempty"` // GMRES iterations
+	NSwitch   int `json:",omitempty"` // switches between dopri5 and rodas4 (auto)
 }
 
 // Result is the outcome of Solve.
@@ -45,6 +68,11 @@ type Result struct {
 	Status Status
 	// Events lists the located events in time order.
 	Events []EventRecord
+	// Stiffness, if non-nil, says where dopri5 or dop853 found the problem
+	// stiff (see "Stiffness detection" in the package documentation): the
+	// step size was then limited by stability, not accuracy, and a stiff
+	// method (rodas4, or auto) would need far fewer evaluations.
+	Stiffness *Stiffness
 }
 
 // Solve integrates p with method m and returns the states at the requested
@@ -99,6 +127,11 @@ type driver struct {
 	yout         []float64 // the state passed to Settings.Output
 	res          *Result
 
+	stiff stiffState  // Hairer's stiffness test (dopri5, dop853)
+	name  string      // the method's name
+	ros   *rosenbrock // the Rosenbrock stepper, if the method has one
+	auto  *autoSwitch // auto's two kernels, nil for other methods
+
 	gPrev, gNew []float64
 	hits        []eventHit
 	yev         []float64
@@ -137,6 +170,17 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 		d.ctrl = NewController(m.tab.ErrOrder)
 	}
 	d.kr.norm = d.norm
+	d.name = name
+	if m.tab.stiff.bound > 0 && !d.fixed {
+		d.stiff.every = stiffEvery
+	}
+	if m.ros != nil {
+		d.kr.ros = newRosenbrock(m.ros, d.kr, p, d.norm, set.krylov(n))
+		d.ros = d.kr.ros
+	}
+	if m.auto && !d.fixed {
+		d.newAuto()
+	}
 	copy(d.y, p.Y0)
 	d.initOutputs(times)
 	if len(set.Events) > 0 {
@@ -165,10 +209,10 @@ func (d *driver) fail(st Status, h float64, cause error, format string, args ...
 	msg := fmt.Sprintf(format, args...)
 	if cause != nil {
 		return fmt.Errorf("integrators: %s: %w at t=%g with step h=%g after %d steps (%d rejected): %s%w",
-			d.tb.Name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg, cause)
+			d.name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg, cause)
 	}
 	return fmt.Errorf("integrators: %s: %w at t=%g with step h=%g after %d steps (%d rejected): %s",
-		d.tb.Name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg)
+		d.name, st.Err(), d.t, h, d.res.Stats.Accepted, d.res.Stats.Rejected, msg)
 }
 
 // finish sets the Result's status and end point (and the end row for
@@ -177,7 +221,7 @@ func (d *driver) finish(st Status) {
 	d.res.Status = st
 	d.res.TEnd = d.t
 	copy(d.res.YEnd, d.y)
-	d.res.Stats.NFev = d.kr.nfev
+	d.syncStats()
 	if d.defaultTimes && (len(d.res.T) == 0 || d.res.T[len(d.res.T)-1] != d.t) {
 		i := len(d.res.T)
 		copy(d.res.Y[i], d.y)
@@ -185,6 +229,16 @@ func (d *driver) finish(st Status) {
 	}
 	// Keep only the rows that were filled.
 	d.res.Y = d.res.Y[:len(d.res.T)]
+}
+
+// syncStats copies the counters kept by the kernel and the stiff stepper
+// into Result.Stats.
+func (d *driver) syncStats() {
+	st := &d.res.Stats
+	st.NFev = d.kr.nfev
+	if r := d.ros; r != nil {
+		st.NJac, st.NJv, st.NDecomp, st.NLinSolve, st.NKrylov = r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov
+	}
 }
 
 // acceptState moves the driver onto the end of an accepted step of size h
@@ -199,6 +253,9 @@ func (d *driver) acceptState(h, tEnd, hNext float64) {
 	d.kSValid = d.tb.FSAL
 	d.dense = false
 	d.res.H = d.dir * hNext
+	if d.kr.ros != nil {
+		d.kr.ros.jacOK = false
+	}
 }
 
 // startStep makes k[0] = F(t, y) valid, reusing the FSAL stage or the end

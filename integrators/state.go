@@ -31,6 +31,13 @@ type State struct {
 	// EndDerivative is true if F(T, Y) had already been evaluated (and
 	// counted) when the state was taken.
 	EndDerivative bool
+	// StiffAbove and StiffBelow are the counters of the stiffness test
+	// (dopri5, dop853), so that a resumed run detects stiffness at the
+	// same step.
+	StiffAbove int `json:",omitempty"`
+	StiffBelow int `json:",omitempty"`
+	// Auto is auto's current method: 0 dopri5, 1 rodas4.
+	Auto int `json:",omitempty"`
 }
 
 // State returns the run's state at the end of this step. Call it inside
@@ -47,9 +54,16 @@ func (s StepInfo) State(dst *State) {
 	dst.H = d.res.H
 	dst.ErrPrev = d.ctrl.errPrev
 	dst.Rejected = d.ctrl.rejected
+	d.syncStats()
 	dst.Stats = d.res.Stats
-	dst.Stats.NFev = d.kr.nfev
 	dst.EndDerivative = d.kSValid
+	dst.StiffAbove, dst.StiffBelow = d.stiff.above, d.stiff.below
+	if a := d.auto; a != nil {
+		dst.Auto = a.mode
+		if a.mode == 1 {
+			dst.StiffBelow = a.calm
+		}
+	}
 }
 
 // validateResume checks st against the problem p (already validated).
@@ -88,13 +102,27 @@ func (st *State) String() string {
 // resume moves a fresh driver onto st (validated by newDriver): time,
 // state, controller memory, counters, and the next output time after st.T.
 func (d *driver) resume(st *State) {
+	if a := d.auto; a != nil && st.Auto == 1 {
+		d.switchTo(1) // before the controller and counters are restored
+	}
 	d.t = st.T
 	copy(d.y, st.Y)
 	d.ctrl.setMemory(st.ErrPrev, st.Rejected)
 	d.res.Stats = st.Stats
 	d.kr.nfev = st.Stats.NFev
+	if r := d.ros; r != nil {
+		r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov = st.Stats.NJac, st.Stats.NJv, st.Stats.NDecomp, st.Stats.NLinSolve, st.Stats.NKrylov
+	}
 	d.res.H = st.H
+	d.stiff.above, d.stiff.below = st.StiffAbove, st.StiffBelow
+	if a := d.auto; a != nil && st.Auto == 1 {
+		a.calm = st.StiffBelow
+	}
 	for d.next < len(d.times) && (d.times[d.next]-st.T)*d.dir <= 0 {
 		d.next++
+	}
+	if d.auto != nil {
+		// The state was taken before the switch that ended its step.
+		d.autoDecide()
 	}
 }

@@ -26,23 +26,33 @@ func TestResumeBitIdentical(t *testing.T) {
 		times[i] = float64(i) * 0.25
 	}
 	p := Problem{F: vanDerPol, Y0: []float64{2, 0}, T0: 0, T1: 10}
+	rob := Problem{F: robertson, Y0: []float64{1, 0, 0}, T0: 0, T1: 10, Autonomous: true}
 	cases := []struct {
 		method string
 		set    Settings
+		p      *Problem // nil: Van der Pol
 	}{
-		{"dopri5", Settings{RTol: 1e-8, ATol: 1e-10}}, // FSAL
-		{"tsit5", Settings{RTol: 1e-7, ATol: 1e-9}},   // FSAL
-		{"bs3", Settings{RTol: 1e-6, ATol: 1e-8}},     // FSAL, no extra dense stages
-		{"dop853", Settings{RTol: 1e-9, ATol: 1e-11}}, // not FSAL, extra dense stages
-		{"rk4", Settings{Dt: 0.01}},                   // fixed step
-		{"heun", Settings{Dt: 0.003}},                 // fixed step
-		{"dopri5", Settings{Dt: 0.02}},                // adaptive method, fixed steps
+		{"dopri5", Settings{RTol: 1e-8, ATol: 1e-10}, nil}, // FSAL
+		{"tsit5", Settings{RTol: 1e-7, ATol: 1e-9}, nil},   // FSAL
+		{"bs3", Settings{RTol: 1e-6, ATol: 1e-8}, nil},     // FSAL, no extra dense stages
+		{"dop853", Settings{RTol: 1e-9, ATol: 1e-11}, nil}, // not FSAL, extra dense stages
+		{"rk4", Settings{Dt: 0.01}, nil},                   // fixed step
+		{"heun", Settings{Dt: 0.003}, nil},                 // fixed step
+		{"dopri5", Settings{Dt: 0.02}, nil},                // adaptive method, fixed steps
+		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},  // Rosenbrock, dense LU
+		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}, nil},
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // switches to rodas4
 	}
 	stop := errors.New("stop here")
 	for _, c := range cases {
 		m, err := MethodByName(c.method)
 		if err != nil {
 			t.Fatal(err)
+		}
+		p := p
+		if c.p != nil {
+			p = *c.p
 		}
 		full, err := Solve(context.Background(), p, m, times, &c.set)
 		if err != nil {

@@ -21,6 +21,10 @@ const (
 	Cancelled
 	// Stopped: the Recorder or Settings.Output returned an error.
 	Stopped
+	// LinearSolveFailed: a stiff method could not solve its linear
+	// systems (singular I/(γh) − J, GMRES not converging, a non-finite
+	// Jacobian) for several step sizes in a row.
+	LinearSolveFailed
 )
 
 // Sentinel errors matching the failure statuses; Solve's errors wrap them.
@@ -34,7 +38,7 @@ var (
 	ErrInvalid = errors.New("invalid input")
 )
 
-var statusNames = [...]string{"success", "event", "max-steps", "step-underflow", "non-finite", "cancelled", "stopped"}
+var statusNames = [...]string{"success", "event", "max-steps", "step-underflow", "non-finite", "cancelled", "stopped", "linear-solve-failed"}
 
 // String returns a short lower-case name of s.
 func (s Status) String() string {
@@ -60,6 +64,8 @@ func (s Status) Err() error {
 		return ErrCancelled
 	case Stopped:
 		return ErrStopped
+	case LinearSolveFailed:
+		return ErrLinearSolve
 	}
 	return errors.New("integrators: unknown status")
 }

@@ -58,6 +58,9 @@ type Tableau struct {
 	Dense [][]float64
 	// DenseOrder is the order of the continuous extension.
 	DenseOrder int
+
+	// stiff, if non-zero, enables Hairer's stiffness test (stiffness.go).
+	stiff stiffTest
 }
 
 // Stages returns the number of main stages S.
@@ -376,6 +379,7 @@ func tableauDopri5() *Tableau {
 	d := []float64{-12715105075.0 / 11282082432, 0, 87487479700.0 / 32700410799, -10690763975.0 / 1880347072,
 		701980252875.0 / 199316789632, -1453857185.0 / 822651844, 69997945.0 / 29380423}
 	tb.Dense = denseFromBasis(n, hairerR(b, n, d), hairerBasis(4))
+	tb.stiff = stiffTest{slot: 5, bound: 3.25}
 	return tb
 }
 

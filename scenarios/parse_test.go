@@ -74,7 +74,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown loss", strings.Replace(netBase, "hidden: 3", "hidden: 3, loss: hinge", 1), ErrUnknownName,
 			[]string{"test.yaml:3: model.loss: unknown loss \"hinge\" (valid: squared, cross-entropy)"}},
 		{"unknown method", quadBase + "integrator: {method: rk45}\n", ErrUnknownName,
-			[]string{"test.yaml:4: integrator.method: unknown method \"rk45\" (valid: euler, heun, rk4, bs3, dopri5, tsit5, dop853)"}},
+			[]string{"test.yaml:4: integrator.method: unknown method \"rk45\" (valid: euler, heun, rk4, bs3, dopri5, tsit5, dop853, rodas4, auto)"}},
 		{"unknown flow", quadBase + "flows:\n  - gd\n  - adam\n", ErrUnknownName,
 			[]string{"test.yaml:6: flows[1]: unknown flow \"adam\" (valid: gd, ngd, grd, sgd, sde, cd)"}},
 		{"duplicate flow", quadBase + "flows: [gd, gd]\n", ErrBadValue, []string{"flows[1]: flow \"gd\" listed twice"}},

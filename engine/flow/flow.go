@@ -242,6 +242,22 @@ func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
 	}
 }
 
+// jv is the gd flow's exact Jacobian-vector product J·v = −H(w)v (one
+// Hessian-vector pass), for the stiff integrators; ngd and grd leave J·v
+// to the integrator's directional differences.
+func (f *odeFlow) jv(ctx context.Context, y, v, jv []float64) {
+	if f.err != nil {
+		fillNaN(jv)
+		return
+	}
+	if err := f.g.HessVec(ctx, jv, y, v); err != nil {
+		f.err = err
+		fillNaN(jv)
+		return
+	}
+	floats.Scale(-1, jv)
+}
+
 func fillNaN(x []float64) {
 	for i := range x {
 		x[i] = math.NaN()
@@ -366,6 +382,10 @@ func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float6
 	prob := integrators.Problem{
 		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
 		Y0: y0, T0: f.t0, T1: spec.Times[len(spec.Times)-1],
+		Autonomous: true, // only the stiff methods look at JV and Autonomous
+	}
+	if spec.Flow == GD {
+		prob.JV = func(_ float64, y, v, jv []float64) { f.jv(ctx, y, v, jv) }
 	}
 	res, err := integrators.Solve(ctx, prob, method, spec.Times, &set)
 	f.finish(ctx, res, err)
@@ -459,6 +479,8 @@ func (f *odeFlow) finish(ctx context.Context, res *integrators.Result, err error
 	t, h := f.t0, 0.0
 	if res != nil {
 		tr.NFev, tr.Steps, tr.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
+		tr.NJv = res.Stats.NJv
+		tr.Stiffness = res.Stiffness
 		t, h = res.TEnd, res.H
 	}
 	switch {

@@ -1,5 +1,11 @@
 package flow
 
+import (
+	"fmt"
+
+	"github.com/grd-engine/grd/integrators"
+)
+
 // Trajectory is one flow's record at the output times t_0 < … < t_{K−1}.
 //
 // Row k of every per-time slice belongs to T[k]. For the ensemble flows (sgd,
@@ -39,10 +45,29 @@ type Trajectory struct {
 	// Integrator statistics (deterministic flows) or step counts (sgd, sde:
 	// Steps = steps per run, NFev = gradient evaluations over all runs).
 	NFev, Steps, Rejected int
-	Seconds               float64 // wall time of the flow
+	// NJv counts the Jacobian-vector products of a stiff method (for gd:
+	// Hessian-vector passes); 0 for the explicit ones.
+	NJv     int
+	Seconds float64 // wall time of the flow
+
+	// Stiffness, if non-nil, says where dopri5 or dop853 found the flow
+	// stiff (its step limited by stability, not accuracy); see
+	// StiffnessWarning.
+	Stiffness *integrators.Stiffness
 
 	Status Status // StatusOK, StatusFailed or StatusCanceled
 	Err    error  // why the flow stopped early; nil when Status is StatusOK
+}
+
+// StiffnessWarning returns a one-line warning for a run summary when the
+// integrator found the flow stiff, and "" otherwise.
+func (tr *Trajectory) StiffnessWarning() string {
+	st := tr.Stiffness
+	if st == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s flow looks stiff from t=%.4g on (step %d: h·ρ(J) ≈ %.3g, at the explicit method's stability bound %.3g, so the step is limited by stability, not accuracy): the stiff method rodas4 (or auto) needs far fewer evaluations",
+		tr.Flow, st.T, st.Step, st.HRho, st.Bound)
 }
 
 // Len is the number of output rows recorded.

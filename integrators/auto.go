@@ -1,0 +1,131 @@
+package integrators
+
+import "math"
+
+// auto runs dopri5 and switches to rodas4 where the problem is stiff, and
+// back where it is not (as LSODA and DifferentialEquations.jl's
+// auto-switching methods do):
+//
+//   - in dopri5, Hairer's stiffness test (stiffness.go) runs at every
+//     step; when h·ρ exceeds 3.25 in stiffCount tests in a row the step
+//     size is limited by stability, and auto switches to rodas4;
+//   - in rodas4 the same quotient is formed from its last stage (ŷ, the
+//     stage value at t + h, and y1 = ŷ + u_6):
+//     h·ρ ≈ |h| ‖F(t+h, y1) − F(t+h, ŷ)‖ / ‖y1 − ŷ‖; when it stays below
+//     dopri5's bound 3.25 for stiffCount steps in a row, dopri5 could take
+//     the same steps without a Jacobian, and auto switches back.
+//
+// A switch happens at the end of an accepted step and keeps t, y, the
+// proposed step size and F(t, y); the new method's controller starts
+// afresh. With fixed steps (Settings.Dt) auto is dopri5.
+
+// autoSwitch holds auto's two kernels: 0 dopri5, 1 rodas4.
+type autoSwitch struct {
+	kr   [2]*kernel
+	tb   [2]*Tableau
+	mode int
+	calm int // rodas4 steps in a row with h·ρ below dopri5's bound
+}
+
+// newAuto sets up the rodas4 kernel beside the dopri5 one d.kr runs.
+func (d *driver) newAuto() {
+	n := len(d.y)
+	a := &autoSwitch{}
+	a.kr[0], a.tb[0] = d.kr, d.tb
+	a.tb[1] = tableauRodas4()
+	a.kr[1] = newKernel(a.tb[1], d.p.F, n, stepRos)
+	a.kr[1].norm = d.norm
+	r := newRosenbrock(rodas4Tableau(), a.kr[1], d.p, d.norm, d.set.krylov(n))
+	r.flast = make([]float64, n)
+	a.kr[1].ros = r
+	d.ros = r
+	d.auto = a
+	d.stiff.every = 1
+}
+
+// switchTo makes auto run method mode (0 dopri5, 1 rodas4) from the
+// current point on.
+func (d *driver) switchTo(mode int) {
+	a := d.auto
+	old := d.kr
+	d.kr, d.tb = a.kr[mode], a.tb[mode]
+	d.kr.nfev = old.nfev
+	if d.kSValid {
+		copy(d.kr.k[d.kr.s], old.k[old.s])
+	}
+	d.k0Valid = false
+	d.ctrl = NewController(d.tb.ErrOrder)
+	if d.set.Controller != nil {
+		d.ctrl = *d.set.Controller
+		d.ctrl.Reset()
+	}
+	d.stiff.above, d.stiff.below = 0, 0
+	d.stiff.every = 0
+	if mode == 0 {
+		d.stiff.every = 1
+	} else {
+		d.ros.jacOK = false
+	}
+	a.mode, a.calm = mode, 0
+	d.res.Stats.NSwitch++
+}
+
+// autoDecide switches after an accepted step whose test completed a
+// count (in dopri5, stiffCount steps above its bound; in rodas4,
+// stiffCount steps that dopri5 could take).
+func (d *driver) autoDecide() {
+	switch a := d.auto; {
+	case a.mode == 0 && d.stiff.above >= stiffCount:
+		d.switchTo(1)
+	case a.mode == 1 && a.calm >= stiffCount:
+		d.switchTo(0)
+	}
+}
+
+// calmCheck updates auto's count of rodas4 steps that dopri5 could take
+// as well, after an accepted rodas4 step of size h that does not end the
+// run (before its outputs).
+func (d *driver) calmCheck(h float64) {
+	a := d.auto
+	d.ensureKS()
+	kr := d.kr
+	n := len(d.y)
+	if lu, ok := d.ros.lin.(*denseLU); ok {
+		// ‖J‖_∞ ≥ ρ(J): switch back only when even this bound allows
+		// dopri5 the step.
+		var rho float64
+		for i := 0; i < n; i++ {
+			var s float64
+			for _, v := range lu.jac[i*n : (i+1)*n] {
+				s += math.Abs(v)
+			}
+			rho = math.Max(rho, s)
+		}
+		d.stiff.lastHRho = math.Abs(h) * rho
+		if d.stiff.lastHRho < a.tb[0].stiff.bound {
+			a.calm++
+		} else {
+			a.calm = 0
+		}
+		return
+	}
+	yt, f1, fh := kr.ytmp[:n], kr.k[kr.s][:n], d.ros.flast[:n]
+	var num, den float64
+	for i, v := range d.y {
+		r := v - yt[i]
+		den += r * r
+		q := f1[i] - fh[i]
+		num += q * q
+	}
+	if !(den > 0) {
+		a.calm = 0
+		return
+	}
+	hr := math.Abs(h) * math.Sqrt(num/den)
+	d.stiff.lastHRho = hr
+	if hr < a.tb[0].stiff.bound/2 { // the quotient may underestimate ρ
+		a.calm++
+	} else {
+		a.calm = 0
+	}
+}
