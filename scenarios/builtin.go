@@ -104,6 +104,9 @@ func DataSets() []string {
 	return out
 }
 
+// embeddedSuffix marks the message name of an embedded data set.
+const embeddedSuffix = " (embedded)"
+
 // openFile opens a file a scenario refers to (data.csv, init.file) and
 // returns it with the name to use in messages. Relative paths resolve
 // against the scenario's directory; a relative data/<file>.csv that does not
@@ -132,7 +135,7 @@ func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, st
 		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
 			ef, eerr := embedded.Open(e)
 			if eerr == nil {
-				return ef, e + " (embedded)", nil
+				return ef, e + embeddedSuffix, nil
 			}
 		}
 	}
