@@ -34,6 +34,8 @@ var builtins = []Info{
 	{"mlp-wine", "three-layer tanh MLP [13, 10, 6, 3] on Wine: deeper contrast to two-layer"},
 	{"two-layer-digits", "two-layer tanh network (h=32, d=2410) on 1797 8×8 digits: a larger d and N"},
 	{"rbm-bars", "RBM (n_v=9, n_h=8, d=89) on 3×3 bars-and-stripes: cd vs gd, ngd, grd by exact KL"},
+	{"two-layer-fashion", "two-layer tanh network (h=32, d=25450) on the 60000 Fashion-MNIST training images (needs make data)"},
+	{"paper-resnet-size", "two-layer tanh network at the paper's ResNet size (h=2150, d=1709260) on Fashion-MNIST: for grd geometry"},
 }
 
 // Builtins lists the built-in scenarios, the default first.

@@ -245,9 +245,7 @@ func TestFashionMNISTMissing(t *testing.T) {
 // data or make test installs it; skipped when absent): N = 10000, 784
 // inputs in [0, 1] before standardisation, 10 classes.
 func TestFashionMNISTReal(t *testing.T) {
-	if _, _, err := idx.FashionMNIST("test", os.Getenv); err != nil {
-		t.Skipf("Fashion-MNIST not installed: %v", err)
-	}
+	skipWithoutFashionMNIST(t, "test")
 	s, err := Parse([]byte(idxScenario("  fashion-mnist: test\n  standardize: false\n  limit: 2000")), "")
 	if err != nil {
 		t.Fatal(err)

@@ -288,6 +288,8 @@ func (s *Scenario) validateDataSource() error {
 	switch {
 	case len(given) == 0:
 		return s.errAt("data.csv", "missing: want the path of a CSV file (relative to the scenario file), idx: {images: FILE, labels: FILE}, or fashion-mnist: train|test", ErrMissing)
+	case len(given) == 2 && given[0] == "data.csv" && given[1] == "data.bars-and-stripes":
+		return s.errAt(given[1], "give either csv or bars-and-stripes, not both", ErrConflict)
 	case len(given) > 1:
 		return s.errAt(given[1], fmt.Sprintf("give exactly one data source, got %s", oneOf(given)), ErrConflict)
 	}
