@@ -71,7 +71,7 @@ bench-peers:
 
 # Fuzz every input decoder for FUZZTIME each, one after the other (go test
 # -fuzz takes one target at a time): scenario files, CSV data, weight files,
-# checkpoint files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
+# checkpoint files, IDX files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
 FUZZTIME    ?= 60s
 FUZZ_TARGETS = FuzzParse FuzzLoadCSV FuzzReadWeights FuzzDecodeCheckpoint
 fuzz:
@@ -79,6 +79,8 @@ fuzz:
 		echo "== $$t ($(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) ./scenarios || exit 1; \
 	done
+	@echo "== FuzzDecodeIDX ($(FUZZTIME))"
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeIDX$$' -fuzztime=$(FUZZTIME) ./scenarios/idx
 
 lint:
 	$(GO) vet ./...
