@@ -32,7 +32,18 @@ func TestBuildBuiltins(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.Data != nil && s.Data.FashionMNIST != "" {
+				// 60000 images: Build's λ_max(D(w0)) alone is a minute of
+				// passes, so check the data and the size without it.
 				skipWithoutFashionMNIST(t, s.Data.FashionMNIST)
+				ds, err := s.LoadData()
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, h := ds.Data, s.Model.Hidden
+				if dim := d.In*h + h + d.Out*h + d.Out; dim != want[info.Name].d || d.N != want[info.Name].n || d.In != 784 || d.Out != 10 {
+					t.Errorf("N = %d, n = %d, o = %d, d = %d; want %v, 784 inputs, 10 classes", d.N, d.In, d.Out, dim, want[info.Name])
+				}
+				return
 			}
 			b, err := s.Build()
 			if err != nil {
