@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-openblas run test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
+.PHONY: all build build-openblas run data test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -19,9 +19,15 @@ build-openblas:
 run: build
 	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
 
+# Real data: Debian's Fashion-MNIST (30 MB, /usr/share/datasets/fashion-mnist),
+# used by the built-ins two-layer-fashion and paper-resnet-size. grd never
+# downloads; elsewhere put the four files in $GRD_DATA_DIR/fashion-mnist/.
+data:
+	bash scripts/debdeps.sh dataset-fashion-mnist
+
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
 # Installs what it needs (Debian packages, through scripts/debdeps.sh).
-test: test-openblas
+test: data test-openblas
 	$(GO) vet ./...
 	bash scripts/depgraph.sh --check
 	$(GO) test -count=1 ./...
@@ -74,7 +80,7 @@ bench-peers:
 
 # Fuzz every input decoder for FUZZTIME each, one after the other (go test
 # -fuzz takes one target at a time): scenario files, CSV data, weight files,
-# checkpoint files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
+# checkpoint files, IDX files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
 FUZZTIME    ?= 60s
 FUZZ_TARGETS = FuzzParse FuzzLoadCSV FuzzReadWeights FuzzDecodeCheckpoint
 fuzz:
@@ -82,6 +88,8 @@ fuzz:
 		echo "== $$t ($(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) ./scenarios || exit 1; \
 	done
+	@echo "== FuzzDecodeIDX ($(FUZZTIME))"
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeIDX$$' -fuzztime=$(FUZZTIME) ./scenarios/idx
 
 lint:
 	$(GO) vet ./...

@@ -33,6 +33,9 @@ type Dataset struct {
 	Mean, Scale []float64
 	// Rows is the number of data rows in the file (N ≤ Rows with a limit).
 	Rows int
+	// Files lists the files read, in order (for IDX: images, then labels),
+	// with their shapes: the data's provenance.
+	Files []DataFile
 
 	lines []int // file line of each sample
 }
@@ -92,6 +95,7 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 	n := len(lines)
 	ds.Rows = rows
 	ds.lines = lines
+	ds.Files = []DataFile{{Path: name, Shape: fmt.Sprintf("%d rows × %d columns", rows, len(header))}}
 	ds.Mean = make([]float64, nIn)
 	ds.Scale = make([]float64, nIn)
 	for j := range ds.Scale {
@@ -218,37 +222,58 @@ func checkLabel(v float64) string {
 
 // standardize z-scores the columns of the n×m row-major x in place with
 // the population standard deviation, recording mean and scale per column.
-// A constant column (all values equal) is only centred (scale 1).
+// A constant column (all values equal) is only centred (scale 1). The
+// loops run row by row (cache-friendly for 60000×784 images); each
+// column's sums still accumulate in row order.
 func standardize(x []float64, n, m int, mean, scale []float64) {
-	for j := range m {
-		first := x[j]
-		constant := true
-		sum := 0.0
-		for i := range n {
-			v := x[i*m+j]
-			sum += v
-			constant = constant && v == first
+	sum := make([]float64, m)
+	constant := make([]bool, m)
+	for j := range constant {
+		constant[j] = true
+	}
+	first := x[:m]
+	for i := range n {
+		row := x[i*m : (i+1)*m]
+		for j, v := range row {
+			sum[j] += v
+			constant[j] = constant[j] && v == first[j]
 		}
-		if constant {
-			mean[j], scale[j] = first, 1
-			for i := range n {
-				x[i*m+j] = 0
-			}
+	}
+	mu := make([]float64, m)
+	for j := range mu {
+		mu[j] = sum[j] / float64(n)
+		if constant[j] {
+			mu[j] = first[j]
+		}
+	}
+	ss := sum // reused: the sums of squares about the mean
+	clear(ss)
+	for i := range n {
+		row := x[i*m : (i+1)*m]
+		for j, v := range row {
+			d := v - mu[j]
+			ss[j] += d * d
+		}
+	}
+	for j := range m {
+		if constant[j] {
+			mean[j], scale[j] = mu[j], 1
 			continue
 		}
-		mu := sum / float64(n)
-		ss := 0.0
-		for i := range n {
-			d := x[i*m+j] - mu
-			ss += d * d
-		}
-		sd := math.Sqrt(ss / float64(n))
+		sd := math.Sqrt(ss[j] / float64(n))
 		if !(sd > 0) || math.IsInf(sd, 0) {
 			sd = 1 // a spread below the float resolution, or overflowing: centre only
 		}
-		mean[j], scale[j] = mu, sd
-		for i := range n {
-			x[i*m+j] = (x[i*m+j] - mu) / sd
+		mean[j], scale[j] = mu[j], sd
+	}
+	for i := range n {
+		row := x[i*m : (i+1)*m]
+		for j, v := range row {
+			if constant[j] {
+				row[j] = 0
+			} else {
+				row[j] = (v - mean[j]) / scale[j]
+			}
 		}
 	}
 }

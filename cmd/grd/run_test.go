@@ -143,7 +143,8 @@ func TestRunOutputs(t *testing.T) {
 	}
 }
 
-// dropTimings removes the wall times (flows.*.seconds) from summary.json.
+// dropTimings removes the wall times (flows.*.seconds, rhs_seconds,
+// diagnostic_seconds) from summary.json.
 func dropTimings(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var m map[string]any
@@ -160,6 +161,8 @@ func dropTimings(t *testing.T, b []byte) []byte {
 			t.Errorf("summary.json flows.%s has no seconds", name)
 		}
 		delete(fm, "seconds")
+		delete(fm, "rhs_seconds") // gd, ngd, grd: the split of seconds
+		delete(fm, "diagnostic_seconds")
 	}
 	out, err := json.Marshal(m)
 	if err != nil {
