@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-openblas run test test-race test-openblas bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
+.PHONY: all build build-openblas run data test test-race test-openblas bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -19,9 +19,15 @@ build-openblas:
 run: build
 	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
 
+# Real data: Debian's Fashion-MNIST (30 MB, /usr/share/datasets/fashion-mnist),
+# used by the built-ins two-layer-fashion and paper-resnet-size. grd never
+# downloads; elsewhere put the four files in $GRD_DATA_DIR/fashion-mnist/.
+data:
+	bash scripts/debdeps.sh dataset-fashion-mnist
+
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
 # Installs what it needs (Debian packages, through scripts/debdeps.sh).
-test: test-openblas
+test: data test-openblas
 	$(GO) vet ./...
 	bash scripts/depgraph.sh --check
 	$(GO) test -count=1 ./...

@@ -21,12 +21,18 @@ func TestBuildBuiltins(t *testing.T) {
 		"mlp-wine":         {13*10 + 10 + 10*6 + 6 + 6*3 + 3, 178},
 		"two-layer-digits": {64*32 + 32 + 10*32 + 10, 1797},
 		"rbm-bars":         {8*9 + 9 + 8, 14},
+		// Fashion-MNIST train: 60000 images of 784 pixels, 10 classes.
+		"two-layer-fashion": {784*32 + 32 + 10*32 + 10, 60000},
+		"paper-resnet-size": {784*2150 + 2150 + 10*2150 + 10, 60000},
 	}
 	for _, info := range Builtins() {
 		t.Run(info.Name, func(t *testing.T) {
 			s, err := Builtin(info.Name)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if s.Data != nil && s.Data.FashionMNIST != "" {
+				skipWithoutFashionMNIST(t, s.Data.FashionMNIST)
 			}
 			b, err := s.Build()
 			if err != nil {

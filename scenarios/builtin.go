@@ -34,6 +34,8 @@ var builtins = []Info{
 	{"mlp-wine", "three-layer tanh MLP [13, 10, 6, 3] on Wine: deeper contrast to two-layer"},
 	{"two-layer-digits", "two-layer tanh network (h=32, d=2410) on 1797 8×8 digits: a larger d and N"},
 	{"rbm-bars", "RBM (n_v=9, n_h=8, d=89) on 3×3 bars-and-stripes: cd vs gd, ngd, grd by exact KL"},
+	{"two-layer-fashion", "two-layer tanh network (h=32, d=25450) on the 60000 Fashion-MNIST training images (needs make data)"},
+	{"paper-resnet-size", "two-layer tanh network at the paper's ResNet size (h=2150, d=1709260) on Fashion-MNIST: for grd geometry"},
 }
 
 // Builtins lists the built-in scenarios, the default first.
@@ -104,6 +106,9 @@ func DataSets() []string {
 	return out
 }
 
+// embeddedSuffix marks the message name of an embedded data set.
+const embeddedSuffix = " (embedded)"
+
 // openFile opens a file a scenario refers to (data.csv, init.file) and
 // returns it with the name to use in messages. Relative paths resolve
 // against the scenario's directory; a relative data/<file>.csv that does not
@@ -132,7 +137,7 @@ func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, st
 		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
 			ef, eerr := embedded.Open(e)
 			if eerr == nil {
-				return ef, e + " (embedded)", nil
+				return ef, e + embeddedSuffix, nil
 			}
 		}
 	}

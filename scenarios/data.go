@@ -33,6 +33,9 @@ type Dataset struct {
 	Mean, Scale []float64
 	// Rows is the number of data rows in the file (N ≤ Rows with a limit).
 	Rows int
+	// Files lists the files read, in order (for IDX: images, then labels),
+	// with their shapes: the data's provenance.
+	Files []DataFile
 
 	lines []int // file line of each sample
 }
@@ -92,6 +95,7 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 	n := len(lines)
 	ds.Rows = rows
 	ds.lines = lines
+	ds.Files = []DataFile{{Path: name, Shape: fmt.Sprintf("%d rows × %d columns", rows, len(header))}}
 	ds.Mean = make([]float64, nIn)
 	ds.Scale = make([]float64, nIn)
 	for j := range ds.Scale {

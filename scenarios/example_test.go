@@ -61,5 +61,7 @@ func ExampleBuiltin() {
 	// mlp-wine
 	// two-layer-digits
 	// rbm-bars
+	// two-layer-fashion
+	// paper-resnet-size
 	// two-layer-iris: d = 67, N = 150, outputs 3, inputs [sepal_length sepal_width petal_length petal_width]
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // Random streams: NewSource(seed, stream) gives each use of the scenario
@@ -23,7 +24,8 @@ func NewSource(seed, stream uint64) *rand.PCG {
 
 // LoadData reads the scenario's data section (nil, nil for a quadratic):
 // the CSV at data.csv, resolved against the scenario's directory, prepared
-// by ReadData. Errors cite the file, line and column.
+// by ReadData, or the IDX files of data.idx or data.fashion-mnist, read by
+// ReadIDX. Errors cite the file, line and column (CSV) or byte offset (IDX).
 func (s *Scenario) LoadData() (*Dataset, error) {
 	if s.Data == nil {
 		return nil, nil
@@ -31,12 +33,19 @@ func (s *Scenario) LoadData() (*Dataset, error) {
 	if s.Model.Kind == KindRBM {
 		return s.loadRBMData() // rbm.go
 	}
+	if s.Data.IsIDX() {
+		return s.loadIDX() // idxdata.go
+	}
 	f, name, err := s.openFile("data.csv", s.Data.CSV, ErrData)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadData(f, name, *s.Data)
+	ds, err := ReadData(f, name, *s.Data)
+	if err == nil && strings.HasSuffix(name, embeddedSuffix) {
+		ds.Files[0].Path, ds.Files[0].Embedded = strings.TrimSuffix(name, embeddedSuffix), true
+	}
+	return ds, err
 }
 
 // InitialWeights returns w0 for a model with d weights as init says:

@@ -358,6 +358,13 @@ func (s *Scenario) explicitZeros() error {
 				Msg: "0 is not valid: want " + c.valid + " (omit the key for the default)", Err: sentinel}
 		}
 	}
+	// classes defaults to true for IDX data (SetDefaults), so an explicit
+	// false must be caught before the default hides it.
+	if d := s.Data; d != nil && d.IsIDX() && !d.Classes {
+		if _, given := s.src.lines["data.classes"]; given {
+			return s.errAt("data.classes", "IDX labels are class labels: classes: false does not apply to idx or fashion-mnist data (omit the key)", ErrConflict)
+		}
+	}
 	return nil
 }
 

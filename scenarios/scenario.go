@@ -115,13 +115,26 @@ type Scenario struct {
 	src *origin // where the scenario came from; nil for one built in Go
 }
 
-// DataSpec is the data section: a CSV file with a header row and numbers only.
+// DataSpec is the data section: where the samples come from (exactly one
+// of CSV, IDX, FashionMNIST and, for an rbm, BarsAndStripes) and how they
+// are prepared.
 type DataSpec struct {
-	// CSV is the file, relative to the scenario file. Required (for an
-	// rbm: exactly one of CSV and BarsAndStripes). A relative
-	// path data/<file>.csv that does not exist next to the scenario but names
-	// an embedded data set (see DataSets) uses the embedded copy.
-	CSV string `yaml:"csv" json:"csv"`
+	// CSV is a table with a header row and numbers only, relative to the
+	// scenario file. A relative path data/<file>.csv that does not exist
+	// next to the scenario but names an embedded data set (see DataSets)
+	// uses the embedded copy.
+	CSV string `yaml:"csv" json:"csv"` // echoed even when empty: outputs of earlier scenarios stay as they were
+	// IDX is an image file and its label file in the IDX format of the
+	// MNIST family (see package idx): images flattened row-major into the
+	// inputs (unsigned bytes divided by 255), labels the classes 0..K−1.
+	// Classes is implied (classes: false is an error); target and inputs
+	// do not apply.
+	IDX *IDXSpec `yaml:"idx,omitempty" json:"idx,omitempty"`
+	// FashionMNIST is train (N = 60000) or test (N = 10000): the standard
+	// Fashion-MNIST files, looked up in $GRD_DATA_DIR/fashion-mnist, then
+	// /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
+	// Read as IDX; never downloaded.
+	FashionMNIST string `yaml:"fashion-mnist,omitempty" json:"fashion-mnist,omitempty"`
 	// Target names the target column(s): one name or a list. Default: the
 	// last column.
 	Target Columns `yaml:"target,omitempty" json:"target,omitempty"`
@@ -145,6 +158,19 @@ type DataSpec struct {
 	// n_v = size², N = 2^(size+1) − 2; see models.BarsAndStripes). rbm only.
 	BarsAndStripes int `yaml:"bars-and-stripes,omitempty" json:"bars-and-stripes,omitempty"`
 }
+
+// IDXSpec names the two files of an IDX data set, relative to the scenario
+// file. Either may be gzip-compressed (detected by content, not name).
+type IDXSpec struct {
+	// Images is an idx3 (N × rows × cols) or idx2 (N × n) file. Required.
+	Images string `yaml:"images" json:"images"`
+	// Labels is an idx1 file of N class labels 0..K−1. Required.
+	Labels string `yaml:"labels" json:"labels"`
+}
+
+// IsIDX reports whether the samples come from IDX files (idx or
+// fashion-mnist), which hold class labels and no named columns.
+func (d *DataSpec) IsIDX() bool { return d.IDX != nil || d.FashionMNIST != "" }
 
 // StandardizeOn reports the effective standardize setting (nil means true).
 func (d *DataSpec) StandardizeOn() bool { return d.Standardize == nil || *d.Standardize }
@@ -408,6 +434,9 @@ func (s *Scenario) SetDefaults() {
 	if d := s.Data; d != nil && d.Standardize == nil && s.Model.Kind != KindRBM {
 		t := true
 		d.Standardize = &t
+	}
+	if d := s.Data; d != nil && d.IsIDX() {
+		d.Classes = true // IDX labels are class labels
 	}
 	m := &s.Model
 	if m.Kind == KindTwoLayer || m.Kind == KindMLP {

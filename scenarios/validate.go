@@ -159,6 +159,9 @@ func (s *Scenario) validateModel() error {
 			return s.errAt("model.loss", "cross-entropy needs class labels: set data.classes: true (or use loss: squared)", ErrConflict)
 		}
 	}
+	if linear && s.Data.IsIDX() {
+		return s.errAt("data", fmt.Sprintf("IDX data hold class labels, which %s does not fit: use model kind two-layer or mlp", m.Kind), ErrConflict)
+	}
 	if linear && s.Data.Classes {
 		what := "a linear-regression fits one real target"
 		if m.Kind == KindLogistic {
@@ -244,8 +247,8 @@ func (s *Scenario) validateData() error {
 	if d == nil {
 		return nil
 	}
-	if d.CSV == "" && d.BarsAndStripes == 0 {
-		return s.errAt("data.csv", "missing: want the path of a CSV file (relative to the scenario file)", ErrMissing)
+	if err := s.validateDataSource(); err != nil {
+		return err
 	}
 	if d.Limit < 0 {
 		return s.errAt("data.limit", fmt.Sprintf("want the number of rows to use (0 = all), got %d", d.Limit), ErrBadValue)
@@ -275,6 +278,51 @@ func (s *Scenario) validateData() error {
 			return s.errAt(key, fmt.Sprintf("column %q listed twice", in), ErrBadValue)
 		}
 		seen[in] = key
+	}
+	return nil
+}
+
+// validateDataSource checks that the data section names exactly one source
+// (csv, idx, fashion-mnist, bars-and-stripes) and that an IDX source is
+// complete and used without the CSV-only keys.
+func (s *Scenario) validateDataSource() error {
+	d := s.Data
+	var given []string
+	for _, src := range []struct {
+		key string
+		on  bool
+	}{{"data.csv", d.CSV != ""}, {"data.idx", d.IDX != nil}, {"data.fashion-mnist", d.FashionMNIST != ""}, {"data.bars-and-stripes", d.BarsAndStripes != 0}} {
+		if src.on {
+			given = append(given, src.key)
+		}
+	}
+	switch {
+	case len(given) == 0:
+		return s.errAt("data.csv", "missing: want the path of a CSV file (relative to the scenario file), idx: {images: FILE, labels: FILE}, or fashion-mnist: train|test", ErrMissing)
+	case len(given) == 2 && given[0] == "data.csv" && given[1] == "data.bars-and-stripes":
+		return s.errAt(given[1], "give either csv or bars-and-stripes, not both", ErrConflict)
+	case len(given) > 1:
+		return s.errAt(given[1], fmt.Sprintf("give exactly one data source, got %s", oneOf(given)), ErrConflict)
+	}
+	if !d.IsIDX() {
+		return nil
+	}
+	key := given[0]
+	switch {
+	case d.IDX != nil && d.IDX.Images == "":
+		return s.errAt("data.idx.images", "missing: want the path of an idx3 or idx2 image file (relative to the scenario file)", ErrMissing)
+	case d.IDX != nil && d.IDX.Labels == "":
+		return s.errAt("data.idx.labels", "missing: want the path of an idx1 label file (relative to the scenario file)", ErrMissing)
+	case d.FashionMNIST != "" && d.FashionMNIST != "train" && d.FashionMNIST != "test":
+		return s.errAt(key, fmt.Sprintf("unknown split %q (valid: train (N = 60000), test (N = 10000))", d.FashionMNIST), ErrUnknownName)
+	case !d.Classes:
+		return s.errAt("data.classes", "IDX labels are class labels: classes must be true for "+strings.TrimPrefix(key, "data.")+" data", ErrConflict)
+	case len(d.Target) > 0:
+		return s.errAt("data.target", "IDX data have no named columns: the labels are the target (remove target)", ErrConflict)
+	case d.Inputs != nil:
+		return s.errAt("data.inputs", "IDX data have no named columns: every pixel is an input (remove inputs)", ErrConflict)
+	case s.Model.Kind == KindRBM:
+		return s.errAt(key, "an rbm takes csv or bars-and-stripes data", ErrConflict)
 	}
 	return nil
 }

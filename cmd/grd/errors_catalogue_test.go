@@ -85,7 +85,7 @@ func catalogue() []catalogueCase {
 		{input: "sgd lr ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sgd]", "flows:", "sgd: {lr: -0.1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sgd.lr: want a finite step size > 0, got -0.1\n"},
 		{input: "sde dt ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sde]", "flows:", "sde: {dt: -1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sde.dt: want a finite Euler–Maruyama step > 0, got -1\n"},
 		{input: "output directory cannot be written (a file)", files: files("out", "x"), code: 1, want: "grd: scenarios: output directory out is a file, want a directory\n"},
-		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)\n"},
+		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, two-layer-fashion, paper-resnet-size)\n"},
 		{input: "usage: too many arguments", args: []string{"run", "s.yaml", "extra"}, code: 2, want: "grd run: want at most 1 argument(s), got 2 (see 'grd run --help')\n"},
 		{input: "usage: unknown flag", args: []string{"run", "s.yaml", "--outt", "x"}, code: 2, want: "grd run: unknown flag: --outt (see 'grd run --help')\n"},
 		{input: "usage: bad --workers", args: []string{"run", "s.yaml", "--workers", "0"}, code: 2, want: "grd run: --workers must be at least 1, got 0 (see 'grd run --help')\n"},

@@ -35,6 +35,11 @@ type State struct {
 	LastLoss, LastLossT float64
 	// Ensemble is an ensemble flow's state (nil for the others).
 	Ensemble *EnsembleState
+	// LambdaStart is the warm start of the ε·λ_max monitor's Lanczos at
+	// the last recorded output (see engine.Geometry.LambdaMaxFrom); nil
+	// when there is none (resuming without it changes only the last bits
+	// of later ε·λ_max values).
+	LambdaStart []float64
 }
 
 // Checkpoint connects Run to a caller that checkpoints: it carries
@@ -98,6 +103,7 @@ type odeCheckpoint struct {
 	st                  integrators.State
 	next                int
 	lastLoss, lastLossT float64
+	lm                  []float64 // f.lmStart at the step's end
 	valid               bool
 }
 
@@ -111,6 +117,9 @@ func (f *odeFlow) ckStep(s integrators.StepInfo) {
 	}
 	s.State(&ck.st)
 	ck.next, ck.lastLoss, ck.lastLossT, ck.valid = f.next, f.lastLoss, f.lastLossT, true
+	if f.lmStart != nil {
+		ck.lm = append(ck.lm[:0], f.lmStart...)
+	}
 	if ck.c.want.Swap(false) {
 		ck.c.set(f.ckSnapshot())
 	}
@@ -124,7 +133,11 @@ func (f *odeFlow) ckSnapshot() *State {
 	}
 	st := ck.st
 	st.Y = append([]float64(nil), ck.st.Y...)
-	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT}
+	var lm []float64
+	if ck.lm != nil {
+		lm = append([]float64(nil), ck.lm...)
+	}
+	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT, LambdaStart: lm}
 }
 
 // ckFinish leaves the final state in the checkpoint of a flow that did not
@@ -177,6 +190,10 @@ func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 	st := *rs.Solver
 	st.Y = append([]float64(nil), rs.Solver.Y...)
 	f.ck.st, f.ck.next, f.ck.lastLoss, f.ck.lastLossT, f.ck.valid = st, n, rs.LastLoss, rs.LastLossT, true
+	if f.lmStart != nil && len(rs.LambdaStart) == f.d {
+		copy(f.lmStart, rs.LambdaStart)
+		f.ck.lm = append([]float64(nil), rs.LambdaStart...)
+	}
 	return &st, nil
 }
 

@@ -195,7 +195,11 @@ type odeFlow struct {
 	met  engine.Metric
 	eps  float64          // the ε of the ε·λ_max monitor (spec.Metric.Epsilon, gd too)
 	mg   *engine.Geometry // computes the monitor's λ_max
-	d    int
+	// lmStart is the warm start of the monitor's Lanczos: the top Ritz
+	// vector at the previous output (zero before the first: a cold start,
+	// so the row at t_0 equals a fresh LambdaMax). nil when eps is 0.
+	lmStart []float64
+	d       int
 
 	// err is the first error of a right-hand side or diagnostic
 	// evaluation; once set, the right-hand side returns NaN so that the
@@ -223,6 +227,8 @@ func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
 		return
 	}
 	g, d := f.g, f.d
+	start := time.Now()
+	defer func() { f.tr.RHSSeconds += time.Since(start).Seconds() }()
 	var err error
 	switch f.flow {
 	case GD:
@@ -253,6 +259,8 @@ var errNonFinite = errors.New("the state or the loss is not finite (the flow div
 // record computes the diagnostics at t for the state f.y and appends a row.
 func (f *odeFlow) record(ctx context.Context, t float64) error {
 	g, d, tr := f.g, f.d, f.tr
+	start := time.Now()
+	defer func() { tr.DiagnosticSeconds += time.Since(start).Seconds() }()
 	w := f.y[:d]
 	if !allFinite(f.y) {
 		return errNonFinite
@@ -269,11 +277,11 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	copy(wr, w)
 	var elm float64
 	if f.eps != 0 {
-		lm, err := f.mg.LambdaMax(ctx, w)
+		lm, err := f.mg.LambdaMaxFrom(ctx, w, f.lmStart)
 		if err != nil {
 			return err
 		}
-		elm = f.eps * lm
+		elm = f.eps * lm.Value
 	}
 	var res engine.Residuals
 	if f.flow == GRD {
@@ -386,6 +394,9 @@ func newODEFlow(g *engine.Geometry, tr *Trajectory, spec *Spec, progress func(do
 	}
 	if spec.Flow == GRD {
 		f.uBuf = make([]float64, K*d)
+	}
+	if f.eps != 0 {
+		f.lmStart = make([]float64, d)
 	}
 	return f
 }

@@ -40,6 +40,13 @@ type Trajectory struct {
 	// Steps = steps per run, NFev = gradient evaluations over all runs).
 	NFev, Steps, Rejected int
 	Seconds               float64 // wall time of the flow
+	// RHSSeconds and DiagnosticSeconds split a deterministic flow's wall
+	// time (gd, ngd, grd; 0 for the ensembles): RHSSeconds is spent in
+	// the right-hand side evaluations (NFev of them), DiagnosticSeconds in
+	// the diagnostics at the output times (loss and gradient, ε·λ_max,
+	// the residuals of grd). Both count only this process's part of a
+	// resumed run.
+	RHSSeconds, DiagnosticSeconds float64
 
 	Status Status // StatusOK, StatusFailed or StatusCanceled
 	Err    error  // why the flow stopped early; nil when Status is StatusOK

@@ -117,6 +117,8 @@ type CheckpointFlow struct {
 	// that are not done; nil: start the flow over).
 	Solver              *integrators.State
 	LastLoss, LastLossT float64
+	// LambdaStart is the ε·λ_max monitor's warm start (flow.State).
+	LambdaStart []float64
 	// Ensemble is the state of an ensemble flow (sgd, sde, cd) that is not
 	// done: the runs completed in run order, folded, and the runs in
 	// progress at a step boundary (nil: start the flow over).
@@ -358,7 +360,7 @@ func (rc *runCheckpoint) apply(spec *flow.Spec) {
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Solver != nil {
 		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Rows: r.Rows.trajectory(r.Flow), Solver: r.Solver,
-			LastLoss: r.LastLoss, LastLossT: r.LastLossT}
+			LastLoss: r.LastLoss, LastLossT: r.LastLossT, LambdaStart: r.LambdaStart}
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Ensemble != nil {
 		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Ensemble: r.Ensemble}
@@ -412,8 +414,10 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 			if r := fc.resumed; st == nil && r != nil && !r.Done && (r.Solver != nil || r.Ensemble != nil) {
 				// Nothing new since the resume: keep the old state.
 				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = r.Rows, r.Solver, r.LastLoss, r.LastLossT, r.Ensemble
+				e.LambdaStart = r.LambdaStart
 			} else if st != nil {
 				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = rowsOf(st.Rows), st.Solver, st.LastLoss, st.LastLossT, st.Ensemble
+				e.LambdaStart = st.LambdaStart
 			}
 		}
 		ck.Flows = append(ck.Flows, e)

@@ -136,6 +136,10 @@ func (r *Reader) checkSize() error {
 }
 
 // Close closes the file opened by Open. It does nothing for a Reader made
+// Name returns the file name the Reader was opened with (as used in its
+// messages).
+func (r *Reader) Name() string { return r.name }
+
 // by NewReader (the caller owns src).
 func (r *Reader) Close() error {
 	if r.closer == nil {

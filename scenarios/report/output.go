@@ -329,6 +329,12 @@ type FlowSummary struct {
 	Rejected int `json:"rejected"`
 	// Seconds is the flow's wall time (the only non-reproducible number).
 	Seconds float64 `json:"seconds"`
+	// RHSSeconds and DiagnosticSeconds split the wall time of gd, ngd and
+	// grd (absent for the ensembles): the right-hand side evaluations
+	// (nfev of them) and the diagnostics at the output times (loss,
+	// ε·λ_max, grd's residuals). Of this process's part of a resumed run.
+	RHSSeconds        float64 `json:"rhs_seconds,omitempty"`
+	DiagnosticSeconds float64 `json:"diagnostic_seconds,omitempty"`
 	// MaxEpsLambdaMax is the largest ε·λ_max(D(w(t))) over the output times,
 	// monitored along every flow (sgd, sde, cd: at the ensemble-mean w; 0
 	// when ε = 0; null only when no row was recorded). ≥ 1 means the
@@ -382,13 +388,15 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 	}
 	for _, tr := range r.Flows {
 		fs := FlowSummary{
-			Status:          string(tr.Status),
-			Rows:            tr.Len(),
-			NFev:            tr.NFev,
-			Steps:           tr.Steps,
-			Rejected:        tr.Rejected,
-			Seconds:         tr.Seconds,
-			MaxEpsLambdaMax: jnum(maxOf(tr.EpsLambdaMax)),
+			Status:            string(tr.Status),
+			Rows:              tr.Len(),
+			NFev:              tr.NFev,
+			Steps:             tr.Steps,
+			Rejected:          tr.Rejected,
+			Seconds:           tr.Seconds,
+			RHSSeconds:        tr.RHSSeconds,
+			DiagnosticSeconds: tr.DiagnosticSeconds,
+			MaxEpsLambdaMax:   jnum(maxOf(tr.EpsLambdaMax)),
 		}
 		if tr.Err != nil {
 			fs.Error = tr.Err.Error()
