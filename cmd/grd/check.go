@@ -92,11 +92,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		dir = report.DefaultOutDir(s)
 	}
 	if dir != "" {
-		if err := report.CheckOutDir(dir); err != nil {
+		if err := checkOutDir(g, dir); err != nil {
 			return err
 		}
 	}
-	ro := experiment.RunOptions{Workers: g.Workers}
+	ro := experiment.RunOptions{Workers: g.Workers, Comm: g.comm}
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
 		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)
@@ -106,6 +106,9 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		}
 		if err := report.WriteSweepTable(g.Out, rep); err != nil {
 			return err
+		}
+		if !g.writes() {
+			return runErr
 		}
 		files, err := report.WriteSweepPlots(dir, rep)
 		if err != nil {
@@ -122,7 +125,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if rep == nil {
 		return runErr
 	}
-	if dir != "" {
+	if dir != "" && g.writes() {
 		if _, err := report.WriteOutputs(dir, rep.Report); err != nil {
 			return err
 		}

@@ -79,18 +79,23 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := report.CheckOutDir(dir); err != nil {
+	if !g.writes() && ck != nil {
+		ck.ReadOnly = true
+	}
+	if err := checkOutDir(g, dir); err != nil {
 		return err
 	}
-	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck}
+	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck, Comm: g.comm}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
 		return runErr
 	}
-	if _, err := report.WriteOutputs(dir, rep); err != nil {
-		return err
+	if g.writes() {
+		if _, err := report.WriteOutputs(dir, rep); err != nil {
+			return err
+		}
 	}
 	if err := report.WriteTable(g.Out, rep); err != nil {
 		return err
@@ -99,6 +104,15 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return err
 	}
 	return interrupted(ctx, runErr, dir)
+}
+
+// checkOutDir is report.CheckOutDir on the process that writes outputs
+// (the others of a distributed run write nothing).
+func checkOutDir(g *globals, dir string) error {
+	if !g.writes() {
+		return nil
+	}
+	return report.CheckOutDir(dir)
 }
 
 // maxArgs is cobra.MaximumNArgs reporting a usage error.
