@@ -4,12 +4,21 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-openblas run data test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
+.PHONY: all build build-mpi test-mpi build-openblas run data test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
 build:
 	$(GO) build -o bin/grd ./cmd/grd
+
+# grd-mpi: the MPI build (cgo against Debian's Open MPI; DESIGN §7).
+build-mpi:
+	bash scripts/debdeps.sh libopenmpi-dev openmpi-bin
+	$(GO) build -tags mpi -o bin/grd-mpi ./cmd/grd
+
+# mpirun -np 1, 2, 3 on loopback against the single-process outputs.
+test-mpi: build-mpi
+	GRD_MPI_BIN=$(CURDIR)/bin/grd-mpi $(GO) test -tags mpi -count=1 -run 'TestMPI' ./cmd/grd
 
 # OpenBLAS backend for the models' BLAS (cgo; Debian: libopenblas-dev). Not needed by make test.
 build-openblas:
@@ -27,7 +36,7 @@ data:
 
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
 # Installs what it needs (Debian packages, through scripts/debdeps.sh).
-test: data test-openblas
+test: data test-openblas test-mpi
 	$(GO) vet ./...
 	bash scripts/depgraph.sh --check
 	$(GO) test -count=1 ./...

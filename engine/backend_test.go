@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -26,27 +27,38 @@ const backendRefEnv = "GRD_BLAS_REFERENCE"
 // kinds, the GRD acceleration and the residuals R0, R1, R2.
 func backendQuantities(t *testing.T) map[string][]float64 {
 	t.Helper()
+	q, err := geometryQuantities(&Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// geometryQuantities evaluates the quantities of backendQuantities on a
+// Geometry with the given options.
+func geometryQuantities(opts *Options) (map[string][]float64, error) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	data := testData(rng, 700, 24, 3)
 	m, err := models.NewTwoLayer(data, 40, models.Tanh, models.Squared)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	g := New(m, &Options{Workers: 2})
+	g := New(m, opts)
 	d := m.Dim()
 	w := randVec(rng, d, 0.3)
 	v := randVec(rng, d, 1)
 	q := map[string][]float64{}
+	var first error
 	vec := func(name string, f func(dst []float64) error) {
 		dst := make([]float64, d)
-		if err := f(dst); err != nil {
-			t.Fatalf("%s: %v", name, err)
+		if err := f(dst); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", name, err)
 		}
 		q[name] = dst
 	}
 	loss, err := g.Loss(ctx, w)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	q["loss"] = []float64{loss}
 	vec("grad", func(dst []float64) error { return g.Grad(ctx, dst, w) })
@@ -54,12 +66,12 @@ func backendQuantities(t *testing.T) map[string][]float64 {
 	vec("diffusionvec", func(dst []float64) error { return g.DiffusionVec(ctx, dst, w, v) })
 	var dense mat.SymDense
 	if err := g.Diffusion(ctx, &dense, w); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	q["diffusion"] = symData(&dense)
 	lm, err := g.LambdaMax(ctx, w)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	eps := 0.5 / lm
 	q["lambdamax"] = []float64{lm}
@@ -69,10 +81,10 @@ func backendQuantities(t *testing.T) map[string][]float64 {
 	vec("acceleration", func(dst []float64) error { return g.Acceleration(ctx, dst, w, v, met) })
 	res, err := g.Residuals(ctx, w, v, met)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	q["residuals"] = []float64{res.R0, res.R1, res.R2, res.NGDDefect}
-	return q
+	return q, first
 }
 
 // TestBLASBackendsAgree compares the pure-Go and the OpenBLAS builds on

@@ -219,6 +219,9 @@ func (j *denseGram) do(ws *worker, _, lo, hi int, slot []float64) {
 	}
 }
 
+// dest is c, the whole d×d destination (its lower triangle stays zero).
+func (j *denseGram) dest() []float64 { return j.c }
+
 // fold adds the Gram matrix of block k's rows to panel q of c (a short
 // last block uses only its own rows of the slot).
 func (j *denseGram) fold(k, q int, slot []float64) {

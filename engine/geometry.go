@@ -61,6 +61,13 @@ type Options struct {
 	// WoodburyMaxBytes bounds the N×d matrix of centred per-sample
 	// gradients the Woodbury solver stores. Default 256 MiB.
 	WoodburyMaxBytes int
+
+	// Comm, if not nil and of more than one rank, distributes every pass
+	// over the ranks (each computes a contiguous range of whole chunks on
+	// Workers goroutines, and the ranks' sums are combined in rank order;
+	// see rankRunner). Every rank must then make the same calls on its
+	// Geometry in the same order. Default nil: this process alone.
+	Comm Comm
 }
 
 // Solver selects the method that applies the exact inverse (I+εD)⁻¹.
@@ -183,6 +190,9 @@ func New(m models.Model, opts *Options) *Geometry {
 	g.rowC = min(max(o.RowBytes/(8*d), 1), o.Chunk)
 	g.denseC = min(max(o.RowBytes/(8*d), 1), n)
 	g.sched = newRunner(m, o.Workers, o.Chunk)
+	if o.Comm != nil && o.Comm.Size() > 1 {
+		g.sched = newRankRunner(g.sched.(*runner), o.Comm)
+	}
 	g.loss = make([]float64, n)
 	g.s = make([]float64, n)
 	g.q = make([]float64, n)

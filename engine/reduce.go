@@ -32,6 +32,9 @@ type chunkJob interface {
 // (the column panels of dense D; a vector pass has one lane).
 type folder interface {
 	fold(k, q int, slot []float64)
+	// dest is the whole destination, every lane, as one slice: the
+	// distributed scheduler combines the ranks' partial folds in it.
+	dest() []float64
 }
 
 // pass describes one pass over the samples to a scheduler.
@@ -121,6 +124,7 @@ func grow(buf []float64, n int) []float64 {
 type vecSum struct{ dst []float64 }
 
 func (v *vecSum) fold(_, _ int, slot []float64) { floats.Add(v.dst, slot) }
+func (v *vecSum) dest() []float64               { return v.dst }
 
 // runner is the worker-pool scheduler: W goroutines (one conc pool per
 // pass), each with its own models.Evaluator.

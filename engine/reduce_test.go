@@ -240,6 +240,8 @@ func (j *gatedJob) do(_ *worker, k, _, _ int, slot []float64) {
 	}
 }
 
+func (j *gatedJob) dest() []float64 { return nil }
+
 func (j *gatedJob) fold(k, q int, slot []float64) {
 	j.mu.Lock()
 	j.folds[q] = append(j.folds[q], k)
@@ -390,6 +392,7 @@ func (j *panicJob) do(_ *worker, k, _, _ int, _ []float64) {
 	}
 }
 func (j *panicJob) fold(int, int, []float64) {}
+func (j *panicJob) dest() []float64          { return nil }
 
 // TestRunnerPanicAndCancel checks that a panicking job aborts the pass and
 // re-panics on the caller, and that a cancelled context ends a pass with

@@ -133,11 +133,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		dir = report.DefaultOutDir(s)
 	}
 	if dir != "" {
-		if err := report.CheckOutDir(dir); err != nil {
+		if err := checkOutDir(g, dir); err != nil {
 			return err
 		}
 	}
-	ro := experiment.RunOptions{Workers: g.Workers}
+	ro := experiment.RunOptions{Workers: g.Workers, Comm: g.comm}
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
 		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)
@@ -156,7 +156,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if rep == nil {
 		return runErr
 	}
-	if dir != "" {
+	if dir != "" && g.writes() {
 		if _, err := report.WriteOutputs(dir, rep.Report); err != nil {
 			return err
 		}
@@ -185,6 +185,9 @@ func joinDir(dir string, files []string) []string {
 func writeSweep(g *globals, dir string, rep *experiment.SweepReport) error {
 	if err := report.WriteSweepTable(g.Out, rep); err != nil {
 		return err
+	}
+	if !g.writes() { // under MPI, rank 0 alone writes
+		return nil
 	}
 	files, err := report.WriteSweepPlots(dir, rep)
 	if err != nil {

@@ -91,7 +91,7 @@ func runGeometry(ctx context.Context, opts *geometryOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := experiment.GeometryAt(ctx, b, w, v, &engine.Options{Workers: opts.g.Workers})
+	r, err := experiment.GeometryAt(ctx, b, w, v, &engine.Options{Workers: opts.g.Workers, Comm: opts.g.comm})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,7 +29,16 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	comm, finish, err := startComm() // MPI in grd-mpi (mpi.go), nothing otherwise (nompi.go)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grd: %v\n", err)
+		os.Exit(exitError)
+	}
+	stdout, stderr := io.Writer(os.Stdout), io.Writer(os.Stderr)
+	if comm != nil && comm.Rank() != 0 { // rank 0 alone prints
+		stdout, stderr = io.Discard, io.Discard
+	}
+	code := runComm(ctx, os.Args[1:], stdout, stderr, comm)
 	stop()
-	os.Exit(code)
+	os.Exit(finish(code))
 }

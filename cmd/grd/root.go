@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/grd-engine/grd/engine"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -34,7 +35,15 @@ type globals struct {
 	// not a progress line is drawn: a test interrupts a run at a state it
 	// chooses instead of racing a timer.
 	progress func(flow string, frac float64)
+	// comm, if not nil, is the communicator of a distributed run (grd-mpi
+	// under mpirun; see mpi.go): every pass is spread over its ranks, and
+	// rank 0 alone writes outputs and checkpoints.
+	comm engine.Comm
 }
+
+// writes reports whether this process writes outputs and checkpoints: it
+// is the only one, or rank 0 of a distributed run.
+func (g *globals) writes() bool { return g.comm == nil || g.comm.Rank() == 0 }
 
 // usageError marks an error in how grd was called (exit status 2).
 type usageError struct{ err error }
@@ -51,7 +60,12 @@ func usagef(c *cobra.Command, format string, a ...any) error {
 // printed as they are (they name the command) and exit 2, other errors are
 // printed as "grd: <message>" and exit 1.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{Out: stdout, Err: stderr, Workers: runtime.GOMAXPROCS(0)}
+	return runComm(ctx, args, stdout, stderr, nil)
+}
+
+// runComm is run as one rank of a distributed run over comm (nil: alone).
+func runComm(ctx context.Context, args []string, stdout, stderr io.Writer, comm engine.Comm) int {
+	g := &globals{Out: stdout, Err: stderr, Workers: runtime.GOMAXPROCS(0), comm: comm}
 	if f, ok := stderr.(*os.File); ok {
 		g.ErrIsTerminal = term.IsTerminal(int(f.Fd()))
 	}

@@ -105,14 +105,19 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := report.CheckOutDir(dir); err != nil {
+	if !g.writes() && ck != nil {
+		ck.ReadOnly = true
+	}
+	if err := checkOutDir(g, dir); err != nil {
 		return err
 	}
-	claim, err := claimOutDir(dir, opts.Resume != "", opts.DiscardCheckpoint)
-	if err != nil {
-		return err
+	var claim *outDirClaim // rank 0 alone owns the directory
+	if g.writes() {
+		if claim, err = claimOutDir(dir, opts.Resume != "", opts.DiscardCheckpoint); err != nil {
+			return err
+		}
 	}
-	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck}
+	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck, Comm: g.comm}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()
@@ -120,16 +125,18 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return errors.Join(runErr, claim.release(false))
 	}
 	defer claim.release(true)
-	if _, err := report.WriteOutputs(dir, rep); err != nil {
-		if ck := filepath.Join(dir, experiment.CheckpointFile); fileExists(ck) {
-			return fmt.Errorf("%w (the run is kept in %s: write its outputs with grd run --resume %s)", err, ck, dir)
-		}
-		return err
-	}
-	// Only now that every output is on disk is there nothing to resume.
-	if !rep.Interrupted() {
-		if err := experiment.RemoveCheckpoint(dir); err != nil {
+	if g.writes() {
+		if _, err := report.WriteOutputs(dir, rep); err != nil {
+			if ck := filepath.Join(dir, experiment.CheckpointFile); fileExists(ck) {
+				return fmt.Errorf("%w (the run is kept in %s: write its outputs with grd run --resume %s)", err, ck, dir)
+			}
 			return err
+		}
+		// Only now that every output is on disk is there nothing to resume.
+		if !rep.Interrupted() {
+			if err := experiment.RemoveCheckpoint(dir); err != nil {
+				return err
+			}
 		}
 	}
 	if err := report.WriteTable(g.Out, rep); err != nil {
@@ -139,6 +146,15 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return err
 	}
 	return interrupted(ctx, runErr, dir)
+}
+
+// checkOutDir is report.CheckOutDir on the process that writes outputs
+// (the others of a distributed run write nothing).
+func checkOutDir(g *globals, dir string) error {
+	if !g.writes() {
+		return nil
+	}
+	return report.CheckOutDir(dir)
 }
 
 // maxArgs is cobra.MaximumNArgs reporting a usage error.
@@ -217,6 +233,9 @@ func claimOutDir(dir string, resume, discard bool) (*outDirClaim, error) {
 // is false) and the claim created it, the directory is removed again, so
 // a refused run leaves no trace.
 func (c *outDirClaim) release(used bool) error {
+	if c == nil { // a rank other than 0 claims nothing
+		return nil
+	}
 	err := c.unlock()
 	if !used && c.created {
 		os.Remove(c.dir) // only if empty

@@ -192,7 +192,7 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	}
 	c := *sc
 	c.Flows = checkFlows()
-	p, err := prepare(ctx, &c, c.Flows, opts.workers())
+	p, err := prepare(ctx, &c, c.Flows, opts.workers(), opts.Comm)
 	if err != nil {
 		return nil, err
 	}

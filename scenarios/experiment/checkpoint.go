@@ -66,6 +66,10 @@ type CheckpointOptions struct {
 	Version string
 	// Resume, if non-nil, is a checkpoint (ReadCheckpoint) to continue.
 	Resume *Checkpoint
+	// ReadOnly makes Run resume from Resume but never write a checkpoint:
+	// the ranks other than 0 of a distributed run (RunOptions.Comm), where
+	// rank 0 alone writes.
+	ReadOnly bool
 
 	// stepHook, if set (tests), is called on every accepted integrator
 	// step of the deterministic flows, after the step's rows are recorded.
@@ -537,6 +541,9 @@ func (rc *runCheckpoint) request() {
 
 // save writes the checkpoint file atomically.
 func (rc *runCheckpoint) save(flows []string) error {
+	if rc.opts.ReadOnly {
+		return nil
+	}
 	ck := rc.snapshot(flows)
 	rc.write.Lock()
 	defer rc.write.Unlock()

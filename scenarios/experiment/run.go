@@ -41,6 +41,14 @@ type RunOptions struct {
 	// Checkpoint.Dir (periodically and when interrupted) and continue from
 	// Checkpoint.Resume (see CheckpointOptions). Run only.
 	Checkpoint *CheckpointOptions
+	// Comm, if not nil, distributes every pass over its ranks (engine.Options.Comm;
+	// grd-mpi). Every rank must call Run (Check, Sweep) with the same
+	// scenario and options; the flows then run one after another (each
+	// with all Workers goroutines of each rank), so that the ranks make
+	// their collective calls in the same order. The caller writes outputs
+	// and checkpoints on one rank only (Checkpoint nil, or without writing,
+	// on the others: see CheckpointOptions.ReadOnly).
+	Comm engine.Comm
 }
 
 func (o RunOptions) workers() int {
@@ -221,6 +229,7 @@ type prepared struct {
 	met       engine.Metric
 	times     []float64
 	workers   int
+	comm      engine.Comm // nil: this process alone
 	warnings  []string
 	ck        *runCheckpoint // nil: no checkpointing
 }
@@ -242,7 +251,7 @@ func orderNeeded(flow string) int {
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
-func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int) (*prepared, error) {
+func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int, comm engine.Comm) (*prepared, error) {
 	b, err := sc.Build()
 	if err != nil {
 		return nil, err
@@ -256,7 +265,7 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 	if err != nil {
 		return nil, err
 	}
-	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers})
+	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers, Comm: comm})
 	lmax, err := lambdaMaxAt(ctx, g, b.W0)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -273,6 +282,7 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 		met:     engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr},
 		times:   sc.Time.Times(),
 		workers: workers,
+		comm:    comm,
 	}
 	if lmax == 0 {
 		p.warnings = append(p.warnings, "λ_max(D(w0)) = 0: all per-sample gradients are equal at w0, so ε = 0 and the metric is flat (NGD is GD)")
@@ -305,6 +315,9 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 	out := make([]*flow.Trajectory, len(jobs))
 	var mu sync.Mutex
 	flows, perFlow := workerBudget(p.workers, len(jobs))
+	if p.comm != nil { // collectives in the same order on every rank: one flow at a time
+		flows, perFlow = 1, max(1, p.workers)
+	}
 	pl := pool.New().WithMaxGoroutines(flows)
 	for i, job := range jobs {
 		pl.Go(func() {
@@ -316,7 +329,7 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 					progress(job.label, frac)
 				}
 			}
-			g := engine.New(p.b.Model, &engine.Options{Workers: perFlow})
+			g := engine.New(p.b.Model, &engine.Options{Workers: perFlow, Comm: p.comm})
 			start := time.Now()
 			tr := run(ctx, g, p, job.flow, job.met, prog)
 			if tr == nil {
@@ -351,7 +364,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report,
 }
 
 func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
-	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
+	p, err := prepare(ctx, sc, sc.Flows, opts.workers(), opts.Comm)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string,
 		}
 	}
 	if p.b.CDMetric != nil {
-		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: g.Workers()}) // metric source cd, within the flow's budget
+		mg := engine.New(p.b.CDMetric, &engine.Options{Workers: g.Workers(), Comm: p.comm}) // metric source cd, within the flow's budget
 		if fl == scenarios.FlowNGD || fl == scenarios.FlowGRD {
 			g = mg
 		} else {

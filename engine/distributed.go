@@ -1,0 +1,212 @@
+package engine
+
+// This file is the distributed pass scheduler: ranks (MPI processes), each
+// computing a contiguous range of whole chunks on its own worker pool.
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// Comm is what the distributed scheduler needs of a communicator of
+// ranks (in grd-mpi, MPI_COMM_WORLD through internal/mpi). Every method
+// but Rank and Size is collective: all ranks call it, in the same order,
+// from one goroutine at a time.
+type Comm interface {
+	// Rank is this process's rank in [0, Size).
+	Rank() int
+	// Size is the number of ranks.
+	Size() int
+	// Allgatherv gathers in place: rank r's part
+	// buf[displs[r] : displs[r]+counts[r]] reaches every rank's buf.
+	Allgatherv(buf []float64, counts, displs []int) error
+	// Agree combines the ranks' outcomes: nil on every rank if every
+	// local error is nil, otherwise the same error on every rank, naming
+	// the lowest failing rank.
+	Agree(local error) error
+}
+
+// sampleOut is a per-sample (or per-chunk) output of a pass that the
+// distributed scheduler gathers: unit i (sample i, or chunk i if perChunk)
+// is x[i·width : (i+1)·width].
+type sampleOut struct {
+	x        []float64
+	width    int
+	perChunk bool
+}
+
+// outputter is implemented by the jobs of passes with per-sample or
+// per-chunk outputs: outputs appends them to dst (nil slices are skipped).
+type outputter interface {
+	outputs(dst []sampleOut) []sampleOut
+}
+
+func (j *dirJob) outputs(dst []sampleOut) []sampleOut {
+	for _, x := range [...][]float64{j.loss, j.s, j.q} {
+		if x != nil {
+			dst = append(dst, sampleOut{x: x, width: 1})
+		}
+	}
+	return dst
+}
+
+func (j *lossJob) outputs(dst []sampleOut) []sampleOut {
+	return append(dst, sampleOut{x: j.loss, width: 1})
+}
+
+func (j *rowsJob) outputs(dst []sampleOut) []sampleOut {
+	if j.scal != nil {
+		dst = append(dst, sampleOut{x: j.scal, width: 1, perChunk: true})
+	}
+	return dst
+}
+
+func (j *gradRowsJob) outputs(dst []sampleOut) []sampleOut {
+	return append(dst, sampleOut{x: j.rows, width: j.d})
+}
+
+// rankRunner is the distributed scheduler. Rank r of K computes the
+// chunks [⌊nc·r/K⌋, ⌊nc·(r+1)/K⌋) of a pass of nc chunks on its own
+// worker pool (a runner), which folds them, in chunk order, onto zero.
+// Then:
+//
+//   - a reducing pass's rank partials are all-gathered and summed in rank
+//     order, p_0 + p_1 + … + p_{K−1}, identically on every rank;
+//   - a per-sample pass's outputs (its job's outputter) are all-gathered.
+//
+// Every rank therefore holds the same bits, and they do not depend on
+// --workers; for K = 1 they are the worker pool's. For K > 1 the sums are
+// regrouped (K partial left folds, then a left fold of those), so they
+// differ from the single-process sums in the last bits (see README,
+// "Distributed runs").
+//
+// Faults: before any data is exchanged the ranks agree on the outcome of
+// their local work (Comm.Agree); an error, a cancellation or a panic on one
+// rank makes every rank's run return the same error naming that rank.
+type rankRunner struct {
+	local *runner
+	comm  Comm
+
+	sub    pass // the local part of the current pass
+	subJob offsetJob
+	subFld offsetFolder
+
+	outs           []sampleOut
+	counts, displs []int
+	partials       []float64
+}
+
+var _ scheduler = (*rankRunner)(nil)
+
+func newRankRunner(local *runner, comm Comm) *rankRunner {
+	k := comm.Size()
+	return &rankRunner{local: local, comm: comm, counts: make([]int, k), displs: make([]int, k)}
+}
+
+func (r *rankRunner) workers() int { return r.local.workers() }
+
+// chunks returns the chunk range [k0, k1) of rank of a pass of nc chunks.
+func (r *rankRunner) chunks(nc, rank int) (k0, k1 int) {
+	k := r.comm.Size()
+	return nc * rank / k, nc * (rank + 1) / k
+}
+
+func (r *rankRunner) run(ctx context.Context, p *pass) error {
+	nc := p.numChunks()
+	k0, k1 := r.chunks(nc, r.comm.Rank())
+	off := k0 * p.chunk
+	r.sub = *p
+	r.sub.n = max(0, min(k1*p.chunk, p.n)-off)
+	r.subJob = offsetJob{job: p.job, k0: k0, off: off}
+	r.sub.job = &r.subJob
+	if p.fold != nil {
+		r.subFld = offsetFolder{inner: p.fold, k0: k0}
+		r.sub.fold = &r.subFld
+	}
+	local := r.runLocal(ctx)
+	r.sub, r.subJob, r.subFld = pass{}, offsetJob{}, offsetFolder{}
+	if err := r.comm.Agree(local); err != nil {
+		return fmt.Errorf("engine: pass over %d samples: %w", p.n, err)
+	}
+	if p.fold != nil {
+		if err := r.combine(p.fold.dest()); err != nil {
+			return fmt.Errorf("engine: pass over %d samples: combining the ranks' sums: %w", p.n, err)
+		}
+	}
+	if o, ok := p.job.(outputter); ok {
+		r.outs = o.outputs(r.outs[:0])
+		for _, out := range r.outs {
+			if err := r.gather(p, nc, out); err != nil {
+				return fmt.Errorf("engine: pass over %d samples: gathering per-sample outputs: %w", p.n, err)
+			}
+		}
+		clear(r.outs)
+	}
+	return nil
+}
+
+// runLocal runs the local part of the pass, turning a panic into an error
+// so that the other ranks learn of it instead of waiting.
+func (r *rankRunner) runLocal(ctx context.Context) (err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			err = fmt.Errorf("panic: %v", e)
+		}
+	}()
+	return r.local.run(ctx, &r.sub)
+}
+
+// combine replaces dst (this rank's partial) by the rank-order sum of all
+// ranks' partials.
+func (r *rankRunner) combine(dst []float64) error {
+	k, l := r.comm.Size(), len(dst)
+	r.partials = grow(r.partials, k*l)
+	for q := range k {
+		r.counts[q], r.displs[q] = l, q*l
+	}
+	copy(r.partials[r.comm.Rank()*l:], dst)
+	if err := r.comm.Allgatherv(r.partials, r.counts, r.displs); err != nil {
+		return err
+	}
+	copy(dst, r.partials[:l])
+	for q := 1; q < k; q++ {
+		floats.Add(dst, r.partials[q*l:(q+1)*l])
+	}
+	return nil
+}
+
+// gather all-gathers one per-sample or per-chunk output of a pass of nc
+// chunks.
+func (r *rankRunner) gather(p *pass, nc int, out sampleOut) error {
+	for q := range r.comm.Size() {
+		k0, k1 := r.chunks(nc, q)
+		u0, u1 := k0, k1
+		if !out.perChunk {
+			u0, u1 = min(k0*p.chunk, p.n), min(k1*p.chunk, p.n)
+		}
+		r.counts[q], r.displs[q] = (u1-u0)*out.width, u0*out.width
+	}
+	return r.comm.Allgatherv(out.x, r.counts, r.displs)
+}
+
+// offsetJob runs the chunks of a local pass as chunks k0+k, samples
+// off+lo … of the whole pass.
+type offsetJob struct {
+	job     chunkJob
+	k0, off int
+}
+
+func (j *offsetJob) do(ws *worker, k, lo, hi int, slot []float64) {
+	j.job.do(ws, j.k0+k, j.off+lo, j.off+hi, slot)
+}
+
+// offsetFolder folds local chunk k as chunk k0+k of the whole pass.
+type offsetFolder struct {
+	inner folder
+	k0    int
+}
+
+func (f *offsetFolder) fold(k, q int, slot []float64) { f.inner.fold(f.k0+k, q, slot) }
+func (f *offsetFolder) dest() []float64               { return f.inner.dest() }
