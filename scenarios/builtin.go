@@ -67,7 +67,7 @@ func Builtin(name string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: "."})
+	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: ".", builtin: name})
 }
 
 // Open resolves a command-line argument: an existing file is loaded as a
@@ -109,6 +109,13 @@ func DataSets() []string {
 // against the scenario's directory; a relative data/<file>.csv that does not
 // exist there but is embedded is read from the embedded copy.
 func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, string, error) {
+	f, shown, _, err := s.openFileAt(key, name, sentinel)
+	return f, shown, err
+}
+
+// openFileAt is openFile also returning where the file was found: its
+// absolute path on disk, or "builtin:data/<file>" for an embedded copy.
+func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser, shown, where string, err error) {
 	notFound := func(shown string, err error) error {
 		return s.errAt(key, fmt.Sprintf("cannot open %s: %v", shown, unwrapPath(err)), sentinel)
 	}
@@ -116,27 +123,33 @@ func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, st
 		p := path.Clean(path.Join(s.src.dir, filepath.ToSlash(name)))
 		f, err := s.src.fsys.Open(p)
 		if err != nil {
-			return nil, "", notFound(name, err)
+			return nil, "", "", notFound(name, err)
 		}
-		return f, name, nil
+		return f, name, "builtin:" + p, nil
 	}
 	p := name
 	if s.src != nil && !filepath.IsAbs(name) {
 		p = filepath.Join(s.src.dir, name)
 	}
-	f, err := os.Open(p)
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	of, err := os.Open(p)
 	if err == nil {
-		return f, p, nil
+		return of, p, abs(p), nil
 	}
 	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
 		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
 			ef, eerr := embedded.Open(e)
 			if eerr == nil {
-				return ef, e + " (embedded)", nil
+				return ef, e + " (embedded)", "builtin:" + e, nil
 			}
 		}
 	}
-	return nil, "", notFound(p, err)
+	return nil, "", "", notFound(p, err)
 }
 
 // unwrapPath drops the "open NAME:" prefix of a *fs.PathError.

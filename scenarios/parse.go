@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,10 @@ type origin struct {
 	fsys  fs.FS          // nil: the OS file system
 	dir   string         // directory relative paths resolve against
 	lines map[string]int // key path → line of the key
+	// builtin is the built-in's name ("" for a file); sum the SHA-256 of
+	// the scenario text as read.
+	builtin string
+	sum     [sha256.Size]byte
 }
 
 // Load reads, checks and fills the scenario file at path (YAML or JSON).
@@ -50,6 +55,7 @@ func Parse(data []byte, source string) (*Scenario, error) {
 
 func parse(data []byte, o *origin) (*Scenario, error) {
 	o.lines = map[string]int{}
+	o.sum = sha256.Sum256(data)
 	fail := func(line int, key, msg string, sentinel error) error {
 		return &Error{File: o.name, Line: line, Key: key, Msg: msg, Err: sentinel}
 	}

@@ -2,10 +2,12 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -493,6 +495,29 @@ func (s *Scenario) Source() string {
 		return ""
 	}
 	return s.src.name
+}
+
+// Origin says where the scenario text came from, for provenance records:
+// "builtin:<name>" for a built-in, the absolute path of a scenario file
+// (the path as given if it cannot be made absolute), "" for a scenario
+// parsed without a source name or built in Go; and the SHA-256 of the text
+// as read, in hex ("" when the scenario was not parsed from text).
+func (s *Scenario) Origin() (source, sha256Hex string) {
+	if s.src == nil {
+		return "", ""
+	}
+	sum := hex.EncodeToString(s.src.sum[:])
+	switch {
+	case s.src.builtin != "":
+		return "builtin:" + s.src.builtin, sum
+	case s.src.name == "":
+		return "", sum
+	}
+	abs, err := filepath.Abs(s.src.name)
+	if err != nil {
+		return s.src.name, sum
+	}
+	return abs, sum
 }
 
 // WriteYAML writes s as YAML with two-space indentation.

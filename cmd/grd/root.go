@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
+	"github.com/grd-engine/grd/internal/buildinfo"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -118,13 +118,9 @@ NGD holds.`,
 	return root
 }
 
-// version reports the module version grd was built from.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+// version reports the grd build: module version or VCS revision, and the
+// Go version (buildinfo.Info.String).
+func version() string { return buildinfo.Read().String() }
 
 // exactArgs is cobra.ExactArgs reporting a usage error.
 func exactArgs(n int) cobra.PositionalArgs {

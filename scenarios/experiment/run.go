@@ -75,6 +75,21 @@ type Report struct {
 	Comparisons Comparisons
 	// Warnings lists what the reader should know (see Summary.Warnings).
 	Warnings []string
+	// Run records how the report was produced (summary.json's provenance).
+	Run RunInfo
+}
+
+// RunInfo records how a report was produced, for the provenance of its
+// outputs (DESIGN §9): the files read, the worker budget and when it ran.
+type RunInfo struct {
+	// Inputs are the files the scenario read, hashed (scenarios.Built.InputFiles).
+	Inputs []scenarios.InputFile
+	// Workers is the goroutine budget (RunOptions.Workers); Ranks the number
+	// of processes (1: grd does not distribute yet).
+	Workers, Ranks int
+	// Start and End bound the run: from before the scenario was built to
+	// after the last flow stopped. A resumed run records its own span.
+	Start, End time.Time
 }
 
 // Flow returns the trajectory of the named flow, or nil if it did not run.
@@ -339,7 +354,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report,
 }
 
 func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
+	start := time.Now()
 	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := p.b.InputFiles()
 	if err != nil {
 		return nil, err
 	}
@@ -365,6 +385,7 @@ func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run f
 		Times:     p.times,
 		Flows:     trs,
 		Warnings:  p.warnings,
+		Run:       RunInfo{Inputs: inputs, Workers: p.workers, Ranks: 1, Start: start.UTC(), End: time.Now().UTC()},
 	}
 	r.Comparisons = compare(r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowNGD), r.Flow(scenarios.FlowGRD), r.W0)
 	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)

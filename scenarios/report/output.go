@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/internal/buildinfo"
 	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
@@ -302,6 +304,71 @@ type Summary struct {
 	// flow, λ_max = 0 (ε = 0), flows that stopped early, comparisons over a
 	// shortened span. Empty (not null) when there is nothing to say.
 	Warnings []string `json:"warnings"`
+	// Provenance says which grd, which inputs and which machine produced
+	// the outputs (DESIGN §9).
+	Provenance Provenance `json:"provenance"`
+}
+
+// Provenance is summary.json's record of how the outputs were produced
+// (DESIGN §9). The grd fields come from the binary's build information
+// (internal/buildinfo): a binary built by `go build` in a git checkout
+// carries its commit; under `go run` and `go test` VCSRevision is "".
+type Provenance struct {
+	// GRDVersion is the one-line version `grd --version` prints.
+	GRDVersion string `json:"grd_version"`
+	// VCSRevision is the commit grd was built from ("" when not stamped),
+	// VCSModified whether its work tree had uncommitted changes.
+	VCSRevision string `json:"vcs_revision"`
+	VCSModified bool   `json:"vcs_modified"`
+	// GoVersion is the Go toolchain that built grd.
+	GoVersion string `json:"go_version"`
+	// Scenario is where the scenario came from: builtin:<name> or the
+	// absolute path of its file; ScenarioSHA256 the SHA-256 of its text.
+	Scenario       string `json:"scenario"`
+	ScenarioSHA256 string `json:"scenario_sha256"`
+	// DataFiles lists every file read (data, init.file) with its SHA-256
+	// and shape; empty for inline or generated data.
+	DataFiles []scenarios.InputFile `json:"data_files"`
+	// Workers is the --workers budget; Ranks the number of processes (1).
+	Workers int `json:"workers"`
+	Ranks   int `json:"ranks"`
+	// Host is the machine's host name.
+	Host string `json:"host"`
+	// Start and End bound the run, UTC, RFC 3339 with nanoseconds ("" when
+	// unknown).
+	Start string `json:"start_utc"`
+	End   string `json:"end_utc"`
+}
+
+// NewProvenance returns the provenance record of the run r.
+func NewProvenance(r *experiment.Report) Provenance {
+	bi := buildinfo.Read()
+	src, sum := r.Scenario.Origin()
+	host, err := os.Hostname()
+	if err != nil {
+		host = ""
+	}
+	utc := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	files := append([]scenarios.InputFile{}, r.Run.Inputs...)
+	return Provenance{
+		GRDVersion:     bi.String(),
+		VCSRevision:    bi.Revision,
+		VCSModified:    bi.Modified,
+		GoVersion:      bi.GoVersion,
+		Scenario:       src,
+		ScenarioSHA256: sum,
+		DataFiles:      files,
+		Workers:        r.Run.Workers,
+		Ranks:          max(1, r.Run.Ranks),
+		Host:           host,
+		Start:          utc(r.Run.Start),
+		End:            utc(r.Run.End),
+	}
 }
 
 // FlowSummary is one flow's entry in summary.json.
@@ -372,13 +439,14 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 		return nil, fmt.Errorf("scenarios: encoding scenario %q: %w", r.Scenario.Name, err)
 	}
 	s := &Summary{
-		Scenario:  echo,
-		Dim:       r.Dim,
-		Samples:   r.Samples,
-		LambdaMax: jnum(r.LambdaMax),
-		Epsilon:   jnum(r.Epsilon),
-		Flows:     make(map[string]FlowSummary, len(r.Flows)),
-		Warnings:  append([]string{}, r.Warnings...),
+		Scenario:   echo,
+		Dim:        r.Dim,
+		Samples:    r.Samples,
+		LambdaMax:  jnum(r.LambdaMax),
+		Epsilon:    jnum(r.Epsilon),
+		Flows:      make(map[string]FlowSummary, len(r.Flows)),
+		Warnings:   append([]string{}, r.Warnings...),
+		Provenance: NewProvenance(r),
 	}
 	for _, tr := range r.Flows {
 		fs := FlowSummary{

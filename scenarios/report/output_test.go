@@ -143,7 +143,7 @@ func TestSummaryKeys(t *testing.T) {
 			t.Errorf("%s keys = %v, want %v", what, got, want)
 		}
 	}
-	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings")
+	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings", "provenance")
 	flows := s["flows"].(map[string]any)
 	wantKeys("flows", flows, "gd", "ngd", "grd", "sgd", "sde")
 	for name, f := range flows {
@@ -226,7 +226,12 @@ func TestNothingWrittenOnFailure(t *testing.T) {
 	}
 }
 
-var secondsRe = regexp.MustCompile(`"seconds": [-+0-9.eE]+`)
+var (
+	secondsRe = regexp.MustCompile(`"seconds": [-+0-9.eE]+`)
+	// runRe matches the provenance fields that differ between runs of the
+	// same scenario: the worker budget and the run's times.
+	runRe = regexp.MustCompile(`"(workers|start_utc|end_utc)": ("[^"]*"|[0-9]+)`)
+)
 
 // zeroSeconds replaces the wall times of a summary.json.
 func zeroSeconds(t *testing.T, b []byte) []byte {
@@ -234,6 +239,7 @@ func zeroSeconds(t *testing.T, b []byte) []byte {
 	if !secondsRe.Match(b) {
 		t.Fatal("summary.json has no seconds")
 	}
+	b = runRe.ReplaceAll(b, []byte(`"$1": null`))
 	return secondsRe.ReplaceAll(b, []byte(`"seconds": 0`))
 }
 
