@@ -20,8 +20,10 @@ run: build
 	./bin/grd run $(SCENARIO) $(if $(OUT),--out $(OUT))
 
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
-# Installs what it needs (Debian packages, through scripts/debdeps.sh).
+# Installs what it needs (Debian packages, through scripts/debdeps.sh):
+# chromium for the report's browser test (scenarios/report TestReportInBrowser).
 test: test-openblas
+	bash scripts/debdeps.sh chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -short -count=1 ./...

@@ -43,7 +43,11 @@ summary.json are written too.
 safety factor s in (0,1) (e.g. ` + def + `), prints the gaps per ε, the
 log-log slopes of the relative gaps against ε (1: O(ε), 2: O(ε²)) and a
 verdict, and writes the plot sweep.png/sweep.svg into DIR (default
-out/<name>/).`,
+out/<name>/), the numbers into DIR/check/sweep.csv and DIR/check/sweep.json
+(the slopes with their standard errors), and DIR/report.html.
+
+A single check with --out also writes DIR/check/check.json (gaps, defect,
+residual statistics, verdict, provenance) and DIR/report.html.`,
 		Example: `  grd check quadratic-2d
   grd check two-layer-iris --sweep ` + def + ` --out /tmp/sweep`,
 		Args: exactArgs(1),
@@ -111,7 +115,17 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		if err != nil {
 			return err
 		}
+		data, err := report.WriteSweepFiles(dir, rep)
+		if err != nil {
+			return err
+		}
+		if err := report.WriteHTMLReport(dir); err != nil {
+			return err
+		}
 		if _, err := fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", ")); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(g.Out, "data: %s; report: %s\n", strings.Join(joinDir(dir, data), ", "), joinDir(dir, []string{report.ReportFile})[0]); err != nil {
 			return err
 		}
 		return runErr
@@ -124,6 +138,12 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	if dir != "" {
 		if _, err := report.WriteOutputs(dir, rep.Report); err != nil {
+			return err
+		}
+		if _, err := report.WriteCheckFiles(dir, rep); err != nil {
+			return err
+		}
+		if err := report.WriteHTMLReport(dir); err != nil { // again, now with check.json
 			return err
 		}
 	}

@@ -78,6 +78,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newCmdRun(g, nil),
 		newCmdCheck(g, nil),
 		newCmdGeometry(g, nil),
+		newCmdReport(g, nil),
 		newCmdScenarios(g, nil),
 		newCmdBench(g),
 	)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
@@ -43,6 +44,16 @@ type CheckReport struct {
 // report with an error wrapping ErrFlowFailed (the verdict says so).
 func Check(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*CheckReport, error) {
 	return checkWith(ctx, sc, opts, engineFlow)
+}
+
+// Verdict is the check's verdict (see Check) on any run report: what its
+// GRD, NGD and GD trajectories say about the paper's claim, or why there is
+// no verdict (a run without both grd and ngd).
+func Verdict(r *Report) string {
+	if r.Flow(scenarios.FlowGRD) == nil || r.Flow(scenarios.FlowNGD) == nil {
+		return "No verdict: the run has no grd and ngd flows to compare (grd check runs them)."
+	}
+	return checkVerdict(r)
 }
 
 func checkWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
@@ -128,6 +139,8 @@ type SweepPoint struct {
 	PathLength float64
 	// MaxR2OverR1 is max_t R2/R1 along GRD at this ε.
 	MaxR2OverR1 float64
+	// MaxNGDDefect is max_t ‖u + P∇f‖ along GRD at this ε.
+	MaxNGDDefect float64
 	// OK is false when ngd or grd (or gd) did not reach t1 at this ε; the
 	// point is then left out of the slope fits.
 	OK bool
@@ -149,6 +162,11 @@ type SweepReport struct {
 	// log(relative gap) against log ε over the points that are OK and
 	// positive (NaN with fewer than two): p means the gap scales as ε^p.
 	SlopeGRDNGD, SlopeNGDGD float64
+	// FitGRDNGD and FitNGDGD are the same fits in full: slope, its standard
+	// error, intercept and the number of points (FitLogLog).
+	FitGRDNGD, FitNGDGD LogLogFit
+	// Run records the sweep's inputs, workers and span (provenance).
+	Run RunInfo
 	// Verdict states the orders and how they compare.
 	Verdict string
 	// Warnings: failed points, gaps near the integration tolerance.
@@ -188,6 +206,7 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	if len(ss) < 2 {
 		return nil, fmt.Errorf("scenarios: sweep: %d safety factor(s), need at least 2 to fit a slope", len(ss))
 	}
+	start := time.Now()
 	c := *sc
 	c.Flows = checkFlows()
 	p, err := prepare(ctx, &c, c.Flows, opts.workers())
@@ -227,8 +246,13 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 			g2 = append(g2, pt.GapNGDGD)
 		}
 	}
-	rep.SlopeGRDNGD, _ = FitLogLogSlope(eps, g1)
-	rep.SlopeNGDGD, _ = FitLogLogSlope(eps, g2)
+	rep.FitGRDNGD, rep.FitNGDGD = FitLogLog(eps, g1), FitLogLog(eps, g2)
+	rep.SlopeGRDNGD, rep.SlopeNGDGD = rep.FitGRDNGD.Slope, rep.FitNGDGD.Slope
+	inputs, err := p.b.InputFiles()
+	if err != nil {
+		return nil, err
+	}
+	rep.Run = RunInfo{Inputs: inputs, Workers: p.workers, Ranks: 1, Start: start.UTC(), End: time.Now().UTC()}
 	rep.Warnings = sweepWarnings(rep)
 	rep.Verdict = sweepVerdict(rep)
 	if len(failed) > 0 {
@@ -256,7 +280,8 @@ func sweepPoint(s, eps float64, gd, ngd, grd *flow.Trajectory, w0 []float64) (Sw
 		GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
 		AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
 		PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
-		OK: statusOK(gd, ngd, grd),
+		MaxNGDDefect: cmp.MaxNGDDefect,
+		OK:           statusOK(gd, ngd, grd),
 	}
 	var why []string
 	for _, tr := range []*flow.Trajectory{ngd, grd} {
@@ -279,10 +304,37 @@ func sweepPoint(s, eps float64, gd, ngd, grd *flow.Trajectory, w0 []float64) (Sw
 // FitLogLogSlope fits log y = p log x + c by least squares over the points
 // with x > 0 and y > 0 (both finite) and returns the slope p and the number
 // of points used. p is NaN with fewer than two usable points or when the x
-// values are all equal.
+// values are all equal. FitLogLog also gives the standard error.
 func FitLogLogSlope(x, y []float64) (p float64, n int) {
+	f := FitLogLog(x, y)
+	return f.Slope, f.N
+}
+
+// LogLogFit is a least-squares line log y = Slope·log x + Intercept.
+type LogLogFit struct {
+	// Slope is p; Intercept is c (natural logarithms).
+	Slope, Intercept float64
+	// StdErr is the standard error of the slope,
+	//
+	//	SE(p) = sqrt( Σ r_i² / (n − 2) / Σ (log x_i − mean log x)² ),  r_i the residuals,
+	//
+	// the ordinary least-squares estimate with the residual variance
+	// estimated from the n − 2 degrees of freedom left after fitting two
+	// parameters: NaN when n ≤ 2 (a line through two points has no
+	// residual to estimate it from). It measures how far the points are from
+	// a straight line, not the error of each point.
+	StdErr float64
+	// N is the number of points used.
+	N int
+}
+
+// FitLogLog fits log y = p log x + c by least squares over the points with
+// x > 0 and y > 0 (both finite). Slope and Intercept are NaN with fewer
+// than two usable points or when the x values are all equal; StdErr is
+// NaN unless N ≥ 3.
+func FitLogLog(x, y []float64) LogLogFit {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("scenarios: FitLogLogSlope: len(x) = %d ≠ len(y) = %d", len(x), len(y)))
+		panic(fmt.Sprintf("scenarios: FitLogLog: len(x) = %d ≠ len(y) = %d", len(x), len(y)))
 	}
 	var lx, ly []float64
 	for i := range x {
@@ -291,9 +343,10 @@ func FitLogLogSlope(x, y []float64) (p float64, n int) {
 			ly = append(ly, math.Log(y[i]))
 		}
 	}
-	n = len(lx)
+	f := LogLogFit{Slope: math.NaN(), Intercept: math.NaN(), StdErr: math.NaN(), N: len(lx)}
+	n := len(lx)
 	if n < 2 {
-		return math.NaN(), n
+		return f
 	}
 	var mx, my float64
 	for i := range lx {
@@ -309,9 +362,29 @@ func FitLogLogSlope(x, y []float64) (p float64, n int) {
 		sxx += dx * dx
 	}
 	if sxx == 0 {
-		return math.NaN(), n
+		return f
 	}
-	return sxy / sxx, n
+	f.Slope = sxy / sxx
+	f.Intercept = my - f.Slope*mx
+	if n > 2 {
+		var rss float64
+		for i := range lx {
+			r := ly[i] - (f.Intercept + f.Slope*lx[i])
+			rss += r * r
+		}
+		f.StdErr = math.Sqrt(rss / float64(n-2) / sxx)
+	}
+	return f
+}
+
+// slopeText is a slope with two decimals and, when known, ± its standard
+// error in parentheses-free form: "1.26 ± 0.03" (report.SlopeText, which
+// shows slopes the same way).
+func slopeText(f LogLogFit) string {
+	if math.IsNaN(f.StdErr) {
+		return fmt.Sprintf("%.2f", f.Slope)
+	}
+	return fmt.Sprintf("%.2f ± %.2f", f.Slope, f.StdErr)
 }
 
 // OrderName describes a fitted slope: "O(ε)" or "O(ε²)" when within 0.3 of
@@ -359,7 +432,7 @@ func sweepVerdict(r *SweepReport) string {
 		return "No verdict: fewer than two points with positive gaps could be fitted."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%.2f (%s) and the NGD–GD gap as ε^%.2f (%s). ", p1, OrderName(p1), p2, OrderName(p2))
+	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%s (%s) and the NGD–GD gap as ε^%s (%s). ", slopeText(r.FitGRDNGD), OrderName(p1), slopeText(r.FitNGDGD), OrderName(p2))
 	switch d := p1 - p2; {
 	case d >= 0.7:
 		b.WriteString("GRD agrees with NGD to a higher order in ε than NGD agrees with GD, as the paper's main result says.")

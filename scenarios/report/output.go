@@ -230,8 +230,9 @@ func mkOutDir(dir string) error {
 // WriteOutputs writes everything a run produces into dir, creating it if
 // needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
 // row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
-// contours when d = 2) and summary.json, last, so that its presence means
-// the set is complete. Every file is written atomically (outfile.WriteAtomic).
+// contours when d = 2), summary.json, and then report.html, built from
+// those files (WriteHTMLReport): summary.json's presence means the data
+// are complete. Every file is written atomically (outfile.WriteAtomic).
 // It returns the names of the files written, in the order written.
 //
 // Outputs depend only on the report (timings aside), so they are
@@ -267,7 +268,11 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 	if err := outfile.WriteAtomic(dir, SummaryFile, func(w io.Writer) error { return WriteSummaryJSON(w, r) }); err != nil {
 		return files, err
 	}
-	return append(files, SummaryFile), nil
+	files = append(files, SummaryFile)
+	if err := WriteHTMLReport(dir); err != nil {
+		return files, err
+	}
+	return append(files, ReportFile), nil
 }
 
 // jnum is a JSON number that is null when not available or not finite
@@ -304,6 +309,10 @@ type Summary struct {
 	// flow, λ_max = 0 (ε = 0), flows that stopped early, comparisons over a
 	// shortened span. Empty (not null) when there is nothing to say.
 	Warnings []string `json:"warnings"`
+	// Verdict is what the run's GRD, NGD and GD trajectories say about the
+	// paper's claim, in the words of grd check (experiment.Verdict), or why
+	// there is none.
+	Verdict string `json:"verdict"`
 	// Provenance says which grd, which inputs and which machine produced
 	// the outputs (DESIGN §9).
 	Provenance Provenance `json:"provenance"`
@@ -446,6 +455,7 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 		Epsilon:    jnum(r.Epsilon),
 		Flows:      make(map[string]FlowSummary, len(r.Flows)),
 		Warnings:   append([]string{}, r.Warnings...),
+		Verdict:    experiment.Verdict(r),
 		Provenance: NewProvenance(r),
 	}
 	for _, tr := range r.Flows {

@@ -143,7 +143,7 @@ func TestSummaryKeys(t *testing.T) {
 			t.Errorf("%s keys = %v, want %v", what, got, want)
 		}
 	}
-	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings", "provenance")
+	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings", "verdict", "provenance")
 	flows := s["flows"].(map[string]any)
 	wantKeys("flows", flows, "gd", "ngd", "grd", "sgd", "sde")
 	for name, f := range flows {

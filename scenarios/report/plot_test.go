@@ -31,7 +31,7 @@ func TestRunPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"gd.csv", "ngd.csv", "grd.csv", "sgd.csv", "sde.csv",
-		"loss.png", "loss.svg", "gap.png", "gap.svg", "residuals.png", "residuals.svg", "contours.png", "contours.svg", SummaryFile}
+		"loss.png", "loss.svg", "gap.png", "gap.svg", "residuals.png", "residuals.svg", "contours.png", "contours.svg", SummaryFile, ReportFile}
 	if strings.Join(files, " ") != strings.Join(want, " ") {
 		t.Errorf("files written:\n%v\nwant\n%v", files, want)
 	}
@@ -71,7 +71,7 @@ func TestPlotsWithoutOptionalFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(files, " "); got != "gd.csv loss.png loss.svg summary.json" {
+	if got := strings.Join(files, " "); got != "gd.csv loss.png loss.svg summary.json report.html" {
 		t.Errorf("files %s", got)
 	}
 }
