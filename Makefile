@@ -8,8 +8,10 @@ OUT         ?=
 
 all: build
 
+# -buildvcs=auto: stamp the git commit into the binary (grd --version,
+# summary.json's provenance) even where GOFLAGS says -buildvcs=false.
 build:
-	$(GO) build -o bin/grd ./cmd/grd
+	$(GO) build -buildvcs=auto -o bin/grd ./cmd/grd
 
 # OpenBLAS backend for the models' BLAS (cgo; Debian: libopenblas-dev). Not needed by make test.
 build-openblas:

@@ -5,12 +5,13 @@
 //
 // What is available depends on how the binary was built:
 //
-//   - `go build` or `make build` in a git checkout: the vcs.revision,
-//     vcs.time and vcs.modified settings are stamped in (Go ≥ 1.18, unless
-//     -buildvcs=false), so Revision names the commit and Modified says
-//     whether the work tree had uncommitted changes. Version is "(devel)"
-//     then, since a local build has no module version; String shows the
-//     revision instead.
+//   - `go build` or `make build` in a git clone: the vcs.revision,
+//     vcs.time and vcs.modified settings are stamped in (unless
+//     -buildvcs=false, which `make build` overrides with -buildvcs=auto), so
+//     Revision names the commit and Modified says whether the work tree had
+//     uncommitted changes. Go ≥ 1.24 also derives a pseudo-version
+//     (v0.0.0-<time>-<revision>, +dirty when modified) for Version. Go does
+//     not stamp from a `git worktree` checkout, whose .git is a file.
 //   - `go install module@version`: Version is the module version; no VCS
 //     settings.
 //   - `go run` and `go test`: Go does not stamp VCS information for these,
@@ -21,6 +22,7 @@ package buildinfo
 import (
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // Info is what the build information says about the running binary.
@@ -78,9 +80,10 @@ func (in Info) String() string {
 		if in.Modified {
 			rev += "+modified"
 		}
-		if v == "" {
+		switch {
+		case v == "":
 			v = "devel " + rev
-		} else {
+		case !strings.Contains(v, rev[:min(len(rev), 12)]): // Go ≥ 1.24 puts the revision into a pseudo-version
 			v += " " + rev
 		}
 		if in.Time != "" {
