@@ -87,7 +87,11 @@ func Open(arg string) (*Scenario, error) {
 	if contains(builtinNames(), arg) {
 		return Builtin(arg)
 	}
-	return nil, &Error{Msg: fmt.Sprintf("%q is neither a scenario file nor a built-in scenario (built-ins: %s)", arg, oneOf(builtinNames())), Err: ErrNotFound}
+	msg := fmt.Sprintf("%q is neither a scenario file nor a built-in scenario", arg)
+	if near := nearest(arg, builtinNames()); near != "" {
+		msg += fmt.Sprintf(", did you mean %q?", near)
+	}
+	return nil, &Error{Msg: msg + fmt.Sprintf(" (built-ins: %s)", oneOf(builtinNames())), Err: ErrNotFound}
 }
 
 // DataSets lists the embedded data files as a scenario refers to them

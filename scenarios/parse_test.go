@@ -413,6 +413,10 @@ func TestOpen(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)") {
 		t.Errorf("Open(absent) = %v", err)
 	}
+	_, err = Open("mlp-wne")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `"mlp-wne" is neither a scenario file nor a built-in scenario, did you mean "mlp-wine"? (built-ins: `) {
+		t.Errorf("Open(typo) = %v, want a did-you-mean", err)
+	}
 	if _, err := Open(dir); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Open(dir) = %v", err)
 	}
