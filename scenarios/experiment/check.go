@@ -35,9 +35,11 @@ type CheckReport struct {
 // below 10%, and a departure above; it compares it with the NGD–GD gap
 // (GRD "much closer to NGD" when the ratio is below 1/3, "as large as the
 // metric's own effect" up to 3, "farther" beyond); and it judges the (8)
-// residual by R2/R1 times the time span (the size of the second time
-// derivative's contribution relative to the first over the horizon):
-// "holds well" below 0.1, "approximately" below 1, "does not hold" beyond.
+// residual by the median of R2/R1 after the first tenth of the horizon
+// (Comparisons.MedianR2OverR1: the initial transient left out) times the
+// time span (the size of the second time derivative's contribution
+// relative to the first over the horizon): "holds well" below 0.1,
+// "approximately" below 1, "does not hold" beyond.
 //
 // Errors are as for Run: a problem before
 // the flows start returns a nil report; a flow that fails returns the
@@ -107,9 +109,10 @@ func checkVerdict(r *Report) string {
 			fmt.Fprintf(&b, "GRD is %s times farther from NGD than NGD is from GD: GRD does not reduce to NGD here.", fmtG(q))
 		}
 	}
-	if span := r.Scenario.Time.T1 - r.Scenario.Time.T0; !math.IsNaN(c.MaxR2OverR1) {
-		z := c.MaxR2OverR1 * span
-		fmt.Fprintf(&b, " The residual of approximation (8) reaches R2/R1 = %s per unit time (× the time span %s = %s): ", fmtG(c.MaxR2OverR1), fmtG(span), fmtG(z))
+	if span := r.Scenario.Time.T1 - r.Scenario.Time.T0; !math.IsNaN(c.MedianR2OverR1) {
+		z := c.MedianR2OverR1 * span
+		fmt.Fprintf(&b, " The residual of approximation (8), R2/R1 after the first tenth of the horizon, has median %s per unit time (max %s there, %s at t1, %s over the whole span including the initial transient); median × the time span %s = %s: ",
+			fmtG(c.MedianR2OverR1), fmtG(c.LateMaxR2OverR1), fmtG(c.FinalR2OverR1), fmtG(c.MaxR2OverR1), fmtG(span), fmtG(z))
 		if z < 0.1 {
 			b.WriteString("(8) holds well over this horizon.")
 		} else if z < 1 {

@@ -73,7 +73,10 @@ func TestOrderName(t *testing.T) {
 func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
 		sc := parseTiny(t)
-		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef, MaxR2OverR1: r2r1},
+		// A large initial transient (MaxR2OverR1): the verdict judges (8)
+		// by the median after it.
+		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef,
+			MaxR2OverR1: 100, MedianR2OverR1: r2r1, LateMaxR2OverR1: 2 * r2r1, FinalR2OverR1: r2r1},
 			Flows: []*flow.Trajectory{{Flow: scenarios.FlowGD, Status: flow.StatusOK}}}
 	}
 	for _, tc := range []struct {

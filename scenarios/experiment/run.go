@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -125,6 +126,12 @@ type Comparisons struct {
 	RelativeGapNGDGD float64 // MaxGapNGDGD / L
 	MaxNGDDefect     float64 // max_t ‖u + P∇f‖ along grd
 	MaxR2OverR1      float64 // max_t R2/R1 along grd, over times with R1 > 0
+	// The time-resolved R2/R1 statistics: over the output times after the
+	// first tenth of the span grd recorded (t ≥ t_0 + (t_end − t_0)/10,
+	// leaving out the initial transient, where R1 ≈ 0 can make the ratio
+	// large) with R1 > 0, its median and its maximum; and its value at the
+	// last output time. The check's verdict judges (8) by the median.
+	MedianR2OverR1, LateMaxR2OverR1, FinalR2OverR1 float64
 }
 
 // GapSeries returns the distance ‖a.W[k] − b.W[k]‖ at every output time
@@ -166,6 +173,20 @@ func maxOf(xs []float64) float64 {
 	return m
 }
 
+// median is the median of xs (the mean of the middle two for an even
+// count), NaN if xs is empty or holds a NaN. It sorts a copy.
+func median(xs []float64) float64 {
+	if len(xs) == 0 || slices.ContainsFunc(xs, math.IsNaN) {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(xs))
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
 // pathLength is max_k ‖tr.W[k] − w0‖ (NaN for a nil or empty trajectory).
 func pathLength(tr *flow.Trajectory, w0 []float64) float64 {
 	if tr == nil || len(tr.W) == 0 {
@@ -194,18 +215,33 @@ func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 		MaxGapNGDGD:   maxOf(GapSeries(ngd, gd)),
 		MaxNGDDefect:  math.NaN(),
 		MaxR2OverR1:   math.NaN(),
+
+		MedianR2OverR1: math.NaN(), LateMaxR2OverR1: math.NaN(), FinalR2OverR1: math.NaN(),
 	}
 	c.RelativeGap = ratio(c.MaxGapGRDNGD, c.NGDPathLength)
 	c.RelativeGapNGDGD = ratio(c.MaxGapNGDGD, c.NGDPathLength)
 	if grd != nil {
 		c.MaxNGDDefect = maxOf(grd.NGDDefect)
-		var q []float64
-		for k := range min(len(grd.R1), len(grd.R2)) {
+		var q, late []float64
+		n := min(len(grd.R1), len(grd.R2), len(grd.T))
+		cut := math.Inf(1)
+		if n > 0 {
+			cut = grd.T[0] + (grd.T[n-1]-grd.T[0])/10
+		}
+		for k := range n {
 			if grd.R1[k] > 0 {
 				q = append(q, grd.R2[k]/grd.R1[k])
+				if grd.T[k] >= cut {
+					late = append(late, grd.R2[k]/grd.R1[k])
+				}
 			}
 		}
 		c.MaxR2OverR1 = maxOf(q)
+		c.LateMaxR2OverR1 = maxOf(late)
+		c.MedianR2OverR1 = median(late)
+		if n > 0 && grd.R1[n-1] > 0 {
+			c.FinalR2OverR1 = grd.R2[n-1] / grd.R1[n-1]
+		}
 	}
 	return c
 }

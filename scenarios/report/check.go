@@ -32,6 +32,8 @@ func WriteCheckTable(w io.Writer, cr *experiment.CheckReport) error {
 	fmt.Fprintf(tw, "NGD path length max ‖w_ngd − w0‖\t%s\t\n", fmtG(c.NGDPathLength))
 	fmt.Fprintf(tw, "max NGD defect ‖u + P∇f‖\t%s\t\n", fmtG(c.MaxNGDDefect))
 	fmt.Fprintf(tw, "max R2/R1 (1/time)\t%s\t\n", fmtG(c.MaxR2OverR1))
+	fmt.Fprintf(tw, "median R2/R1 after the first tenth of the horizon\t%s\t\n", fmtG(c.MedianR2OverR1))
+	fmt.Fprintf(tw, "max R2/R1 after the first tenth of the horizon\t%s\t\n", fmtG(c.LateMaxR2OverR1))
 	tw.Flush()
 	for _, tr := range r.Flows {
 		if tr.Status != flow.StatusOK {

@@ -439,6 +439,14 @@ type ComparisonSummary struct {
 	// (needs grd): how badly the approximation (8) fails, relative to the
 	// first time derivative of the gradient differences.
 	MaxR2OverR1 *float64 `json:"max_r2_over_r1"`
+	// MedianR2OverR1 and LateMaxR2OverR1 are the median and the maximum of
+	// R2/R1 over the output times after the first tenth of the span
+	// (t ≥ t0 + (t_end − t0)/10, R1 > 0), leaving out the initial transient
+	// that often makes MaxR2OverR1; FinalR2OverR1 is R2/R1 at the last
+	// output time. The verdict judges (8) by the median.
+	MedianR2OverR1  *float64 `json:"median_r2_over_r1"`
+	LateMaxR2OverR1 *float64 `json:"late_max_r2_over_r1"`
+	FinalR2OverR1   *float64 `json:"final_r2_over_r1"`
 }
 
 // NewSummary returns the content of summary.json for the run r.
@@ -497,6 +505,9 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 		RelativeGapNGDGD: jnum(c.RelativeGapNGDGD),
 		MaxNGDDefect:     jnum(c.MaxNGDDefect),
 		MaxR2OverR1:      jnum(c.MaxR2OverR1),
+		MedianR2OverR1:   jnum(c.MedianR2OverR1),
+		LateMaxR2OverR1:  jnum(c.LateMaxR2OverR1),
+		FinalR2OverR1:    jnum(c.FinalR2OverR1),
 	}
 	return s, nil
 }

@@ -151,7 +151,8 @@ func TestSummaryKeys(t *testing.T) {
 			"nfev", "steps", "rejected", "seconds", "max_eps_lambda_max")
 	}
 	wantKeys("comparisons", s["comparisons"].(map[string]any), "max_gap_grd_ngd", "relative_gap", "ngd_path_length",
-		"max_gap_ngd_gd", "relative_gap_ngd_gd", "max_ngd_defect", "max_r2_over_r1")
+		"max_gap_ngd_gd", "relative_gap_ngd_gd", "max_ngd_defect", "max_r2_over_r1",
+		"median_r2_over_r1", "late_max_r2_over_r1", "final_r2_over_r1")
 	if s["dim"] != 2.0 || s["samples"] != 6.0 || s["epsilon"] != r.Epsilon || s["lambda_max"] != r.LambdaMax {
 		t.Errorf("dim, samples, epsilon, lambda_max = %v %v %v %v", s["dim"], s["samples"], s["epsilon"], s["lambda_max"])
 	}
