@@ -103,6 +103,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	ro := experiment.RunOptions{Workers: g.Workers}
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
+		bar.setSpan(s.Time.T0, s.Time.T1)
 		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)
 		bar.Done()
 		if rep == nil {
@@ -131,6 +132,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		return runErr
 	}
 	bar := progressFor(g, "grd check "+s.Name+":", 3, &ro)
+	bar.setSpan(s.Time.T0, s.Time.T1)
 	rep, runErr := experiment.Check(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
