@@ -172,3 +172,28 @@ func TestTimeAxisLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestLossExcessPanel: below the loss, its excess over the lowest value
+// reached on a log axis, one series per flow, so that flows ending close
+// together (GD, NGD, SGD) are told apart.
+func TestLossExcessPanel(t *testing.T) {
+	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := lossFigure(r)
+	if len(f.Panels) != 2 {
+		t.Fatalf("%d panels, want the loss and its excess", len(f.Panels))
+	}
+	ex := f.Panels[1]
+	if ex.Mode != figure.LogY || len(ex.Series) < 4 || !strings.Contains(ex.Title, "f − min f") {
+		t.Errorf("excess panel: mode %v, %d series, title %q", ex.Mode, len(ex.Series), ex.Title)
+	}
+	for _, s := range ex.Series {
+		for _, y := range s.Y {
+			if y <= 0 {
+				t.Errorf("%s: excess %v ≤ 0 on a log axis", s.Label, y)
+			}
+		}
+	}
+}
