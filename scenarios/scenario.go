@@ -256,9 +256,11 @@ type IntegratorSpec struct {
 	// Method is euler, heun, rk4 (fixed step: need DT) or bs3, dopri5,
 	// tsit5, dop853 (adaptive). Default dopri5.
 	Method string `yaml:"method" json:"method"`
-	// Rtol, Atol are the adaptive error tolerances (> 0). Defaults 1e-8, 1e-10.
-	Rtol float64 `yaml:"rtol" json:"rtol"`
-	Atol float64 `yaml:"atol" json:"atol"`
+	// Rtol, Atol are the adaptive error tolerances (> 0). Defaults 1e-8,
+	// 1e-10 for an adaptive method; a fixed-step method uses dt instead, so
+	// they stay 0 there (absent from the echo) and giving them is an error.
+	Rtol float64 `yaml:"rtol,omitempty" json:"rtol,omitempty"`
+	Atol float64 `yaml:"atol,omitempty" json:"atol,omitempty"`
 	// DT is the step of a fixed-step method (required there, > 0); it is
 	// an error with an adaptive method.
 	DT float64 `yaml:"dt,omitempty" json:"dt,omitempty"`
@@ -462,10 +464,10 @@ func (s *Scenario) SetDefaults() {
 	if in.Method == "" {
 		in.Method = DefaultMethod
 	}
-	if in.Rtol == 0 {
+	if in.Rtol == 0 && !isFixedStep(in.Method) { // fixed-step methods use dt, not tolerances
 		in.Rtol = DefaultRtol
 	}
-	if in.Atol == 0 {
+	if in.Atol == 0 && !isFixedStep(in.Method) {
 		in.Atol = DefaultAtol
 	}
 	if s.Time.Outputs == 0 {

@@ -447,6 +447,10 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 			}
 			w = append(w, msg)
 		}
+		if distinct := distinctTimes(tr.T); distinct < tr.Len() {
+			w = append(w, fmt.Sprintf("flow %s: its step is longer than the output spacing, so %d of its %d output times share a step with the one before; %s.csv holds one row per distinct step time (%d rows)",
+				tr.Flow, tr.Len()-distinct, tr.Len(), tr.Flow, distinct))
+		}
 		if m := maxOf(tr.EpsLambdaMax); m >= 1 {
 			k := 0
 			for i, x := range tr.EpsLambdaMax {
@@ -473,6 +477,18 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 		}
 	}
 	return w
+}
+
+// distinctTimes counts the entries of the non-decreasing ts that differ
+// from the one before (the first counts).
+func distinctTimes(ts []float64) int {
+	n := 0
+	for k, t := range ts {
+		if k == 0 || t != ts[k-1] {
+			n++
+		}
+	}
+	return n
 }
 
 // flowsError is nil when every flow reached t1, and otherwise an error

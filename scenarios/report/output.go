@@ -47,7 +47,9 @@ const (
 // The t of an ensemble row is the time t0 + j·η (sde: t0 + j·dt) of the
 // step j it holds, the step nearest to the requested output time: equal to
 // it when the output times lie on the step grid, up to half a step away
-// otherwise (flow.EnsembleSpec).
+// otherwise (flow.EnsembleSpec). When the step is longer than the output
+// spacing, neighbouring output times share a step: the CSV then holds one
+// row per distinct step time (the summary's warnings say so).
 //
 // It panics on an unknown flow name. Trajectories of a model with an exact
 // KL (rbm) add KL columns: see CSVHeaderKL.
@@ -149,6 +151,9 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		return nil
 	}
 	for k := 0; k < n; k++ {
+		if ensemble && k > 0 && tr.T[k] == tr.T[k-1] {
+			continue // the same step as the row before (step longer than the output spacing)
+		}
 		buf = strconv.AppendFloat(buf[:0], tr.T[k], 'g', -1, 64)
 		num(tr.Loss[k])
 		if ensemble {

@@ -256,3 +256,28 @@ func readSummary(t *testing.T, path string) map[string]any {
 	}
 	return s
 }
+
+// TestEnsembleCSVDistinctTimes: an SGD step η = 0.5 longer than the output
+// spacing 0.2 puts several output times on one step; sgd.csv then has one
+// row per distinct step time (t = 0, 0.5, 1, 1.5, 2), and a warning says so.
+func TestEnsembleCSVDistinctTimes(t *testing.T) {
+	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, sgd]", "sgd: {lr: 0.05,", "sgd: {lr: 0.5,")
+	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, r.Flow("sgd"), r.Dim); err != nil {
+		t.Fatal(err)
+	}
+	var ts []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		ts = append(ts, strings.SplitN(line, ",", 2)[0])
+	}
+	if strings.Join(ts, " ") != "0 0.5 1 1.5 2" {
+		t.Errorf("sgd.csv times %v, want 0 0.5 1 1.5 2", ts)
+	}
+	if !hasWarning(r.Warnings, "sgd.csv holds one row per distinct step time (5 rows)") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
