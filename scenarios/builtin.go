@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // embedded holds the built-in scenarios and the data sets they use.
@@ -108,10 +109,26 @@ func DataSets() []string {
 	return out
 }
 
+// BuiltinDataPrefix names a data set embedded in grd in data.csv:
+// `csv: builtin:iris` (see BuiltinDataSets).
+const BuiltinDataPrefix = "builtin:"
+
+// BuiltinDataSets lists the embedded data sets as data.csv names them
+// (builtin:breast_cancer, builtin:digits, builtin:iris, builtin:wine).
+func BuiltinDataSets() []string {
+	var out []string
+	for _, e := range DataSets() {
+		out = append(out, BuiltinDataPrefix+strings.TrimSuffix(path.Base(e), ".csv"))
+	}
+	return out
+}
+
 // openFile opens a file a scenario refers to (data.csv, init.file) and
-// returns it with the name to use in messages. Relative paths resolve
-// against the scenario's directory; a relative data/<file>.csv that does not
-// exist there but is embedded is read from the embedded copy.
+// returns it with the name to use in messages. data.csv: builtin:<name> is
+// an embedded data set; other relative paths resolve against the scenario's
+// directory (a built-in scenario's, in the embedded files). A file that does
+// not exist is an error, never replaced by an embedded copy; its message
+// names the builtin: data set when the path looks like one.
 func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, string, error) {
 	f, shown, _, err := s.openFileAt(key, name, sentinel)
 	return f, shown, err
@@ -122,6 +139,17 @@ func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, st
 func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser, shown, where string, err error) {
 	notFound := func(shown string, err error) error {
 		return s.errAt(key, fmt.Sprintf("cannot open %s: %v", shown, unwrapPath(err)), sentinel)
+	}
+	if key == "data.csv" && strings.HasPrefix(name, BuiltinDataPrefix) {
+		e := "data/" + strings.TrimPrefix(name, BuiltinDataPrefix) + ".csv"
+		if !contains(DataSets(), e) {
+			return nil, "", "", s.errAt(key, fmt.Sprintf("no built-in data set %q (built-in: %s)", name, oneOf(BuiltinDataSets())), sentinel)
+		}
+		f, err := embedded.Open(e)
+		if err != nil {
+			panic("scenarios: built-in data set " + e + " is listed but not embedded")
+		}
+		return f, name, name, nil
 	}
 	if s.src != nil && s.src.fsys != nil {
 		p := path.Clean(path.Join(s.src.dir, filepath.ToSlash(name)))
@@ -145,12 +173,11 @@ func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser
 	if err == nil {
 		return of, p, abs(p), nil
 	}
-	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
-		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
-			ef, eerr := embedded.Open(e)
-			if eerr == nil {
-				return ef, e + " (embedded)", "builtin:" + e, nil
-			}
+	if errors.Is(err, fs.ErrNotExist) && key == "data.csv" {
+		// No silent fallback to an embedded copy: name it.
+		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) || contains(DataSets(), "data/"+path.Base(e)) {
+			b := BuiltinDataPrefix + strings.TrimSuffix(path.Base(e), ".csv")
+			return nil, "", "", s.errAt(key, fmt.Sprintf("cannot open %s: %v; for the data set embedded in grd write csv: %s", p, unwrapPath(err), b), sentinel)
 		}
 	}
 	return nil, "", "", notFound(p, err)

@@ -126,10 +126,10 @@ type Scenario struct {
 
 // DataSpec is the data section: a CSV file with a header row and numbers only.
 type DataSpec struct {
-	// CSV is the file, relative to the scenario file. Required (for an
-	// rbm: exactly one of CSV and BarsAndStripes). A relative
-	// path data/<file>.csv that does not exist next to the scenario but names
-	// an embedded data set (see DataSets) uses the embedded copy.
+	// CSV is the file, relative to the scenario file, or builtin:<name>
+	// for a data set embedded in grd (BuiltinDataSets: builtin:iris, …).
+	// Required (for an rbm: exactly one of CSV and BarsAndStripes). A file
+	// that does not exist is an error: no embedded copy stands in for it.
 	CSV string `yaml:"csv" json:"csv"`
 	// Target names the target column(s): one name or a list. Default: the
 	// last column.

@@ -132,7 +132,7 @@ func TestRunErrorsBeforeRunning(t *testing.T) {
 			return parseTiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
 		}, scenarios.ErrBadValue, "metric.epsilon"},
 		{"relu with ngd", func(t *testing.T) *scenarios.Scenario {
-			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "data/iris.csv", Classes: true},
+			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "builtin:iris", Classes: true},
 				Model: scenarios.ModelSpec{Kind: scenarios.KindTwoLayer, Hidden: 2, Activation: "relu"},
 				Flows: []string{scenarios.FlowGD, scenarios.FlowNGD}, Time: scenarios.TimeSpec{T1: 1, Outputs: 3}}
 			sc.SetDefaults()

@@ -100,7 +100,7 @@ func TestProvenanceBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in) != 1 || in[0].Path != "builtin:data/breast_cancer.csv" || len(in[0].SHA256) != 64 || in[0].Shape[0] != 569 {
+	if len(in) != 1 || in[0].Path != "builtin:breast_cancer" || len(in[0].SHA256) != 64 || in[0].Shape[0] != 569 {
 		t.Errorf("InputFiles() = %+v", in)
 	}
 }
