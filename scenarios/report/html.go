@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/internal/textfmt"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 )
 
 // ReportFile is the self-contained HTML report of a run directory
@@ -30,12 +32,12 @@ var reportTemplate string
 
 // reportPlots are the plots a report shows, in order, with their captions.
 var reportPlots = []struct{ name, caption string }{
-	{PlotLoss, "Loss f(w(t)) along every flow (ensembles: mean ± std over runs)."},
-	{PlotKL, "KL(p_data ‖ p_model) along every flow."},
+	{PlotLoss, "Loss f(w(t)) along every flow (ensembles: mean ± std over runs); below, its excess over the lowest value any flow reached, on a log axis, where flows that end close together separate."},
+	{PlotKL, "KL(p_data ‖ p_model) along every flow; below, its excess over the lowest value reached, on a log axis."},
 	{PlotGap, "The GRD–NGD gap ‖w_grd − w_ngd‖ and the NGD defect ‖u + P∇f‖ along GRD."},
 	{PlotResiduals, "Residuals of approximation (8) along GRD: R0 = √tr D, R1 and R2 the spreads over samples of the first and second time derivatives of the per-sample gradients. (8) holds exactly iff R2 = 0."},
 	{PlotContours, "Loss contours (d = 2) with the paths of the flows."},
-	{PlotSweep, "ε sweep (grd check --sweep): the relative GRD–NGD and NGD–GD gaps against ε on log-log axes, with reference slopes 1 and 2."},
+	{PlotSweep, "ε sweep (grd check --sweep): the relative GRD–NGD and NGD–GD gaps against the safety factor s = ε·λ_max on log-log axes (the slopes are those against ε), with reference slopes 1 and 2."},
 }
 
 // htmlReport is what the template renders; every field comes from the
@@ -99,6 +101,16 @@ func RenderHTMLReport(w io.Writer, dir string) error {
 		"short": func(s string) string { return s[:min(len(s), 12)] },
 		"shape": func(s []int) string { return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(s)), " × "), "[]") },
 		"upper": strings.ToUpper,
+		"slope": func(sl SlopeJSON) string { // as SlopeText: two decimals ± the standard error
+			f := experiment.LogLogFit{Slope: math.NaN(), StdErr: math.NaN()}
+			if sl.Slope != nil {
+				f.Slope = *sl.Slope
+			}
+			if sl.StdErr != nil {
+				f.StdErr = *sl.StdErr
+			}
+			return SlopeText(f)
+		},
 	}).Parse(reportTemplate)
 	if err != nil {
 		panic("scenarios: report template: " + err.Error()) // a programmer error, caught by the tests
