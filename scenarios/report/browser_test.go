@@ -28,8 +28,11 @@ import (
 // summary table and the sweep must be in the DOM. A full-page screenshot is
 // written to $GRD_REPORT_SCREENSHOT when set (else into the test's temporary
 // directory). Skipped, with a message, when chromium is not installed
-// (`make test` installs it: scripts/debdeps.sh chromium).
+// (`make test` installs it: scripts/debdeps.sh chromium), and under -short.
 func TestReportInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser: skipped under -short (the race run); make test runs it in its full pass")
+	}
 	bin := chromium()
 	if bin == "" {
 		t.Skip("chromium not found (set GRD_CHROMIUM, or install Debian's chromium: bash scripts/debdeps.sh chromium); the report is not checked in a browser")
