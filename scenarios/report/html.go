@@ -47,6 +47,7 @@ type htmlReport struct {
 	Summary  *Summary
 	Scenario string // the scenario as run, YAML
 	Name     string
+	Span     string // "t ∈ [t0, t1], K output times" ("" when unknown)
 	Flows    []htmlFlow
 	Verdict  string
 	Check    *CheckJSON
@@ -139,6 +140,7 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 		rep.Summary, rep.Verdict = &s, s.Verdict
 		if err := json.Unmarshal(s.Scenario, &sc); err == nil {
 			rep.Name = sc.Name
+			rep.Span = fmt.Sprintf("t ∈ [%s, %s], %d output times", fmtG(sc.Time.T0), fmtG(sc.Time.T1), sc.Time.Outputs)
 			if y, err := sc.YAML(); err == nil {
 				rep.Scenario = string(y)
 			}
