@@ -8,8 +8,10 @@ OUT         ?=
 
 all: build
 
+# -buildvcs=auto: stamp the git commit into the binary (grd --version,
+# summary.json's provenance) even where GOFLAGS says -buildvcs=false.
 build:
-	$(GO) build -o bin/grd ./cmd/grd
+	$(GO) build -buildvcs=auto -o bin/grd ./cmd/grd
 
 # grd-mpi: the MPI build (cgo against Debian's Open MPI; DESIGN §7).
 build-mpi:
@@ -35,8 +37,10 @@ data:
 	bash scripts/debdeps.sh dataset-fashion-mnist
 
 # What CI runs (.ci/run). Keep it well under 10 minutes on 2 cores.
-# Installs what it needs (Debian packages, through scripts/debdeps.sh).
+# Installs what it needs (Debian packages, through scripts/debdeps.sh):
+# chromium for the report's browser test (scenarios/report TestReportInBrowser).
 test: data test-openblas test-mpi
+	bash scripts/debdeps.sh chromium
 	$(GO) vet ./...
 	bash scripts/depgraph.sh --check
 	$(GO) test -count=1 ./...

@@ -71,7 +71,7 @@ func Builtin(name string, set ...Override) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: ".", set: set})
+	return parse(b, &origin{name: "builtin/" + name + ".yaml", fsys: embedded, dir: ".", set: set, builtin: name})
 }
 
 // Open resolves a command-line argument: "builtin:NAME" is the built-in
@@ -95,7 +95,11 @@ func Open(arg string, set ...Override) (*Scenario, error) {
 	if contains(builtinNames(), arg) {
 		return Builtin(arg, set...)
 	}
-	return nil, &Error{Msg: fmt.Sprintf("%q is neither a scenario file nor a built-in scenario (built-ins: %s)", arg, oneOf(builtinNames())), Err: ErrNotFound}
+	msg := fmt.Sprintf("%q is neither a scenario file nor a built-in scenario", arg)
+	if near := nearest(arg, builtinNames()); near != "" {
+		msg += fmt.Sprintf(", did you mean %q?", near)
+	}
+	return nil, &Error{Msg: msg + fmt.Sprintf(" (built-ins: %s)", oneOf(builtinNames())), Err: ErrNotFound}
 }
 
 // BuiltinPrefix marks a built-in scenario in an Origin ("builtin:NAME"),
@@ -138,42 +142,78 @@ func DataSets() []string {
 	return out
 }
 
-// embeddedSuffix marks the message name of an embedded data set.
-const embeddedSuffix = " (embedded)"
+// BuiltinDataPrefix names a data set embedded in grd in data.csv:
+// `csv: builtin:iris` (see BuiltinDataSets).
+const BuiltinDataPrefix = "builtin:"
+
+// BuiltinDataSets lists the embedded data sets as data.csv names them
+// (builtin:breast_cancer, builtin:digits, builtin:iris, builtin:wine).
+func BuiltinDataSets() []string {
+	var out []string
+	for _, e := range DataSets() {
+		out = append(out, BuiltinDataPrefix+strings.TrimSuffix(path.Base(e), ".csv"))
+	}
+	return out
+}
 
 // openFile opens a file a scenario refers to (data.csv, init.file) and
-// returns it with the name to use in messages. Relative paths resolve
-// against the scenario's directory; a relative data/<file>.csv that does not
-// exist there but is embedded is read from the embedded copy.
+// returns it with the name to use in messages. data.csv: builtin:<name> is
+// an embedded data set; other relative paths resolve against the scenario's
+// directory (a built-in scenario's, in the embedded files). A file that does
+// not exist is an error, never replaced by an embedded copy; its message
+// names the builtin: data set when the path looks like one.
 func (s *Scenario) openFile(key, name string, sentinel error) (io.ReadCloser, string, error) {
+	f, shown, _, err := s.openFileAt(key, name, sentinel)
+	return f, shown, err
+}
+
+// openFileAt is openFile also returning where the file was found: its
+// absolute path on disk, or "builtin:data/<file>" for an embedded copy.
+func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser, shown, where string, err error) {
 	notFound := func(shown string, err error) error {
 		return s.errAt(key, fmt.Sprintf("cannot open %s: %v", shown, unwrapPath(err)), sentinel)
+	}
+	if key == "data.csv" && strings.HasPrefix(name, BuiltinDataPrefix) {
+		e := "data/" + strings.TrimPrefix(name, BuiltinDataPrefix) + ".csv"
+		if !contains(DataSets(), e) {
+			return nil, "", "", s.errAt(key, fmt.Sprintf("no built-in data set %q (built-in: %s)", name, oneOf(BuiltinDataSets())), sentinel)
+		}
+		f, err := embedded.Open(e)
+		if err != nil {
+			panic("scenarios: built-in data set " + e + " is listed but not embedded")
+		}
+		return f, name, name, nil
 	}
 	if s.src != nil && s.src.fsys != nil {
 		p := path.Clean(path.Join(s.src.dir, filepath.ToSlash(name)))
 		f, err := s.src.fsys.Open(p)
 		if err != nil {
-			return nil, "", notFound(name, err)
+			return nil, "", "", notFound(name, err)
 		}
-		return f, name, nil
+		return f, name, "builtin:" + p, nil
 	}
 	p := name
 	if s.src != nil && !filepath.IsAbs(name) {
 		p = filepath.Join(s.src.dir, name)
 	}
-	f, err := os.Open(p)
-	if err == nil {
-		return f, p, nil
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
 	}
-	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
-		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) {
-			ef, eerr := embedded.Open(e)
-			if eerr == nil {
-				return ef, e + embeddedSuffix, nil
-			}
+	of, err := os.Open(p)
+	if err == nil {
+		return of, p, abs(p), nil
+	}
+	if errors.Is(err, fs.ErrNotExist) && key == "data.csv" {
+		// No silent fallback to an embedded copy: name it.
+		if e := filepath.ToSlash(filepath.Clean(name)); contains(DataSets(), e) || contains(DataSets(), "data/"+path.Base(e)) {
+			b := BuiltinDataPrefix + strings.TrimSuffix(path.Base(e), ".csv")
+			return nil, "", "", s.errAt(key, fmt.Sprintf("cannot open %s: %v; for the data set embedded in grd write csv: %s", p, unwrapPath(err), b), sentinel)
 		}
 	}
-	return nil, "", notFound(p, err)
+	return nil, "", "", notFound(p, err)
 }
 
 // unwrapPath drops the "open NAME:" prefix of a *fs.PathError.

@@ -12,8 +12,9 @@ import (
 // (testdata/design-example.yaml, a copy checked against docs/DESIGN.md
 // here, so that a renamed key in either is caught), checks that every
 // value of the example is what the scenario holds (package experiment
-// runs it: TestDesignExampleRuns). Its data/iris.csv resolves to the
-// embedded copy (there is no testdata/data/iris.csv).
+// runs it: TestDesignExampleRuns). Its data/iris.csv is
+// testdata/data/iris.csv, a copy of the embedded set: a relative path is a
+// file next to the scenario, never an embedded fallback.
 func TestDesignExample(t *testing.T) {
 	path := filepath.Join("testdata", "design-example.yaml")
 	text, err := os.ReadFile(path)

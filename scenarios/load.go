@@ -42,8 +42,8 @@ func (s *Scenario) LoadData() (*Dataset, error) {
 	}
 	defer f.Close()
 	ds, err := ReadData(f, name, *s.Data)
-	if err == nil && strings.HasSuffix(name, embeddedSuffix) {
-		ds.Files[0].Path, ds.Files[0].Embedded = strings.TrimSuffix(name, embeddedSuffix), true
+	if err == nil && strings.HasPrefix(s.Data.CSV, BuiltinDataPrefix) {
+		ds.Files[0].Embedded = true
 	}
 	return ds, err
 }

@@ -62,13 +62,16 @@ func TestLoadDataAndWeights(t *testing.T) {
 }
 
 // TestCopiedBuiltinUsesEmbeddedData: a copy of a built-in scenario saved
-// anywhere still finds data/iris.csv (the embedded copy).
+// anywhere still finds its data, named builtin:iris; a relative
+// data/iris.csv that does not exist is an error naming builtin:iris, not
+// a silent fallback to the embedded copy.
 func TestCopiedBuiltinUsesEmbeddedData(t *testing.T) {
 	y, err := BuiltinYAML(DefaultName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "copy.yaml")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "copy.yaml")
 	mustWrite(t, p, string(y))
 	s, err := Load(p)
 	if err != nil {
@@ -78,8 +81,25 @@ func TestCopiedBuiltinUsesEmbeddedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Data.N != 150 || ds.File != "data/iris.csv (embedded)" {
+	if ds.Data.N != 150 || ds.File != "builtin:iris" {
 		t.Errorf("copied built-in: N=%d file %q", ds.Data.N, ds.File)
+	}
+	old := filepath.Join(dir, "old.yaml")
+	mustWrite(t, old, strings.Replace(string(y), "csv: builtin:iris", "csv: data/iris.csv", 1))
+	s, err = Load(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.LoadData()
+	if !errors.Is(err, ErrData) || !strings.Contains(err.Error(), "data.csv: cannot open "+filepath.Join(dir, "data/iris.csv")+": no such file or directory; for the data set embedded in grd write csv: builtin:iris") {
+		t.Errorf("missing data/iris.csv: err = %v, want an error naming builtin:iris", err)
+	}
+	s, err = Parse([]byte(strings.Replace(string(y), "csv: builtin:iris", "csv: builtin:irs", 1)), "x.yaml")
+	if err == nil {
+		_, err = s.LoadData()
+	}
+	if !errors.Is(err, ErrData) || !strings.Contains(err.Error(), `no built-in data set "builtin:irs" (built-in: builtin:breast_cancer, builtin:digits, builtin:iris, builtin:wine)`) {
+		t.Errorf("unknown built-in data set: err = %v", err)
 	}
 }
 

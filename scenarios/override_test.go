@@ -33,8 +33,8 @@ func TestOverrideSetsKeys(t *testing.T) {
 	if s.Metric.Safety != 0.2 || s.SGD.Runs != 8 || s.Model.Hidden != 16 || !reflect.DeepEqual(s.Flows, []string{"gd", "ngd"}) {
 		t.Errorf("overrides not applied: safety %g, sgd.runs %d, hidden %d, flows %v", s.Metric.Safety, s.SGD.Runs, s.Model.Hidden, s.Flows)
 	}
-	if s.Integrator.Method != "rk4" || s.Integrator.DT != 0.01 || s.Integrator.Rtol != DefaultRtol {
-		t.Errorf("integrator = %+v, want rk4 with dt 0.01 and the default tolerances", s.Integrator)
+	if s.Integrator.Method != "rk4" || s.Integrator.DT != 0.01 || s.Integrator.Rtol != 0 || s.Integrator.Atol != 0 {
+		t.Errorf("integrator = %+v, want rk4 with dt 0.01 and no tolerances (a fixed-step method uses none)", s.Integrator)
 	}
 	if s.Time.T1 != 5 || s.Time.Outputs != DefaultOutputs {
 		t.Errorf("time = %+v, want t1 5 and the default %d outputs", s.Time, DefaultOutputs)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,10 @@ type origin struct {
 	dir   string         // directory relative paths resolve against
 	lines map[string]int // key path → line of the key (negative: set by an override, see locate)
 	set   []Override     // command-line overrides applied to the file, in order
+	// builtin is the built-in's name ("" for a file); sum the SHA-256 of
+	// the scenario text as read.
+	builtin string
+	sum     [sha256.Size]byte
 }
 
 // Load reads, checks and fills the scenario file at path (YAML or JSON),
@@ -54,6 +59,7 @@ func Parse(data []byte, source string, set ...Override) (*Scenario, error) {
 
 func parse(data []byte, o *origin) (*Scenario, error) {
 	o.lines = map[string]int{}
+	o.sum = sha256.Sum256(data)
 	fail := func(line int, key, msg string, sentinel error) error {
 		return &Error{File: o.name, Line: line, Key: key, Msg: msg, Err: sentinel}
 	}

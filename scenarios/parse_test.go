@@ -104,6 +104,9 @@ func TestParseErrors(t *testing.T) {
 		{"adaptive with dt", quadBase + "integrator: {method: tsit5, dt: 0.1}\n", ErrConflict,
 			[]string{"integrator.dt: adaptive method tsit5 chooses its own steps"}},
 		{"negative dt", quadBase + "integrator: {method: euler, dt: -0.1}\n", ErrBadValue, []string{"integrator.dt: want a finite step > 0, got -0.1"}},
+		{"fixed step with rtol", quadBase + "integrator: {method: rk4, dt: 0.1, rtol: 1.0e-6}\n", ErrConflict,
+			[]string{"integrator.rtol: fixed-step method rk4 takes the step dt and uses no tolerance: drop rtol and atol, or use an adaptive method (bs3, dopri5, tsit5, dop853, rodas4, auto)"}},
+		{"fixed step with atol", quadBase + "integrator: {method: euler, dt: 0.1, atol: 1.0e-6}\n", ErrConflict, []string{"integrator.atol: fixed-step method euler"}},
 		{"relu with ngd", strings.Replace(netBase, "hidden: 3", "hidden: 3, activation: relu", 1) + "flows: [gd, ngd]\n", ErrConflict,
 			[]string{"test.yaml:3: model.activation: relu has no second derivatives, so flow ngd is not defined: use tanh, sigmoid or softplus"}},
 		{"relu with grd by default", strings.Replace(netBase, "hidden: 3", "hidden: 3, activation: relu", 1), ErrConflict,
@@ -415,6 +418,10 @@ func TestOpen(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, two-layer-fashion, paper-resnet-size)") {
 		t.Errorf("Open(absent) = %v", err)
 	}
+	_, err = Open("mlp-wne")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `"mlp-wne" is neither a scenario file nor a built-in scenario, did you mean "mlp-wine"? (built-ins: `) {
+		t.Errorf("Open(typo) = %v, want a did-you-mean", err)
+	}
 	if _, err := Open(dir); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Open(dir) = %v", err)
 	}
@@ -423,5 +430,28 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := Open(p); !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), p+":2: bad: unknown key") {
 		t.Errorf("Open(bad file) = %v", err)
+	}
+}
+
+// TestFixedStepNoTolerances: a fixed-step method gets no rtol/atol defaults,
+// so the echo does not claim tolerances that were never used.
+func TestFixedStepNoTolerances(t *testing.T) {
+	s, err := Parse([]byte(quadBase+"integrator: {method: heun, dt: 0.01}\n"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Integrator.Rtol != 0 || s.Integrator.Atol != 0 || strings.Contains(string(b), "rtol") || strings.Contains(string(b), "atol") {
+		t.Errorf("fixed-step scenario echoes tolerances: %+v\n%s", s.Integrator, b)
+	}
+	a, err := Parse([]byte(quadBase), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Integrator.Rtol != DefaultRtol || a.Integrator.Atol != DefaultAtol {
+		t.Errorf("adaptive default tolerances %+v", a.Integrator)
 	}
 }

@@ -2,10 +2,12 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -119,11 +121,11 @@ type Scenario struct {
 // of CSV, IDX, FashionMNIST and, for an rbm, BarsAndStripes) and how they
 // are prepared.
 type DataSpec struct {
-	// CSV is a table with a header row and numbers only, relative to the
-	// scenario file. A relative path data/<file>.csv that does not exist
-	// next to the scenario but names an embedded data set (see DataSets)
-	// uses the embedded copy.
-	CSV string `yaml:"csv" json:"csv"` // echoed even when empty: outputs of earlier scenarios stay as they were
+	// CSV is the file, relative to the scenario file, or builtin:<name>
+	// for a data set embedded in grd (BuiltinDataSets: builtin:iris, …).
+	// Required (for an rbm: exactly one of CSV and BarsAndStripes). A file
+	// that does not exist is an error: no embedded copy stands in for it.
+	CSV string `yaml:"csv" json:"csv"`
 	// IDX is an image file and its label file in the IDX format of the
 	// MNIST family (see package idx): images flattened row-major into the
 	// inputs (unsigned bytes divided by 255), labels the classes 0..K−1.
@@ -273,9 +275,11 @@ type IntegratorSpec struct {
 	// Method is euler, heun, rk4 (fixed step: need DT) or bs3, dopri5,
 	// tsit5, dop853 (adaptive). Default dopri5.
 	Method string `yaml:"method" json:"method"`
-	// Rtol, Atol are the adaptive error tolerances (> 0). Defaults 1e-8, 1e-10.
-	Rtol float64 `yaml:"rtol" json:"rtol"`
-	Atol float64 `yaml:"atol" json:"atol"`
+	// Rtol, Atol are the adaptive error tolerances (> 0). Defaults 1e-8,
+	// 1e-10 for an adaptive method; a fixed-step method uses dt instead, so
+	// they stay 0 there (absent from the echo) and giving them is an error.
+	Rtol float64 `yaml:"rtol,omitempty" json:"rtol,omitempty"`
+	Atol float64 `yaml:"atol,omitempty" json:"atol,omitempty"`
 	// DT is the step of a fixed-step method (required there, > 0); it is
 	// an error with an adaptive method.
 	DT float64 `yaml:"dt,omitempty" json:"dt,omitempty"`
@@ -482,10 +486,10 @@ func (s *Scenario) SetDefaults() {
 	if in.Method == "" {
 		in.Method = DefaultMethod
 	}
-	if in.Rtol == 0 {
+	if in.Rtol == 0 && !isFixedStep(in.Method) { // fixed-step methods use dt, not tolerances
 		in.Rtol = DefaultRtol
 	}
-	if in.Atol == 0 {
+	if in.Atol == 0 && !isFixedStep(in.Method) {
 		in.Atol = DefaultAtol
 	}
 	if s.Time.Outputs == 0 {
@@ -515,6 +519,29 @@ func (s *Scenario) Source() string {
 		return ""
 	}
 	return s.src.name
+}
+
+// SourceSum says where the scenario text came from, for provenance
+// records: "builtin:<name>" for a built-in, the absolute path of a scenario
+// file (the path as given if it cannot be made absolute), "" for a scenario
+// parsed without a source name or built in Go; and the SHA-256 of the text
+// as read, in hex ("" when the scenario was not parsed from text).
+func (s *Scenario) SourceSum() (source, sha256Hex string) {
+	if s.src == nil {
+		return "", ""
+	}
+	sum := hex.EncodeToString(s.src.sum[:])
+	switch {
+	case s.src.builtin != "":
+		return "builtin:" + s.src.builtin, sum
+	case s.src.name == "":
+		return "", sum
+	}
+	abs, err := filepath.Abs(s.src.name)
+	if err != nil {
+		return s.src.name, sum
+	}
+	return abs, sum
 }
 
 // WriteYAML writes s as YAML with two-space indentation.

@@ -423,20 +423,32 @@ func (s *Scenario) validateRuns() error {
 
 // validateIntegrator checks the integrator section against the methods of
 // package integrators (integrators.Methods, exactly as spelt there) and
-// their kind: a fixed-step method needs dt, an adaptive one refuses it.
+// their kind: a fixed-step method needs dt and refuses rtol and atol (it
+// would ignore them), an adaptive one needs the tolerances and refuses dt.
 func (s *Scenario) validateIntegrator() error {
 	in := &s.Integrator
 	methods := integrators.Methods()
 	if !contains(methods, in.Method) {
 		return s.errAt("integrator.method", fmt.Sprintf("unknown method %q (valid: %s)", in.Method, oneOf(methods)), ErrUnknownName)
 	}
-	if !(in.Rtol > 0) || !finite(in.Rtol) {
-		return s.errAt("integrator.rtol", fmt.Sprintf("want a finite relative tolerance > 0, got %g", in.Rtol), ErrBadTolerance)
-	}
-	if !(in.Atol > 0) || !finite(in.Atol) {
-		return s.errAt("integrator.atol", fmt.Sprintf("want a finite absolute tolerance > 0, got %g", in.Atol), ErrBadTolerance)
-	}
 	fixed, adaptive := methodsByKind()
+	if !isAdaptive(in.Method) {
+		for _, tol := range []struct {
+			key string
+			v   float64
+		}{{"integrator.rtol", in.Rtol}, {"integrator.atol", in.Atol}} {
+			if tol.v != 0 {
+				return s.errAt(tol.key, fmt.Sprintf("fixed-step method %s takes the step dt and uses no tolerance: drop rtol and atol, or use an adaptive method (%s)", in.Method, oneOf(adaptive)), ErrConflict)
+			}
+		}
+	} else {
+		if !(in.Rtol > 0) || !finite(in.Rtol) {
+			return s.errAt("integrator.rtol", fmt.Sprintf("want a finite relative tolerance > 0, got %g", in.Rtol), ErrBadTolerance)
+		}
+		if !(in.Atol > 0) || !finite(in.Atol) {
+			return s.errAt("integrator.atol", fmt.Sprintf("want a finite absolute tolerance > 0, got %g", in.Atol), ErrBadTolerance)
+		}
+	}
 	if !isAdaptive(in.Method) {
 		if in.DT == 0 {
 			return s.errAt("integrator.dt", fmt.Sprintf("missing: fixed-step method %s needs a step dt > 0 (or use an adaptive method: %s)", in.Method, oneOf(adaptive)), ErrConflict)
@@ -448,6 +460,13 @@ func (s *Scenario) validateIntegrator() error {
 		return s.errAt("integrator.dt", fmt.Sprintf("adaptive method %s chooses its own steps (rtol, atol): drop dt, or use a fixed-step method (%s)", in.Method, oneOf(fixed)), ErrConflict)
 	}
 	return nil
+}
+
+// isFixedStep reports whether name is a known method that takes a fixed
+// step dt (an unknown name is neither fixed-step nor adaptive).
+func isFixedStep(name string) bool {
+	m, err := integrators.MethodByName(name)
+	return err == nil && !m.Adaptive()
 }
 
 // isAdaptive reports whether the integrator method name (one of

@@ -50,7 +50,11 @@ summary.json are written too.
 safety factor s in (0,1) (e.g. ` + def + `), prints the gaps per ε, the
 log-log slopes of the relative gaps against ε (1: O(ε), 2: O(ε²)) and a
 verdict, and writes the plot sweep.png/sweep.svg into DIR (default
-out/<name>/).
+out/<name>/), the numbers into DIR/check/sweep.csv and DIR/check/sweep.json
+(the slopes with their standard errors), and DIR/report.html.
+
+A single check with --out also writes DIR/check/check.json (gaps, defect,
+residual statistics, verdict, provenance) and DIR/report.html.
 
 --collect DIR1 DIR2 … fits the same sweep from finished runs instead of
 running the flows: each DIR is the output of a grd run of one scenario at
@@ -140,6 +144,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	ro := experiment.RunOptions{Workers: g.Workers, Comm: g.comm}
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
+		bar.setSpan(s.Time.T0, s.Time.T1)
 		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)
 		bar.Done()
 		if rep == nil {
@@ -151,6 +156,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		return runErr
 	}
 	bar := progressFor(g, "grd check "+s.Name+":", 3, &ro)
+	bar.setSpan(s.Time.T0, s.Time.T1)
 	rep, runErr := experiment.Check(ctx, s, ro)
 	bar.Done()
 	if rep == nil {
@@ -158,6 +164,12 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	if dir != "" && g.writes() {
 		if _, err := report.WriteOutputs(dir, rep.Report); err != nil {
+			return err
+		}
+		if _, err := report.WriteCheckFiles(dir, rep); err != nil {
+			return err
+		}
+		if err := report.WriteHTMLReport(dir); err != nil { // again, now with check.json
 			return err
 		}
 	}
@@ -181,7 +193,8 @@ func joinDir(dir string, files []string) []string {
 	return out
 }
 
-// writeSweep prints the sweep table and writes the sweep plot into dir.
+// writeSweep prints the sweep table and writes the sweep plot, the sweep
+// files (check/sweep.csv, check/sweep.json) and report.html into dir.
 func writeSweep(g *globals, dir string, rep *experiment.SweepReport) error {
 	if err := report.WriteSweepTable(g.Out, rep); err != nil {
 		return err
@@ -193,7 +206,17 @@ func writeSweep(g *globals, dir string, rep *experiment.SweepReport) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", "))
+	data, err := report.WriteSweepFiles(dir, rep)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteHTMLReport(dir); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(g.Out, "plot: %s\n", strings.Join(joinDir(dir, files), ", ")); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(g.Out, "data: %s; report: %s\n", strings.Join(joinDir(dir, data), ", "), joinDir(dir, []string{report.ReportFile})[0])
 	return err
 }
 

@@ -9,6 +9,7 @@
 //	                                        does GRD reduce to NGD? table and verdict
 //	grd geometry SCENARIO [--w FILE] [--v FILE]
 //	                                        the diffusion geometry at a point, as JSON
+//	grd report DIR                          rebuild DIR/report.html from DIR's files
 //	grd scenarios                           list the built-in scenarios
 //	grd scenarios show NAME                 print one as YAML, defaults filled in
 //	grd bench integrators [...]             integrator work-precision (CSV or table, plot)

@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/internal/buildinfo"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -104,6 +104,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newCmdRun(g, nil),
 		newCmdCheck(g, nil),
 		newCmdGeometry(g, nil),
+		newCmdReport(g, nil),
 		newCmdScenarios(g, nil),
 		newCmdBench(g),
 	)
@@ -144,13 +145,9 @@ NGD holds.`,
 	return root
 }
 
-// version reports the module version grd was built from.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+// version reports the grd build: module version or VCS revision, and the
+// Go version (buildinfo.Info.String).
+func version() string { return buildinfo.Read().String() }
 
 // exactArgs is cobra.ExactArgs reporting a usage error.
 func exactArgs(n int) cobra.PositionalArgs {

@@ -119,6 +119,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	}
 	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck, Comm: g.comm}
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
+	bar.setSpan(s.Time.T0, s.Time.T1)
 	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()
 	if rep == nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/report"
@@ -137,6 +138,9 @@ func TestRunOutputs(t *testing.T) {
 		if f == report.SummaryFile {
 			a, b = dropTimings(t, a), dropTimings(t, b)
 		}
+		if f == report.ReportFile {
+			continue // shows the times and workers; its numbers come from summary.json
+		}
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs between --workers 1 and --workers 2", f)
 		}
@@ -144,7 +148,8 @@ func TestRunOutputs(t *testing.T) {
 }
 
 // dropTimings removes the wall times (flows.*.seconds, rhs_seconds,
-// diagnostic_seconds) from summary.json.
+// diagnostic_seconds) and the provenance's workers, start and end from
+// summary.json.
 func dropTimings(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var m map[string]any
@@ -163,6 +168,15 @@ func dropTimings(t *testing.T, b []byte) []byte {
 		delete(fm, "seconds")
 		delete(fm, "rhs_seconds") // gd, ngd, grd: the split of seconds
 		delete(fm, "diagnostic_seconds")
+	}
+	// The provenance of two runs differs by design: their worker budgets
+	// and their times.
+	if p, ok := m["provenance"].(map[string]any); ok {
+		delete(p, "workers")
+		delete(p, "start_utc")
+		delete(p, "end_utc")
+	} else {
+		t.Errorf("summary.json has no provenance object")
 	}
 	out, err := json.Marshal(m)
 	if err != nil {
@@ -221,21 +235,28 @@ func TestRunErrors(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	var b bytes.Buffer
-	p := newProgressLine(&b, "grd run x:", 3)
-	p.Update("gd", 0.5)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newProgressLineClock(&b, "grd run x:", 3, func() time.Time { return now })
+	p.setSpan(0, 10)
+	now = now.Add(3 * time.Second)
+	p.Update("gd", 0.5)   // F = 0.5/3: ETA 3 s × 5 = 15 s
 	p.Update("gd", 0.501) // same whole percentage: no redraw
 	p.Update("grd", 0.2)
+	now = now.Add(5 * time.Second)
 	p.Update("gd", 1)
 	p.Update("sgd", 2) // clamped to 100%
 	p.Update("sde", 0) // a fourth flow: the total grows
 	p.Done()
-	want := "\rgrd run x: 0/3 done  gd  50%" +
-		"\rgrd run x: 0/3 done  gd  50%  grd  20%" +
-		"\rgrd run x: 1/3 done  grd  20%         " +
-		"\rgrd run x: 2/3 done  grd  20%" +
-		"\rgrd run x: 2/4 done  grd  20%  sde   0%\n"
+	want := "\rgrd run x: 0/3 done  gd  50% t=5  elapsed 0:03  ETA 0:15" +
+		"\rgrd run x: 0/3 done  gd  50% t=5  grd  20% t=2  elapsed 0:03  ETA 0:10" + // F = 0.7/3: 9.86 s
+		"\rgrd run x: 1/3 done  grd  20% t=2  elapsed 0:08  ETA 0:12             " + // F = 0.4
+		"\rgrd run x: 2/3 done  grd  20% t=2  elapsed 0:08  ETA 0:03" + // F = 2.2/3: 2.9 s
+		"\rgrd run x: 2/4 done  grd  20% t=2  sde   0% t=0  elapsed 0:08  ETA 0:07\n" // F = 0.55: 6.5 s
 	if b.String() != want {
 		t.Errorf("progress output\n%q\nwant\n%q", b.String(), want)
+	}
+	if got := clock(3725 * time.Second); got != "1:02:05" {
+		t.Errorf("clock(3725 s) = %q", got)
 	}
 	var nilLine *progressLine
 	nilLine.Done() // no-op

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
@@ -36,15 +37,27 @@ type CheckReport struct {
 // below 10%, and a departure above; it compares it with the NGD–GD gap
 // (GRD "much closer to NGD" when the ratio is below 1/3, "as large as the
 // metric's own effect" up to 3, "farther" beyond); and it judges the (8)
-// residual by R2/R1 times the time span (the size of the second time
-// derivative's contribution relative to the first over the horizon):
-// "holds well" below 0.1, "approximately" below 1, "does not hold" beyond.
+// residual by the median of R2/R1 after the first tenth of the horizon
+// (Comparisons.MedianR2OverR1: the initial transient left out) times the
+// time span (the size of the second time derivative's contribution
+// relative to the first over the horizon): "holds well" below 0.1,
+// "approximately" below 1, "does not hold" beyond.
 //
 // Errors are as for Run: a problem before
 // the flows start returns a nil report; a flow that fails returns the
 // report with an error wrapping ErrFlowFailed (the verdict says so).
 func Check(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*CheckReport, error) {
 	return checkWith(ctx, sc, opts, engineFlow)
+}
+
+// Verdict is the check's verdict (see Check) on any run report: what its
+// GRD, NGD and GD trajectories say about the paper's claim, or why there is
+// no verdict (a run without both grd and ngd).
+func Verdict(r *Report) string {
+	if r.Flow(scenarios.FlowGRD) == nil || r.Flow(scenarios.FlowNGD) == nil {
+		return "No verdict: the run has no grd and ngd flows to compare (grd check runs them)."
+	}
+	return checkVerdict(r)
 }
 
 func checkWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
@@ -98,9 +111,10 @@ func checkVerdict(r *Report) string {
 			fmt.Fprintf(&b, "GRD is %s times farther from NGD than NGD is from GD: GRD does not reduce to NGD here.", fmtG(q))
 		}
 	}
-	if span := r.Scenario.Time.T1 - r.Scenario.Time.T0; !math.IsNaN(c.MaxR2OverR1) {
-		z := c.MaxR2OverR1 * span
-		fmt.Fprintf(&b, " The residual of approximation (8) reaches R2/R1 = %s per unit time (× the time span %s = %s): ", fmtG(c.MaxR2OverR1), fmtG(span), fmtG(z))
+	if span := r.Scenario.Time.T1 - r.Scenario.Time.T0; !math.IsNaN(c.MedianR2OverR1) {
+		z := c.MedianR2OverR1 * span
+		fmt.Fprintf(&b, " The residual of approximation (8), R2/R1 after the first tenth of the horizon, has median %s per unit time (max %s there, %s at t1, %s over the whole span including the initial transient); median × the time span %s = %s: ",
+			fmtG(c.MedianR2OverR1), fmtG(c.LateMaxR2OverR1), fmtG(c.FinalR2OverR1), fmtG(c.MaxR2OverR1), fmtG(span), fmtG(z))
 		if z < 0.1 {
 			b.WriteString("(8) holds well over this horizon.")
 		} else if z < 1 {
@@ -130,6 +144,8 @@ type SweepPoint struct {
 	PathLength float64
 	// MaxR2OverR1 is max_t R2/R1 along GRD at this ε.
 	MaxR2OverR1 float64
+	// MaxNGDDefect is max_t ‖u + P∇f‖ along GRD at this ε.
+	MaxNGDDefect float64
 	// OK is false when ngd or grd (or gd) did not reach t1 at this ε; the
 	// point is then left out of the slope fits.
 	OK bool
@@ -151,6 +167,11 @@ type SweepReport struct {
 	// log(relative gap) against log ε over the points that are OK and
 	// positive (NaN with fewer than two): p means the gap scales as ε^p.
 	SlopeGRDNGD, SlopeNGDGD float64
+	// FitGRDNGD and FitNGDGD are the same fits in full: slope, its standard
+	// error, intercept and the number of points (FitLogLog).
+	FitGRDNGD, FitNGDGD LogLogFit
+	// Run records the sweep's inputs, workers and span (provenance).
+	Run RunInfo
 	// Verdict states the orders and how they compare.
 	Verdict string
 	// Warnings: failed points, gaps near the integration tolerance.
@@ -190,6 +211,7 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	if len(ss) < 2 {
 		return nil, fmt.Errorf("scenarios: sweep: %d safety factor(s), need at least 2 to fit a slope", len(ss))
 	}
+	start := time.Now()
 	c := *sc
 	c.Flows = checkFlows()
 	p, err := prepare(ctx, &c, c.Flows, opts.workers(), opts.Comm)
@@ -222,6 +244,11 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 		failed = append(failed, errs...)
 	}
 	rep := NewSweepReport(&c, p.b.Model.Dim(), p.b.Model.Len(), p.lambdaMax, points)
+	inputs, err := p.b.InputFiles()
+	if err != nil {
+		return nil, err
+	}
+	rep.Run = RunInfo{Inputs: inputs, Workers: p.workers, Ranks: ranks(opts.Comm), Start: start.UTC(), End: time.Now().UTC()}
 	if len(failed) > 0 {
 		msgs := make([]string, len(failed))
 		for i, e := range failed {
@@ -256,8 +283,8 @@ func NewSweepReport(sc *scenarios.Scenario, dim, samples int, lambdaMax float64,
 			g2 = append(g2, pt.GapNGDGD)
 		}
 	}
-	rep.SlopeGRDNGD, _ = FitLogLogSlope(eps, g1)
-	rep.SlopeNGDGD, _ = FitLogLogSlope(eps, g2)
+	rep.FitGRDNGD, rep.FitNGDGD = FitLogLog(eps, g1), FitLogLog(eps, g2)
+	rep.SlopeGRDNGD, rep.SlopeNGDGD = rep.FitGRDNGD.Slope, rep.FitNGDGD.Slope
 	rep.Warnings = sweepWarnings(rep)
 	rep.Verdict = sweepVerdict(rep)
 	return rep
@@ -274,7 +301,8 @@ func sweepPoint(s, eps float64, gd, ngd, grd *flow.Trajectory, w0 []float64) (Sw
 		GapGRDNGD: cmp.RelativeGap, GapNGDGD: cmp.RelativeGapNGDGD,
 		AbsGapGRDNGD: cmp.MaxGapGRDNGD, AbsGapNGDGD: cmp.MaxGapNGDGD,
 		PathLength: cmp.NGDPathLength, MaxR2OverR1: cmp.MaxR2OverR1,
-		OK: statusOK(gd, ngd, grd),
+		MaxNGDDefect: cmp.MaxNGDDefect,
+		OK:           statusOK(gd, ngd, grd),
 	}
 	var why []string
 	for _, tr := range []*flow.Trajectory{ngd, grd} {
@@ -297,10 +325,37 @@ func sweepPoint(s, eps float64, gd, ngd, grd *flow.Trajectory, w0 []float64) (Sw
 // FitLogLogSlope fits log y = p log x + c by least squares over the points
 // with x > 0 and y > 0 (both finite) and returns the slope p and the number
 // of points used. p is NaN with fewer than two usable points or when the x
-// values are all equal.
+// values are all equal. FitLogLog also gives the standard error.
 func FitLogLogSlope(x, y []float64) (p float64, n int) {
+	f := FitLogLog(x, y)
+	return f.Slope, f.N
+}
+
+// LogLogFit is a least-squares line log y = Slope·log x + Intercept.
+type LogLogFit struct {
+	// Slope is p; Intercept is c (natural logarithms).
+	Slope, Intercept float64
+	// StdErr is the standard error of the slope,
+	//
+	//	SE(p) = sqrt( Σ r_i² / (n − 2) / Σ (log x_i − mean log x)² ),  r_i the residuals,
+	//
+	// the ordinary least-squares estimate with the residual variance
+	// estimated from the n − 2 degrees of freedom left after fitting two
+	// parameters: NaN when n ≤ 2 (a line through two points has no
+	// residual to estimate it from). It measures how far the points are from
+	// a straight line, not the error of each point.
+	StdErr float64
+	// N is the number of points used.
+	N int
+}
+
+// FitLogLog fits log y = p log x + c by least squares over the points with
+// x > 0 and y > 0 (both finite). Slope and Intercept are NaN with fewer
+// than two usable points or when the x values are all equal; StdErr is
+// NaN unless N ≥ 3.
+func FitLogLog(x, y []float64) LogLogFit {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("scenarios: FitLogLogSlope: len(x) = %d ≠ len(y) = %d", len(x), len(y)))
+		panic(fmt.Sprintf("scenarios: FitLogLog: len(x) = %d ≠ len(y) = %d", len(x), len(y)))
 	}
 	var lx, ly []float64
 	for i := range x {
@@ -309,9 +364,10 @@ func FitLogLogSlope(x, y []float64) (p float64, n int) {
 			ly = append(ly, math.Log(y[i]))
 		}
 	}
-	n = len(lx)
+	f := LogLogFit{Slope: math.NaN(), Intercept: math.NaN(), StdErr: math.NaN(), N: len(lx)}
+	n := len(lx)
 	if n < 2 {
-		return math.NaN(), n
+		return f
 	}
 	var mx, my float64
 	for i := range lx {
@@ -327,9 +383,29 @@ func FitLogLogSlope(x, y []float64) (p float64, n int) {
 		sxx += dx * dx
 	}
 	if sxx == 0 {
-		return math.NaN(), n
+		return f
 	}
-	return sxy / sxx, n
+	f.Slope = sxy / sxx
+	f.Intercept = my - f.Slope*mx
+	if n > 2 {
+		var rss float64
+		for i := range lx {
+			r := ly[i] - (f.Intercept + f.Slope*lx[i])
+			rss += r * r
+		}
+		f.StdErr = math.Sqrt(rss / float64(n-2) / sxx)
+	}
+	return f
+}
+
+// slopeText is a slope with two decimals and, when known, ± its standard
+// error in parentheses-free form: "1.26 ± 0.03" (report.SlopeText, which
+// shows slopes the same way).
+func slopeText(f LogLogFit) string {
+	if math.IsNaN(f.StdErr) {
+		return fmt.Sprintf("%.2f", f.Slope)
+	}
+	return fmt.Sprintf("%.2f ± %.2f", f.Slope, f.StdErr)
 }
 
 // OrderName describes a fitted slope: "O(ε)" or "O(ε²)" when within 0.3 of
@@ -377,7 +453,7 @@ func sweepVerdict(r *SweepReport) string {
 		return "No verdict: fewer than two points with positive gaps could be fitted."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%.2f (%s) and the NGD–GD gap as ε^%.2f (%s). ", p1, OrderName(p1), p2, OrderName(p2))
+	fmt.Fprintf(&b, "The GRD–NGD gap scales as ε^%s (%s) and the NGD–GD gap as ε^%s (%s). ", slopeText(r.FitGRDNGD), OrderName(p1), slopeText(r.FitNGDGD), OrderName(p2))
 	switch d := p1 - p2; {
 	case d >= 0.7:
 		b.WriteString("GRD agrees with NGD to a higher order in ε than NGD agrees with GD, as the paper's main result says.")

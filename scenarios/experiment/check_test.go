@@ -11,6 +11,7 @@ import (
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestFitLogLogSlope(t *testing.T) {
@@ -72,7 +73,10 @@ func TestOrderName(t *testing.T) {
 func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
 		sc := parseTiny(t)
-		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef, MaxR2OverR1: r2r1},
+		// A large initial transient (MaxR2OverR1): the verdict judges (8)
+		// by the median after it.
+		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef,
+			MaxR2OverR1: 100, MedianR2OverR1: r2r1, LateMaxR2OverR1: 2 * r2r1, FinalR2OverR1: r2r1},
 			Flows: []*flow.Trajectory{{Flow: flow.GD, Status: flow.StatusOK}}}
 	}
 	for _, tc := range []struct {
@@ -156,5 +160,49 @@ time: {t1: 1, outputs: 3}
 	}
 	if math.IsNaN(sw.SlopeGRDNGD) || !hasWarning(sw.Warnings, "left out of the fits") {
 		t.Errorf("slope %g, warnings %q: want a fit over the 3 good points and a warning", sw.SlopeGRDNGD, sw.Warnings)
+	}
+}
+
+// TestFitLogLogStdErr checks the slope and its standard error against the
+// textbook least-squares covariance σ²(XᵀX)⁻¹, σ² = RSS/(n−2), computed
+// with gonum's dense algebra, and the limits: exact line (SE 0), two points
+// (SE NaN).
+func TestFitLogLogStdErr(t *testing.T) {
+	lx := []float64{-3, -2.2, -1.5, -0.4, 0.3}
+	ly := []float64{-5.9, -4.5, -2.8, -0.9, 0.7}
+	x, y := make([]float64, len(lx)), make([]float64, len(ly))
+	for i := range lx {
+		x[i], y[i] = math.Exp(lx[i]), math.Exp(ly[i])
+	}
+	f := FitLogLog(x, y)
+	n := len(lx)
+	X := mat.NewDense(n, 2, nil)
+	for i := range lx {
+		X.Set(i, 0, 1)
+		X.Set(i, 1, lx[i])
+	}
+	var beta mat.VecDense
+	if err := beta.SolveVec(X, mat.NewVecDense(n, ly)); err != nil {
+		t.Fatal(err)
+	}
+	var rss float64
+	for i := range lx {
+		r := ly[i] - beta.AtVec(0) - beta.AtVec(1)*lx[i]
+		rss += r * r
+	}
+	var xtx, inv mat.Dense
+	xtx.Mul(X.T(), X)
+	if err := inv.Inverse(&xtx); err != nil {
+		t.Fatal(err)
+	}
+	se := math.Sqrt(rss / float64(n-2) * inv.At(1, 1))
+	if f.N != n || math.Abs(f.Slope-beta.AtVec(1)) > 1e-12 || math.Abs(f.Intercept-beta.AtVec(0)) > 1e-12 || math.Abs(f.StdErr-se) > 1e-12*se {
+		t.Errorf("FitLogLog = %+v, want slope %v intercept %v SE %v", f, beta.AtVec(1), beta.AtVec(0), se)
+	}
+	if g := FitLogLog([]float64{1, 2, 4}, []float64{3, 12, 48}); math.Abs(g.Slope-2) > 1e-12 || g.StdErr > 1e-12 {
+		t.Errorf("exact line: %+v, want slope 2, SE 0", g)
+	}
+	if g := FitLogLog([]float64{1, 2}, []float64{3, 12}); math.Abs(g.Slope-2) > 1e-12 || !math.IsNaN(g.StdErr) {
+		t.Errorf("two points: %+v, want slope 2, SE NaN", g)
 	}
 }

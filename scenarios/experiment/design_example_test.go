@@ -11,7 +11,7 @@ import (
 // TestDesignExampleRuns runs the example scenario of DESIGN §4
 // (../testdata/design-example.yaml, checked against docs/DESIGN.md by
 // package scenarios' TestDesignExample) briefly: t1 shortened through the
-// Go API. Its data/iris.csv resolves to the embedded copy.
+// Go API. Its data/iris.csv is ../testdata/data/iris.csv.
 func TestDesignExampleRuns(t *testing.T) {
 	sc, err := scenarios.Load(filepath.Join("..", "testdata", "design-example.yaml"))
 	if err != nil {

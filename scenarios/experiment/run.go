@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +84,21 @@ type Report struct {
 	Comparisons Comparisons
 	// Warnings lists what the reader should know (see Summary.Warnings).
 	Warnings []string
+	// Run records how the report was produced (summary.json's provenance).
+	Run RunInfo
+}
+
+// RunInfo records how a report was produced, for the provenance of its
+// outputs (DESIGN §9): the files read, the worker budget and when it ran.
+type RunInfo struct {
+	// Inputs are the files the scenario read, hashed (scenarios.Built.InputFiles).
+	Inputs []scenarios.InputFile
+	// Workers is the goroutine budget (RunOptions.Workers); Ranks the number
+	// of processes (1: grd does not distribute yet).
+	Workers, Ranks int
+	// Start and End bound the run: from before the scenario was built to
+	// after the last flow stopped. A resumed run records its own span.
+	Start, End time.Time
 }
 
 // Flow returns the trajectory of the named flow, or nil if it did not run.
@@ -130,6 +146,12 @@ type Comparisons struct {
 	RelativeGapNGDGD float64 // MaxGapNGDGD / L
 	MaxNGDDefect     float64 // max_t ‖u + P∇f‖ along grd
 	MaxR2OverR1      float64 // max_t R2/R1 along grd, over times with R1 > 0
+	// The time-resolved R2/R1 statistics: over the output times after the
+	// first tenth of the span grd recorded (t ≥ t_0 + (t_end − t_0)/10,
+	// leaving out the initial transient, where R1 ≈ 0 can make the ratio
+	// large) with R1 > 0, its median and its maximum; and its value at the
+	// last output time. The check's verdict judges (8) by the median.
+	MedianR2OverR1, LateMaxR2OverR1, FinalR2OverR1 float64
 }
 
 // GapSeries returns the distance ‖a.W[k] − b.W[k]‖ at every output time
@@ -171,6 +193,20 @@ func maxOf(xs []float64) float64 {
 	return m
 }
 
+// median is the median of xs (the mean of the middle two for an even
+// count), NaN if xs is empty or holds a NaN. It sorts a copy.
+func median(xs []float64) float64 {
+	if len(xs) == 0 || slices.ContainsFunc(xs, math.IsNaN) {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(xs))
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
 // pathLength is max_k ‖tr.W[k] − w0‖ (NaN for a nil or empty trajectory).
 func pathLength(tr *flow.Trajectory, w0 []float64) float64 {
 	if tr == nil || len(tr.W) == 0 {
@@ -199,18 +235,33 @@ func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 		MaxGapNGDGD:   maxOf(GapSeries(ngd, gd)),
 		MaxNGDDefect:  math.NaN(),
 		MaxR2OverR1:   math.NaN(),
+
+		MedianR2OverR1: math.NaN(), LateMaxR2OverR1: math.NaN(), FinalR2OverR1: math.NaN(),
 	}
 	c.RelativeGap = ratio(c.MaxGapGRDNGD, c.NGDPathLength)
 	c.RelativeGapNGDGD = ratio(c.MaxGapNGDGD, c.NGDPathLength)
 	if grd != nil {
 		c.MaxNGDDefect = maxOf(grd.NGDDefect)
-		var q []float64
-		for k := range min(len(grd.R1), len(grd.R2)) {
+		var q, late []float64
+		n := min(len(grd.R1), len(grd.R2), len(grd.T))
+		cut := math.Inf(1)
+		if n > 0 {
+			cut = grd.T[0] + (grd.T[n-1]-grd.T[0])/10
+		}
+		for k := range n {
 			if grd.R1[k] > 0 {
 				q = append(q, grd.R2[k]/grd.R1[k])
+				if grd.T[k] >= cut {
+					late = append(late, grd.R2[k]/grd.R1[k])
+				}
 			}
 		}
 		c.MaxR2OverR1 = maxOf(q)
+		c.LateMaxR2OverR1 = maxOf(late)
+		c.MedianR2OverR1 = median(late)
+		if n > 0 && grd.R1[n-1] > 0 {
+			c.FinalR2OverR1 = grd.R2[n-1] / grd.R1[n-1]
+		}
 	}
 	return c
 }
@@ -364,7 +415,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report,
 }
 
 func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
+	start := time.Now()
 	p, err := prepare(ctx, sc, sc.Flows, opts.workers(), opts.Comm)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := p.b.InputFiles()
 	if err != nil {
 		return nil, err
 	}
@@ -390,6 +446,7 @@ func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run f
 		Times:     p.times,
 		Flows:     trs,
 		Warnings:  p.warnings,
+		Run:       RunInfo{Inputs: inputs, Workers: p.workers, Ranks: ranks(opts.Comm), Start: start.UTC(), End: time.Now().UTC()},
 	}
 	r.Comparisons = compare(r.Flow(scenarios.FlowGD), r.Flow(scenarios.FlowNGD), r.Flow(scenarios.FlowGRD), r.W0)
 	r.Warnings = append(r.Warnings, flowWarnings(r.Flows, p)...)
@@ -414,6 +471,10 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 				msg += ": " + tr.Err.Error()
 			}
 			w = append(w, msg)
+		}
+		if distinct := distinctTimes(tr.T); distinct < tr.Len() {
+			w = append(w, fmt.Sprintf("flow %s: its step is longer than the output spacing, so %d of its %d output times share a step with the one before; %s.csv holds one row per distinct step time (%d rows)",
+				tr.Flow, tr.Len()-distinct, tr.Len(), tr.Flow, distinct))
 		}
 		if m := maxOf(tr.EpsLambdaMax); m >= 1 {
 			k := 0
@@ -441,6 +502,18 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 		}
 	}
 	return w
+}
+
+// distinctTimes counts the entries of the non-decreasing ts that differ
+// from the one before (the first counts).
+func distinctTimes(ts []float64) int {
+	n := 0
+	for k, t := range ts {
+		if k == 0 || t != ts[k-1] {
+			n++
+		}
+	}
+	return n
 }
 
 // flowsError is nil when every flow reached t1, and otherwise an error
@@ -482,3 +555,12 @@ func statusOK(trs ...*flow.Trajectory) bool {
 
 // pct formats a ratio as a percentage ("n/a" when undefined).
 func pct(x float64) string { return textfmt.Pct(x) }
+
+// ranks is the number of processes a run spans: the communicator's size,
+// or 1 without one.
+func ranks(c engine.Comm) int {
+	if c == nil {
+		return 1
+	}
+	return c.Size()
+}

@@ -133,7 +133,7 @@ func TestRunErrorsBeforeRunning(t *testing.T) {
 			return parseTiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
 		}, scenarios.ErrBadValue, engine.ErrEpsilon, "metric.epsilon"},
 		{"relu with ngd", func(t *testing.T) *scenarios.Scenario {
-			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "data/iris.csv", Classes: true},
+			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "builtin:iris", Classes: true},
 				Model: scenarios.ModelSpec{Kind: scenarios.KindTwoLayer, Hidden: 2, Activation: "relu"},
 				Flows: []string{scenarios.FlowGD, scenarios.FlowNGD}, Time: scenarios.TimeSpec{T1: 1, Outputs: 3}}
 			sc.SetDefaults()
@@ -201,10 +201,10 @@ func TestCompareSynthetic(t *testing.T) {
 		gd, ngd, grd *flow.Trajectory
 		want         Comparisons
 	}{
-		{"all", gd, ngd, grd, Comparisons{3, 0.75, 4, 1, 0.25, 0.5, 1}},
-		{"no gd", nil, ngd, grd, Comparisons{3, 0.75, 4, math.NaN(), math.NaN(), 0.5, 1}},
-		{"no grd", gd, ngd, nil, Comparisons{math.NaN(), math.NaN(), 4, 1, 0.25, math.NaN(), math.NaN()}},
-		{"grd stopped after 1 row", gd, ngd, tr(scenarios.FlowGRD, []float64{0, 0}), Comparisons{0, 0, 4, 1, 0.25, math.NaN(), math.NaN()}},
+		{"all", gd, ngd, grd, Comparisons{3, 0.75, 4, 1, 0.25, 0.5, 1, 0.75, 1, 1}},
+		{"no gd", nil, ngd, grd, Comparisons{3, 0.75, 4, math.NaN(), math.NaN(), 0.5, 1, 0.75, 1, 1}},
+		{"no grd", gd, ngd, nil, Comparisons{math.NaN(), math.NaN(), 4, 1, 0.25, math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}},
+		{"grd stopped after 1 row", gd, ngd, tr(scenarios.FlowGRD, []float64{0, 0}), Comparisons{0, 0, 4, 1, 0.25, math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := compare(tc.gd, tc.ngd, tc.grd, []float64{0, 0})
@@ -212,6 +212,21 @@ func TestCompareSynthetic(t *testing.T) {
 				t.Errorf("compare = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestR2OverR1TimeResolved: the initial transient (t < t0 + span/10) is
+// left out of the median and the late maximum, not of the overall maximum.
+func TestR2OverR1TimeResolved(t *testing.T) {
+	grd := &flow.Trajectory{Flow: flow.GRD,
+		T:  []float64{0, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+		R1: []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1},
+		R2: []float64{9, 5, 0.4, 0.3, 0.5, 0.35, 0.45, 0.3, 0.6, 0.4, 1, 0.2},
+	}
+	c := compare(nil, nil, grd, nil)
+	// After t = 1 with R1 > 0: 0.4 0.3 0.5 0.35 0.45 0.3 0.6 0.4 0.2 → median 0.4.
+	if c.MaxR2OverR1 != 9 || c.LateMaxR2OverR1 != 0.6 || c.MedianR2OverR1 != 0.4 || c.FinalR2OverR1 != 0.2 {
+		t.Errorf("max %v, late max %v, median %v, final %v; want 9, 0.6, 0.4, 0.2", c.MaxR2OverR1, c.LateMaxR2OverR1, c.MedianR2OverR1, c.FinalR2OverR1)
 	}
 }
 

@@ -32,6 +32,8 @@ func WriteCheckTable(w io.Writer, cr *experiment.CheckReport) error {
 	fmt.Fprintf(tw, "NGD path length max ‖w_ngd − w0‖\t%s\t\n", fmtG(c.NGDPathLength))
 	fmt.Fprintf(tw, "max NGD defect ‖u + P∇f‖\t%s\t\n", fmtG(c.MaxNGDDefect))
 	fmt.Fprintf(tw, "max R2/R1 (1/time)\t%s\t\n", fmtG(c.MaxR2OverR1))
+	fmt.Fprintf(tw, "median R2/R1 after the first tenth of the horizon\t%s\t\n", fmtG(c.MedianR2OverR1))
+	fmt.Fprintf(tw, "max R2/R1 after the first tenth of the horizon\t%s\t\n", fmtG(c.LateMaxR2OverR1))
 	tw.Flush()
 	for _, tr := range r.Flows {
 		if tr.Status != flow.StatusOK {
@@ -66,7 +68,7 @@ func WriteSweepTable(w io.Writer, r *experiment.SweepReport) error {
 			fmtG(pt.PathLength), fmtG(pt.MaxR2OverR1), st)
 	}
 	tw.Flush()
-	fmt.Fprintf(ew, "log-log slope vs ε: grd–ngd %.3f (%s), ngd–gd %.3f (%s)\n", r.SlopeGRDNGD, experiment.OrderName(r.SlopeGRDNGD), r.SlopeNGDGD, experiment.OrderName(r.SlopeNGDGD))
+	fmt.Fprintf(ew, "log-log slope vs ε: grd–ngd %s (%s), ngd–gd %s (%s)\n", SlopeText(r.FitGRDNGD), experiment.OrderName(r.SlopeGRDNGD), SlopeText(r.FitNGDGD), experiment.OrderName(r.SlopeNGDGD))
 	fmt.Fprintf(ew, "verdict: %s\n", r.Verdict)
 	for _, s := range r.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", s)
@@ -74,9 +76,22 @@ func WriteSweepTable(w io.Writer, r *experiment.SweepReport) error {
 	return ew.err
 }
 
+// SlopeText formats a fitted slope the one way grd shows slopes to people
+// (table, verdict, plot legend, report): two decimals, and ± its standard
+// error when there is one ("1.26 ± 0.03").
+func SlopeText(f experiment.LogLogFit) string {
+	s := fmt.Sprintf("%.2f", f.Slope)
+	if !math.IsNaN(f.StdErr) && !math.IsNaN(f.Slope) {
+		s += fmt.Sprintf(" ± %.2f", f.StdErr)
+	}
+	return s
+}
+
 // WriteSweepPlots writes sweep.png and sweep.svg into dir (created if
-// needed): both relative gaps against ε on log-log axes, with reference
-// lines of slope 1 and 2 through the GRD–NGD gap's geometric centre.
+// needed): both relative gaps against the safety factor s (ε = s/λ_max,
+// proportional to it, so the log-log slopes are those against ε) on
+// log-log axes, with reference lines of slope 1 and 2 through the GRD–NGD
+// gap's geometric centre.
 func WriteSweepPlots(dir string, r *experiment.SweepReport) ([]string, error) {
 	f := sweepFigure(r)
 	if f == nil {
@@ -92,7 +107,7 @@ func sweepFigure(r *experiment.SweepReport) *figure.Figure {
 	var eps, g1, g2 []float64
 	for _, pt := range r.Points {
 		if pt.OK {
-			eps = append(eps, math.Log10(pt.Epsilon))
+			eps = append(eps, math.Log10(pt.Safety))
 			g1 = append(g1, pt.GapGRDNGD)
 			g2 = append(g2, pt.GapNGDGD)
 		}
@@ -117,8 +132,8 @@ func sweepFigure(r *experiment.SweepReport) *figure.Figure {
 	st1 := style(figure.Vermilion, 2.2)
 	st2 := style(figure.Blue, 2.2, vg.Points(6), vg.Points(3))
 	ss := []figure.Series{
-		{Label: fmt.Sprintf("GRD–NGD gap (slope %.2f)", r.SlopeGRDNGD), X: eps, Y: g1, Style: st1, Legend: true},
-		{Label: fmt.Sprintf("NGD–GD gap (slope %.2f)", r.SlopeNGDGD), X: eps, Y: g2, Style: st2, Legend: true},
+		{Label: fmt.Sprintf("GRD–NGD gap (slope %s)", SlopeText(r.FitGRDNGD)), X: eps, Y: g1, Style: st1, Legend: true},
+		{Label: fmt.Sprintf("NGD–GD gap (slope %s)", SlopeText(r.FitNGDGD)), X: eps, Y: g2, Style: st2, Legend: true},
 	}
 	ss = append(ss, slopeReferences(eps, g1, g2)...)
 	var over []plot.Plotter
@@ -129,8 +144,8 @@ func sweepFigure(r *experiment.SweepReport) *figure.Figure {
 		over = append(over, m)
 	}
 	pn := figure.Panel{
-		Title:  fmt.Sprintf("%s: gaps vs ε (ε = s / λ_max, λ_max = %s)", r.Scenario.Name, fmtG(r.LambdaMax)),
-		XLabel: "metric scale ε (log)",
+		Title:  fmt.Sprintf("%s: gaps vs ε = s / λ₁, λ₁ = largest eigenvalue of D(w₀) = %s", r.Scenario.Name, fmtG(r.LambdaMax)),
+		XLabel: "safety factor s = ε·λ₁ (log)",
 		YLabel: "max gap / NGD path length",
 		Series: ss,
 		Mode:   figure.LogY,
@@ -141,7 +156,7 @@ func sweepFigure(r *experiment.SweepReport) *figure.Figure {
 }
 
 // slopeReferences are the reference lines of slope 1 and 2 on the sweep
-// plot (x = log10 ε), through the centre of the GRD–NGD points g1 (or the
+// plot (x = log10 s), through the centre of the GRD–NGD points g1 (or the
 // NGD–GD ones g2 when the former are not positive); none when no point is
 // positive.
 func slopeReferences(eps, g1, g2 []float64) []figure.Series {

@@ -46,5 +46,5 @@ time: {t1: 1, outputs: 5}
 	// ngd: ok, 5 rows
 	// grd: ok, 5 rows
 	// ε·λ_max(D(w0)) = 0.50
-	// [gd.csv ngd.csv grd.csv loss.png loss.svg gap.png gap.svg residuals.png residuals.svg summary.json]
+	// [gd.csv ngd.csv grd.csv loss.png loss.svg gap.png gap.svg residuals.png residuals.svg summary.json report.html]
 }

@@ -13,8 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/internal/buildinfo"
 	"github.com/grd-engine/grd/internal/outfile"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
@@ -46,7 +48,9 @@ const (
 // The t of an ensemble row is the time t0 + j·η (sde: t0 + j·dt) of the
 // step j it holds, the step nearest to the requested output time: equal to
 // it when the output times lie on the step grid, up to half a step away
-// otherwise (flow.EnsembleSpec).
+// otherwise (flow.EnsembleSpec). When the step is longer than the output
+// spacing, neighbouring output times share a step: the CSV then holds one
+// row per distinct step time (the summary's warnings say so).
 //
 // It panics on an unknown flow name. Trajectories of a model with an exact
 // KL (rbm) add KL columns: see CSVHeaderKL.
@@ -148,6 +152,9 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		return nil
 	}
 	for k := 0; k < n; k++ {
+		if ensemble && k > 0 && tr.T[k] == tr.T[k-1] {
+			continue // the same step as the row before (step longer than the output spacing)
+		}
 		buf = strconv.AppendFloat(buf[:0], tr.T[k], 'g', -1, 64)
 		num(tr.Loss[k])
 		if ensemble {
@@ -229,11 +236,13 @@ func mkOutDir(dir string) error {
 // WriteOutputs writes everything a run produces into dir, creating it if
 // needed (DESIGN §5): <flow>.csv for every flow that recorded at least one
 // row, the plots (PNG and SVG: loss, gap and residuals when their flows ran,
-// contours when d = 2) and summary.json, last, so that its presence means
-// the set is complete: an interrupted run (Report.Interrupted) gets no
-// summary.json, and an old one is removed first. Every file is written
-// atomically (outfile.WriteAtomic), and dir is synced at the end, so the
-// set is on disk when WriteOutputs returns.
+// contours when d = 2), summary.json, and then report.html, built from
+// those files (WriteHTMLReport). summary.json is written last of the data,
+// so that its presence means the set is complete: an interrupted run
+// (Report.Interrupted) gets no summary.json (and no report.html), and an
+// old one is removed first. Every file is written atomically
+// (outfile.WriteAtomic), and dir is synced at the end, so the set is on
+// disk when WriteOutputs returns.
 // It returns the names of the files written, in the order written.
 //
 // Outputs depend only on the report (timings aside), so they are
@@ -278,6 +287,10 @@ func writeOutputs(dir string, r *experiment.Report, plots bool) ([]string, error
 			return files, err
 		}
 		files = append(files, SummaryFile)
+		if err := WriteHTMLReport(dir); err != nil {
+			return files, err
+		}
+		files = append(files, ReportFile)
 	}
 	if err := outfile.SyncDir(dir); err != nil {
 		return files, fmt.Errorf("scenarios: %w", err)
@@ -351,6 +364,75 @@ type Summary struct {
 	// flow, λ_max = 0 (ε = 0), flows that stopped early, comparisons over a
 	// shortened span. Empty (not null) when there is nothing to say.
 	Warnings []string `json:"warnings"`
+	// Verdict is what the run's GRD, NGD and GD trajectories say about the
+	// paper's claim, in the words of grd check (experiment.Verdict), or why
+	// there is none.
+	Verdict string `json:"verdict"`
+	// Provenance says which grd, which inputs and which machine produced
+	// the outputs (DESIGN §9).
+	Provenance Provenance `json:"provenance"`
+}
+
+// Provenance is summary.json's record of how the outputs were produced
+// (DESIGN §9). The grd fields come from the binary's build information
+// (internal/buildinfo): a binary built by `go build` in a git checkout
+// carries its commit; under `go run` and `go test` VCSRevision is "".
+type Provenance struct {
+	// GRDVersion is the one-line version `grd --version` prints.
+	GRDVersion string `json:"grd_version"`
+	// VCSRevision is the commit grd was built from ("" when not stamped),
+	// VCSModified whether its work tree had uncommitted changes.
+	VCSRevision string `json:"vcs_revision"`
+	VCSModified bool   `json:"vcs_modified"`
+	// GoVersion is the Go toolchain that built grd.
+	GoVersion string `json:"go_version"`
+	// Scenario is where the scenario came from: builtin:<name> or the
+	// absolute path of its file; ScenarioSHA256 the SHA-256 of its text.
+	Scenario       string `json:"scenario"`
+	ScenarioSHA256 string `json:"scenario_sha256"`
+	// DataFiles lists every file read (data, init.file) with its SHA-256
+	// and shape; empty for inline or generated data.
+	DataFiles []scenarios.InputFile `json:"data_files"`
+	// Workers is the --workers budget; Ranks the number of processes (1).
+	Workers int `json:"workers"`
+	Ranks   int `json:"ranks"`
+	// Host is the machine's host name.
+	Host string `json:"host"`
+	// Start and End bound the run, UTC, RFC 3339 with nanoseconds ("" when
+	// unknown).
+	Start string `json:"start_utc"`
+	End   string `json:"end_utc"`
+}
+
+// NewProvenance returns the provenance record of the run r.
+func NewProvenance(r *experiment.Report) Provenance {
+	bi := buildinfo.Read()
+	src, sum := r.Scenario.SourceSum()
+	host, err := os.Hostname()
+	if err != nil {
+		host = ""
+	}
+	utc := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	files := append([]scenarios.InputFile{}, r.Run.Inputs...)
+	return Provenance{
+		GRDVersion:     bi.String(),
+		VCSRevision:    bi.Revision,
+		VCSModified:    bi.Modified,
+		GoVersion:      bi.GoVersion,
+		Scenario:       src,
+		ScenarioSHA256: sum,
+		DataFiles:      files,
+		Workers:        r.Run.Workers,
+		Ranks:          max(1, r.Run.Ranks),
+		Host:           host,
+		Start:          utc(r.Run.Start),
+		End:            utc(r.Run.End),
+	}
 }
 
 // FlowSummary is one flow's entry in summary.json.
@@ -418,6 +500,14 @@ type ComparisonSummary struct {
 	// (needs grd): how badly the approximation (8) fails, relative to the
 	// first time derivative of the gradient differences.
 	MaxR2OverR1 *float64 `json:"max_r2_over_r1"`
+	// MedianR2OverR1 and LateMaxR2OverR1 are the median and the maximum of
+	// R2/R1 over the output times after the first tenth of the span
+	// (t ≥ t0 + (t_end − t0)/10, R1 > 0), leaving out the initial transient
+	// that often makes MaxR2OverR1; FinalR2OverR1 is R2/R1 at the last
+	// output time. The verdict judges (8) by the median.
+	MedianR2OverR1  *float64 `json:"median_r2_over_r1"`
+	LateMaxR2OverR1 *float64 `json:"late_max_r2_over_r1"`
+	FinalR2OverR1   *float64 `json:"final_r2_over_r1"`
 }
 
 // NewSummary returns the content of summary.json for the run r.
@@ -427,14 +517,16 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 		return nil, fmt.Errorf("scenarios: encoding scenario %q: %w", r.Scenario.Name, err)
 	}
 	s := &Summary{
-		Scenario:  echo,
-		Overrides: r.Scenario.OverrideStrings(),
-		Dim:       r.Dim,
-		Samples:   r.Samples,
-		LambdaMax: jnum(r.LambdaMax),
-		Epsilon:   jnum(r.Epsilon),
-		Flows:     make(map[string]FlowSummary, len(r.Flows)),
-		Warnings:  append([]string{}, r.Warnings...),
+		Scenario:   echo,
+		Overrides:  r.Scenario.OverrideStrings(),
+		Dim:        r.Dim,
+		Samples:    r.Samples,
+		LambdaMax:  jnum(r.LambdaMax),
+		Epsilon:    jnum(r.Epsilon),
+		Flows:      make(map[string]FlowSummary, len(r.Flows)),
+		Warnings:   append([]string{}, r.Warnings...),
+		Verdict:    experiment.Verdict(r),
+		Provenance: NewProvenance(r),
 	}
 	for _, tr := range r.Flows {
 		fs := FlowSummary{
@@ -477,6 +569,9 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 		RelativeGapNGDGD: jnum(c.RelativeGapNGDGD),
 		MaxNGDDefect:     jnum(c.MaxNGDDefect),
 		MaxR2OverR1:      jnum(c.MaxR2OverR1),
+		MedianR2OverR1:   jnum(c.MedianR2OverR1),
+		LateMaxR2OverR1:  jnum(c.LateMaxR2OverR1),
+		FinalR2OverR1:    jnum(c.FinalR2OverR1),
 	}
 	return s, nil
 }

@@ -143,7 +143,7 @@ func TestSummaryKeys(t *testing.T) {
 			t.Errorf("%s keys = %v, want %v", what, got, want)
 		}
 	}
-	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings")
+	wantKeys("summary", s, "scenario", "dim", "samples", "lambda_max", "epsilon", "flows", "comparisons", "warnings", "verdict", "provenance")
 	flows := s["flows"].(map[string]any)
 	wantKeys("flows", flows, "gd", "ngd", "grd", "sgd", "sde")
 	for name, f := range flows {
@@ -155,7 +155,8 @@ func TestSummaryKeys(t *testing.T) {
 		wantKeys("flows."+name, f.(map[string]any), keys...)
 	}
 	wantKeys("comparisons", s["comparisons"].(map[string]any), "max_gap_grd_ngd", "relative_gap", "ngd_path_length",
-		"max_gap_ngd_gd", "relative_gap_ngd_gd", "max_ngd_defect", "max_r2_over_r1")
+		"max_gap_ngd_gd", "relative_gap_ngd_gd", "max_ngd_defect", "max_r2_over_r1",
+		"median_r2_over_r1", "late_max_r2_over_r1", "final_r2_over_r1")
 	if s["dim"] != 2.0 || s["samples"] != 6.0 || s["epsilon"] != r.Epsilon || s["lambda_max"] != r.LambdaMax {
 		t.Errorf("dim, samples, epsilon, lambda_max = %v %v %v %v", s["dim"], s["samples"], s["epsilon"], s["lambda_max"])
 	}
@@ -230,7 +231,12 @@ func TestNothingWrittenOnFailure(t *testing.T) {
 	}
 }
 
-var secondsRe = regexp.MustCompile(`"(rhs_|diagnostic_)?seconds": [-+0-9.eE]+`)
+var (
+	secondsRe = regexp.MustCompile(`"(rhs_|diagnostic_)?seconds": [-+0-9.eE]+`)
+	// runRe matches the provenance fields that differ between runs of the
+	// same scenario: the worker budget and the run's times.
+	runRe = regexp.MustCompile(`"(workers|start_utc|end_utc)": ("[^"]*"|[0-9]+)`)
+)
 
 // zeroSeconds replaces the wall times of a summary.json.
 func zeroSeconds(t *testing.T, b []byte) []byte {
@@ -238,6 +244,7 @@ func zeroSeconds(t *testing.T, b []byte) []byte {
 	if !secondsRe.Match(b) {
 		t.Fatal("summary.json has no seconds")
 	}
+	b = runRe.ReplaceAll(b, []byte(`"$1": null`))
 	return secondsRe.ReplaceAll(b, []byte(`"${1}seconds": 0`))
 }
 
@@ -252,4 +259,29 @@ func readSummary(t *testing.T, path string) map[string]any {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestEnsembleCSVDistinctTimes: an SGD step η = 0.5 longer than the output
+// spacing 0.2 puts several output times on one step; sgd.csv then has one
+// row per distinct step time (t = 0, 0.5, 1, 1.5, 2), and a warning says so.
+func TestEnsembleCSVDistinctTimes(t *testing.T) {
+	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, sgd]", "sgd: {lr: 0.05,", "sgd: {lr: 0.5,")
+	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, r.Flow("sgd"), r.Dim); err != nil {
+		t.Fatal(err)
+	}
+	var ts []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		ts = append(ts, strings.SplitN(line, ",", 2)[0])
+	}
+	if strings.Join(ts, " ") != "0 0.5 1 1.5 2" {
+		t.Errorf("sgd.csv times %v, want 0 0.5 1 1.5 2", ts)
+	}
+	if !hasWarning(r.Warnings, "sgd.csv holds one row per distinct step time (5 rows)") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
 }

@@ -177,13 +177,62 @@ func lossFigure(r *experiment.Report) *figure.Figure {
 	if len(ss) == 0 {
 		return nil
 	}
-	return &figure.Figure{Panels: []figure.Panel{{
+	top := figure.Panel{
 		Title:  fmt.Sprintf("%s: loss along each flow (ε = %s)", r.Scenario.Name, fmtG(r.Epsilon)),
 		XLabel: timeAxisLabel(drawn),
 		XLim:   timeSpan(r),
 		YLabel: "mean loss f(w) = (1/N) Σ f_n(w)",
 		Series: ss,
-	}}}
+	}
+	return &figure.Figure{Panels: excessPanels(top, "loss", "f")}
+}
+
+// excessPanels returns top and, below it, the same series as their excess
+// over the lowest value any of them reaches, y − min y, on a log axis: flows
+// that end near one another (GD, NGD and SGD often do) are one line on
+// top's axis but separate here, by how far each stays above the best.
+// Values within 1e-12 relative of min y are left out (log of 0). Only top
+// when fewer than two series have points above min y.
+func excessPanels(top figure.Panel, what, sym string) []figure.Panel {
+	ymin := math.Inf(1)
+	for _, s := range top.Series {
+		for _, y := range s.Y {
+			if !math.IsNaN(y) {
+				ymin = math.Min(ymin, y)
+			}
+		}
+	}
+	if math.IsInf(ymin, 0) {
+		return []figure.Panel{top}
+	}
+	floor := 1e-12 * math.Max(math.Abs(ymin), 1e-300)
+	var ss []figure.Series
+	for _, s := range top.Series {
+		ex := make([]float64, len(s.Y))
+		any := false
+		for k, y := range s.Y {
+			ex[k] = y - ymin
+			if !(ex[k] > floor) {
+				ex[k] = math.NaN()
+			} else {
+				any = true
+			}
+		}
+		if any {
+			ss = append(ss, figure.Series{Label: s.Label, X: s.X, Y: ex, Style: s.Style})
+		}
+	}
+	if len(ss) < 2 {
+		return []figure.Panel{top}
+	}
+	return []figure.Panel{top, {
+		Title:  fmt.Sprintf("excess %s over the lowest value reached: %s − min %s (min %s = %s)", what, sym, sym, sym, fmtG(ymin)),
+		XLabel: top.XLabel,
+		XLim:   top.XLim,
+		YLabel: fmt.Sprintf("%s − min %s (log)", sym, sym),
+		Series: ss,
+		Mode:   figure.LogY,
+	}}
 }
 
 // gapFigure: ‖w_grd − w_ngd‖ (with ‖w_ngd − w_gd‖ for scale) above the NGD

@@ -31,7 +31,7 @@ func TestRunPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"gd.csv", "ngd.csv", "grd.csv", "sgd.csv", "sde.csv",
-		"loss.png", "loss.svg", "gap.png", "gap.svg", "residuals.png", "residuals.svg", "contours.png", "contours.svg", SummaryFile}
+		"loss.png", "loss.svg", "gap.png", "gap.svg", "residuals.png", "residuals.svg", "contours.png", "contours.svg", SummaryFile, ReportFile}
 	if strings.Join(files, " ") != strings.Join(want, " ") {
 		t.Errorf("files written:\n%v\nwant\n%v", files, want)
 	}
@@ -71,7 +71,7 @@ func TestPlotsWithoutOptionalFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(files, " "); got != "gd.csv loss.png loss.svg summary.json" {
+	if got := strings.Join(files, " "); got != "gd.csv loss.png loss.svg summary.json report.html" {
 		t.Errorf("files %s", got)
 	}
 }
@@ -168,6 +168,31 @@ func TestTimeAxisLabels(t *testing.T) {
 		for i, p := range c.f.Panels {
 			if p.XLabel != c.want {
 				t.Errorf("%s panel %d: x label %q, want %q", c.name, i, p.XLabel, c.want)
+			}
+		}
+	}
+}
+
+// TestLossExcessPanel: below the loss, its excess over the lowest value
+// reached on a log axis, one series per flow, so that flows ending close
+// together (GD, NGD, SGD) are told apart.
+func TestLossExcessPanel(t *testing.T) {
+	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := lossFigure(r)
+	if len(f.Panels) != 2 {
+		t.Fatalf("%d panels, want the loss and its excess", len(f.Panels))
+	}
+	ex := f.Panels[1]
+	if ex.Mode != figure.LogY || len(ex.Series) < 4 || !strings.Contains(ex.Title, "f − min f") {
+		t.Errorf("excess panel: mode %v, %d series, title %q", ex.Mode, len(ex.Series), ex.Title)
+	}
+	for _, s := range ex.Series {
+		for _, y := range s.Y {
+			if y <= 0 {
+				t.Errorf("%s: excess %v ≤ 0 on a log axis", s.Label, y)
 			}
 		}
 	}

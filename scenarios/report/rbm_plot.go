@@ -29,11 +29,12 @@ func klFigure(r *experiment.Report) *figure.Figure {
 	if len(ss) == 0 {
 		return nil
 	}
-	return &figure.Figure{Panels: []figure.Panel{{
+	top := figure.Panel{
 		Title:  fmt.Sprintf("%s: KL(p_data ‖ p_model) along each flow (exact, by enumeration)", r.Scenario.Name),
 		XLabel: timeAxisLabel(drawn),
 		XLim:   timeSpan(r),
 		YLabel: "KL(p_data ‖ p_model) [nats]",
 		Series: ss,
-	}}}
+	}
+	return &figure.Figure{Panels: excessPanels(top, "KL", "KL")}
 }

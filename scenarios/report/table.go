@@ -59,7 +59,8 @@ func WriteTable(w io.Writer, r *experiment.Report) error {
 		fmt.Fprintf(ew, "max ‖w_ngd − w_gd‖  = %s = %s of the NGD path length\n", fmtG(c.MaxGapNGDGD), pct(c.RelativeGapNGDGD))
 	}
 	if !math.IsNaN(c.MaxNGDDefect) {
-		fmt.Fprintf(ew, "max NGD defect ‖u + P∇f‖ = %s, max R2/R1 = %s\n", fmtG(c.MaxNGDDefect), fmtG(c.MaxR2OverR1))
+		fmt.Fprintf(ew, "max NGD defect ‖u + P∇f‖ = %s, max R2/R1 = %s; after the first tenth of the horizon R2/R1 has median %s, max %s\n",
+			fmtG(c.MaxNGDDefect), fmtG(c.MaxR2OverR1), fmtG(c.MedianR2OverR1), fmtG(c.LateMaxR2OverR1))
 	}
 	for _, s := range r.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", s)
