@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,15 +102,32 @@ func CSVHeaderKL(flow string, d int, kl bool) []string {
 // trajectory does not belong to a flow of this kind).
 func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 	hasKL := tr.KL != nil
-	header := CSVHeaderKL(string(tr.Flow), d, hasKL)
-	bw := bufio.NewWriter(w)
-	for i, h := range header {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString(h)
+	ensemble := tr.Flow.Ensemble()
+	if err := checkRows(tr, hasKL, ensemble); err != nil {
+		return err
 	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(strings.Join(CSVHeaderKL(string(tr.Flow), d, hasKL), ","))
 	bw.WriteByte('\n')
+	var buf []byte
+	for k := 0; k < tr.Len(); k++ {
+		if ensemble && k > 0 && tr.T[k] == tr.T[k-1] {
+			continue // the same step as the row before (step longer than the output spacing)
+		}
+		var err error
+		if buf, err = appendRow(buf[:0], tr, k, d, hasKL, ensemble); err != nil {
+			return err
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// checkRows checks that tr has a row of every column WriteCSV writes for
+// each of its output times.
+func checkRows(tr *flow.Trajectory, hasKL, ensemble bool) error {
 	n := tr.Len()
 	need := func(name string, got int) error {
 		if got < n {
@@ -117,7 +135,6 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		}
 		return nil
 	}
-	ensemble := tr.Flow == flow.SGD || tr.Flow == flow.SDE || tr.Flow == flow.CD
 	checks := []error{need("w", len(tr.W)), need("loss", len(tr.Loss))}
 	if hasKL {
 		checks = append(checks, need("kl", len(tr.KL)))
@@ -134,15 +151,17 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		checks = append(checks, need("u", len(tr.U)), need("ngd_defect", len(tr.NGDDefect)),
 			need("r0", len(tr.R0)), need("r1", len(tr.R1)), need("r2", len(tr.R2)))
 	}
-	if err := errors.Join(checks...); err != nil {
-		return err
-	}
-	var buf []byte
+	return errors.Join(checks...)
+}
+
+// appendRow appends CSV row k of tr (columns as CSVHeaderKL, shortest
+// round-trip numbers, a final newline) to buf.
+func appendRow(buf []byte, tr *flow.Trajectory, k, d int, hasKL, ensemble bool) ([]byte, error) {
 	num := func(x float64) {
 		buf = append(buf, ',')
 		buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
 	}
-	vec := func(name string, k int, v []float64) error {
+	vec := func(name string, v []float64) error {
 		if len(v) != d {
 			return fmt.Errorf("scenarios: %s trajectory row %d: len(%s) = %d, want d = %d", tr.Flow, k, name, len(v), d)
 		}
@@ -151,42 +170,33 @@ func WriteCSV(w io.Writer, tr *flow.Trajectory, d int) error {
 		}
 		return nil
 	}
-	for k := 0; k < n; k++ {
-		if ensemble && k > 0 && tr.T[k] == tr.T[k-1] {
-			continue // the same step as the row before (step longer than the output spacing)
+	buf = strconv.AppendFloat(buf, tr.T[k], 'g', -1, 64)
+	num(tr.Loss[k])
+	if ensemble {
+		num(tr.LossStd[k])
+		if hasKL {
+			num(tr.KL[k])
+			num(tr.KLStd[k])
 		}
-		buf = strconv.AppendFloat(buf[:0], tr.T[k], 'g', -1, 64)
-		num(tr.Loss[k])
-		if ensemble {
-			num(tr.LossStd[k])
-			if hasKL {
-				num(tr.KL[k])
-				num(tr.KLStd[k])
-			}
-		} else {
-			if hasKL {
-				num(tr.KL[k])
-			}
-			num(tr.GradNorm[k])
+	} else {
+		if hasKL {
+			num(tr.KL[k])
 		}
-		if err := vec("w", k, tr.W[k]); err != nil {
-			return err
-		}
-		if tr.Flow == flow.GRD {
-			if err := vec("u", k, tr.U[k]); err != nil {
-				return err
-			}
-			num(tr.NGDDefect[k])
-			num(tr.R0[k])
-			num(tr.R1[k])
-			num(tr.R2[k])
-		}
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
+		num(tr.GradNorm[k])
 	}
-	return bw.Flush()
+	if err := vec("w", tr.W[k]); err != nil {
+		return buf, err
+	}
+	if tr.Flow == flow.GRD {
+		if err := vec("u", tr.U[k]); err != nil {
+			return buf, err
+		}
+		num(tr.NGDDefect[k])
+		num(tr.R0[k])
+		num(tr.R1[k])
+		num(tr.R2[k])
+	}
+	return append(buf, '\n'), nil
 }
 
 // CheckOutDir reports, without creating or leaving anything, whether dir can
