@@ -129,13 +129,36 @@ func fmtPtr(p *float64, f func(float64) string) string {
 // loadHTMLReport reads the files of dir the report shows.
 func loadHTMLReport(dir string) (*htmlReport, error) {
 	rep := &htmlReport{Dir: dir}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	sc, err := rep.loadSummary(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep.orderFlows(sc.Flows)
+	if err := rep.loadChecks(dir); err != nil {
+		return nil, err
+	}
+	if err := rep.loadFigures(dir); err != nil {
+		return nil, err
+	}
+	if err := rep.listFiles(dir); err != nil {
+		return nil, err
+	}
+	if rep.Summary.Scenario == nil && rep.Sweep == nil {
+		return nil, fmt.Errorf("scenarios: report %s: no %s and no %s/%s: is it the output directory of a grd run?", dir, SummaryFile, CheckDir, SweepJSONFile)
+	}
+	return rep, nil
+}
+
+// loadSummary reads dir's summary.json, if any, into rep (an empty Summary
+// when there is none: a sweep alone) and returns the scenario it echoes.
+func (rep *htmlReport) loadSummary(dir string) (scenarios.Scenario, error) {
 	var sc scenarios.Scenario
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
 	switch {
 	case err == nil:
 		var s Summary
 		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("scenarios: report %s: reading %s: %w", dir, SummaryFile, err)
+			return sc, fmt.Errorf("scenarios: report %s: reading %s: %w", dir, SummaryFile, err)
 		}
 		rep.Summary, rep.Verdict = &s, s.Verdict
 		if err := json.Unmarshal(s.Scenario, &sc); err == nil {
@@ -152,15 +175,19 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		// Only a sweep may have been written here (grd check --sweep): it
-		// is reported alone, below.
-	default:
-		return nil, fmt.Errorf("scenarios: report %s: %w", dir, err)
-	}
-	if rep.Summary == nil {
+		// is reported alone (loadChecks).
 		rep.Summary = &Summary{}
+	default:
+		return sc, fmt.Errorf("scenarios: report %s: %w", dir, err)
 	}
+	return sc, nil
+}
+
+// orderFlows lists the summary's flows in the scenario's order, then any
+// other flow by name.
+func (rep *htmlReport) orderFlows(flows []string) {
 	s := rep.Summary
-	order := slices.Clone(sc.Flows) // the scenario's order, then any other flow by name
+	order := slices.Clone(flows)
 	for _, name := range slices.Sorted(maps.Keys(s.Flows)) {
 		if !slices.Contains(order, name) {
 			order = append(order, name)
@@ -171,6 +198,11 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 			rep.Flows = append(rep.Flows, htmlFlow{Name: name, FlowSummary: f})
 		}
 	}
+}
+
+// loadChecks reads check/check.json and check/sweep.json, if present.
+func (rep *htmlReport) loadChecks(dir string) error {
+	s := rep.Summary
 	readJSON := func(name string, v any) (bool, error) {
 		b, err := os.ReadFile(filepath.Join(dir, CheckDir, name))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -186,7 +218,7 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 	}
 	var cj CheckJSON
 	if ok, err := readJSON(CheckJSONFile, &cj); err != nil {
-		return nil, err
+		return err
 	} else if ok {
 		rep.Check = &cj
 		if rep.Verdict == "" {
@@ -195,7 +227,7 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 	}
 	var sj SweepJSON
 	if ok, err := readJSON(SweepJSONFile, &sj); err != nil {
-		return nil, err
+		return err
 	} else if ok {
 		rep.Sweep = &sj
 		if rep.Name == "" { // no summary.json: a sweep alone
@@ -206,22 +238,32 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 		_, err := os.Stat(filepath.Join(dir, CheckDir, SweepCSVFile))
 		rep.SweepCSV = err == nil
 	}
+	return nil
+}
+
+// loadFigures inlines the SVG plots present in dir.
+func (rep *htmlReport) loadFigures(dir string) error {
 	for _, p := range reportPlots {
 		b, err := os.ReadFile(filepath.Join(dir, p.name+".svg"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("scenarios: report %s: %w", dir, err)
+			return fmt.Errorf("scenarios: report %s: %w", dir, err)
 		}
 		f := htmlFigure{Name: p.name, Caption: p.caption,
 			Src: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(b))}
 		f.Width, f.Height = svgSize(b)
 		rep.Figures = append(rep.Figures, f)
 	}
+	return nil
+}
+
+// listFiles lists the run's outputs in dir (report.html included).
+func (rep *htmlReport) listFiles(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("scenarios: report %s: %w", dir, err)
+		return fmt.Errorf("scenarios: report %s: %w", dir, err)
 	}
 	for _, e := range entries {
 		// The checkpoint is transient (removed once the outputs are on
@@ -234,10 +276,7 @@ func loadHTMLReport(dir string) (*htmlReport, error) {
 		rep.Files = append(rep.Files, ReportFile)
 		slices.Sort(rep.Files)
 	}
-	if rep.Summary.Scenario == nil && rep.Sweep == nil {
-		return nil, fmt.Errorf("scenarios: report %s: no %s and no %s/%s: is it the output directory of a grd run?", dir, SummaryFile, CheckDir, SweepJSONFile)
-	}
-	return rep, nil
+	return nil
 }
 
 // svgSize reads the width and height attributes of an SVG's root element
