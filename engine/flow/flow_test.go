@@ -715,7 +715,7 @@ func TestFlowRHSAllocs(t *testing.T) {
 	} {
 		for _, s := range []engine.Solver{engine.SolverCG, engine.SolverWoodbury} {
 			g := engine.New(m, &engine.Options{Workers: 1, Solver: s})
-			f := &odeFlow{g: g, flow: c.flow, met: c.met, d: 4}
+			f := &odeFlow{g: g, flow: c.flow, met: c.met, d: 4, tr: &Trajectory{}}
 			n := 4
 			if c.flow == GRD {
 				n = 8
