@@ -152,7 +152,7 @@ func (k *krylov) apply(r *rosenbrock, fac float64, x, dst []float64) {
 }
 
 func (k *krylov) solve(r *rosenbrock, fac float64, b, x []float64) error {
-	n, m := k.n, k.m
+	n := k.n
 	clear(x) // x̂, scaled
 	tol := krylovTol * fac * math.Sqrt(float64(n))
 	if fac < 0 {
@@ -185,59 +185,10 @@ func (k *krylov) solve(r *rosenbrock, fac float64, b, x []float64) error {
 		scal(v0, 1/beta)
 		clear(k.g)
 		k.g[0] = beta
-		j := 0
-		for ; j < m && iters < k.maxIter; j++ {
-			iters++
-			r.nkrylov++
-			w := k.v[j+1]
-			k.apply(r, fac, k.v[j], w)
-			// Modified Gram–Schmidt.
-			for i := 0; i <= j; i++ {
-				hij := dot(w, k.v[i])
-				k.hess[i*m+j] = hij
-				axpy(w, -hij, k.v[i])
-			}
-			hn := nrm2(w)
-			k.hess[(j+1)*m+j] = hn
-			if hn != 0 {
-				scal(w, 1/hn)
-			}
-			// Apply the previous Givens rotations, then a new one.
-			for i := 0; i < j; i++ {
-				a, c := k.hess[i*m+j], k.hess[(i+1)*m+j]
-				k.hess[i*m+j] = k.cs[i]*a + k.sn[i]*c
-				k.hess[(i+1)*m+j] = -k.sn[i]*a + k.cs[i]*c
-			}
-			a, c := k.hess[j*m+j], k.hess[(j+1)*m+j]
-			rr := math.Hypot(a, c)
-			if rr == 0 {
-				k.cs[j], k.sn[j] = 1, 0
-			} else {
-				k.cs[j], k.sn[j] = a/rr, c/rr
-			}
-			k.hess[j*m+j] = rr
-			k.hess[(j+1)*m+j] = 0
-			k.g[j+1] = -k.sn[j] * k.g[j]
-			k.g[j] = k.cs[j] * k.g[j]
-			res = math.Abs(k.g[j+1])
-			if res <= tol || hn == 0 {
-				j++
-				break
-			}
-		}
-		// Back substitution for the coefficients y (in g), x̂ += V y.
-		for i := j - 1; i >= 0; i-- {
-			s := k.g[i]
-			for l := i + 1; l < j; l++ {
-				s -= k.hess[i*m+l] * k.g[l]
-			}
-			if k.hess[i*m+i] == 0 {
-				return fmt.Errorf("GMRES broke down (singular Hessenberg matrix) for h=%g", 1/(r.tb.gamma*fac))
-			}
-			k.g[i] = s / k.hess[i*m+i]
-		}
-		for i := 0; i < j; i++ {
-			axpy(x, k.g[i], k.v[i])
+		var j int
+		j, iters, res = k.arnoldi(r, fac, iters, tol, res)
+		if err := k.update(r, fac, j, x); err != nil {
+			return err
 		}
 		if res <= tol {
 			break
@@ -267,4 +218,73 @@ func scal(x []float64, a float64) {
 	for i := range x {
 		x[i] *= a
 	}
+}
+
+// arnoldi runs one GMRES cycle from the normalised residual in v[0]: up
+// to m Arnoldi steps (modified Gram–Schmidt), each followed by the Givens
+// rotations that keep the least-squares residual in g. It returns the
+// number of basis vectors j, the iteration count so far and the residual
+// estimate |g[j]| (res, the cycle's starting residual, if no step ran).
+func (k *krylov) arnoldi(r *rosenbrock, fac float64, iters int, tol, res float64) (j, itersOut int, resOut float64) {
+	m := k.m
+	for ; j < m && iters < k.maxIter; j++ {
+		iters++
+		r.nkrylov++
+		w := k.v[j+1]
+		k.apply(r, fac, k.v[j], w)
+		// Modified Gram–Schmidt.
+		for i := 0; i <= j; i++ {
+			hij := dot(w, k.v[i])
+			k.hess[i*m+j] = hij
+			axpy(w, -hij, k.v[i])
+		}
+		hn := nrm2(w)
+		k.hess[(j+1)*m+j] = hn
+		if hn != 0 {
+			scal(w, 1/hn)
+		}
+		// Apply the previous Givens rotations, then a new one.
+		for i := 0; i < j; i++ {
+			a, c := k.hess[i*m+j], k.hess[(i+1)*m+j]
+			k.hess[i*m+j] = k.cs[i]*a + k.sn[i]*c
+			k.hess[(i+1)*m+j] = -k.sn[i]*a + k.cs[i]*c
+		}
+		a, c := k.hess[j*m+j], k.hess[(j+1)*m+j]
+		rr := math.Hypot(a, c)
+		if rr == 0 {
+			k.cs[j], k.sn[j] = 1, 0
+		} else {
+			k.cs[j], k.sn[j] = a/rr, c/rr
+		}
+		k.hess[j*m+j] = rr
+		k.hess[(j+1)*m+j] = 0
+		k.g[j+1] = -k.sn[j] * k.g[j]
+		k.g[j] = k.cs[j] * k.g[j]
+		res = math.Abs(k.g[j+1])
+		if res <= tol || hn == 0 {
+			j++
+			break
+		}
+	}
+	return j, iters, res
+}
+
+// update solves the j×j triangular system of the cycle by back
+// substitution (the coefficients y, in g) and adds V y to x̂.
+func (k *krylov) update(r *rosenbrock, fac float64, j int, x []float64) error {
+	m := k.m
+	for i := j - 1; i >= 0; i-- {
+		s := k.g[i]
+		for l := i + 1; l < j; l++ {
+			s -= k.hess[i*m+l] * k.g[l]
+		}
+		if k.hess[i*m+i] == 0 {
+			return fmt.Errorf("GMRES broke down (singular Hessenberg matrix) for h=%g", 1/(r.tb.gamma*fac))
+		}
+		k.g[i] = s / k.hess[i*m+i]
+	}
+	for i := 0; i < j; i++ {
+		axpy(x, k.g[i], k.v[i])
+	}
+	return nil
 }
