@@ -242,11 +242,19 @@ func TestAllocations(t *testing.T) {
 			pr := Problem{F: p.F, Y0: p.Y0, T1: t1}
 			s := &Settings{RTol: 1e-8, ATol: 1e-8, Dt: dtIfFixed(m, 0.01), Events: []Event{ev}, MaxSteps: 1e6}
 			times := []float64{t1 / 3, t1 / 2}
-			return testing.AllocsPerRun(5, func() {
-				if _, err := Solve(context.Background(), pr, m, times, s); err != nil {
-					t.Fatal(err)
-				}
-			})
+			// The least of three counts: a stray allocation by another
+			// goroutine (the runtime, the test framework) must not make
+			// the comparison flaky; a per-step allocation adds ~100× more
+			// for t1 = 100 and is caught every time.
+			least := math.Inf(1)
+			for range 3 {
+				least = math.Min(least, testing.AllocsPerRun(5, func() {
+					if _, err := Solve(context.Background(), pr, m, times, s); err != nil {
+						t.Fatal(err)
+					}
+				}))
+			}
+			return least
 		}
 		short, long := run(1), run(100)
 		t.Logf("%s: %v allocations per Solve (setup only)", name, short)
