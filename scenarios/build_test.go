@@ -21,6 +21,7 @@ func TestBuildBuiltins(t *testing.T) {
 		"mlp-wine":         {13*10 + 10 + 10*6 + 6 + 6*3 + 3, 178},
 		"two-layer-digits": {64*32 + 32 + 10*32 + 10, 1797},
 		"rbm-bars":         {8*9 + 9 + 8, 14},
+		"quadratic-stiff":  {10, 2},
 	}
 	for _, info := range Builtins() {
 		t.Run(info.Name, func(t *testing.T) {

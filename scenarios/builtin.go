@@ -35,6 +35,7 @@ var builtins = []Info{
 	{"mlp-wine", "three-layer tanh MLP [13, 10, 6, 3] on Wine: deeper contrast to two-layer"},
 	{"two-layer-digits", "two-layer tanh network (h=32, d=2410) on 1797 8×8 digits: a larger d and N"},
 	{"rbm-bars", "RBM (n_v=9, n_h=8, d=89) on 3×3 bars-and-stripes: cd vs gd, ngd, grd by exact KL"},
+	{"quadratic-stiff", "2 generated 10-D quadratics (condition 10⁶), t1 = 5·10⁴: a stiff flow for rodas4 (dopri5 warns)"},
 }
 
 // Builtins lists the built-in scenarios, the default first.

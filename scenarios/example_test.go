@@ -61,5 +61,6 @@ func ExampleBuiltin() {
 	// mlp-wine
 	// two-layer-digits
 	// rbm-bars
+	// quadratic-stiff
 	// two-layer-iris: d = 67, N = 150, outputs 3, inputs [sepal_length sepal_width petal_length petal_width]
 }

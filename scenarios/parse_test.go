@@ -412,7 +412,7 @@ func TestOpen(t *testing.T) {
 		t.Errorf("Open(builtin) = %v, %v", s, err)
 	}
 	_, err := Open(dir + "/absent.yaml")
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)") {
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, quadratic-stiff)") {
 		t.Errorf("Open(absent) = %v", err)
 	}
 	if _, err := Open(dir); !errors.Is(err, ErrNotFound) {

@@ -90,7 +90,7 @@ func catalogue() []catalogueCase {
 		{input: "sde dt ≤ 0", files: withS(scen("[gd, ngd]", "[gd, sde]", "flows:", "sde: {dt: -1}\nflows:")), code: 1, want: "grd: scenarios: s.yaml:5: sde.dt: want a finite Euler–Maruyama step > 0, got -1\n"},
 		{input: "output directory cannot be written (a file)", files: files("out", "x"), code: 1, want: "grd: scenarios: output directory out is a file, want a directory\n"},
 		{input: "output directory holds an interrupted run's checkpoint", files: files("out/checkpoint.gob", "x"), code: 1, want: "grd: scenarios: output directory out holds the checkpoint of an interrupted run: continue it with grd run --resume out, or start afresh there with --discard-checkpoint\n"},
-		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars)\n"},
+		{input: "scenario not found", args: []string{"run", "nope.yaml"}, code: 1, want: "grd: scenarios: \"nope.yaml\" is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, quadratic-stiff)\n"},
 		{input: "usage: too many arguments", args: []string{"run", "s.yaml", "extra"}, code: 2, want: "grd run: want at most 1 argument(s), got 2 (see 'grd run --help')\n"},
 		{input: "usage: unknown flag", args: []string{"run", "s.yaml", "--outt", "x"}, code: 2, want: "grd run: unknown flag: --outt (see 'grd run --help')\n"},
 		{input: "usage: bad --workers", args: []string{"run", "s.yaml", "--workers", "0"}, code: 2, want: "grd run: --workers must be at least 1, got 0 (see 'grd run --help')\n"},
