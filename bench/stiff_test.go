@@ -96,6 +96,9 @@ func TestStiffSuite(t *testing.T) {
 	nfev := map[string]int{}
 	for _, r := range rows {
 		t.Logf("%-10s %-6s err %.2e nfev %7d steps %6d njac %4d njv %6d linsolves %6d %.3gs", r.Problem, r.Method, r.Error, r.NFev, r.Steps, r.NJac, r.NJv, r.NLinSolve, r.Seconds)
+		if r.Method == "dopri5" && r.Problem == "robertson" {
+			continue // may fail at loose tolerances (checked below at 1e-3)
+		}
 		if !(r.Error < 1e-2) || math.IsNaN(r.Error) {
 			t.Errorf("%s %s: error %.3g", r.Problem, r.Method, r.Error)
 		}
@@ -106,5 +109,11 @@ func TestStiffSuite(t *testing.T) {
 	}
 	if d, r := nfev["quad1e6/dopri5"], nfev["quad1e6/rodas4"]; 20*r > d {
 		t.Errorf("quad1e6: rodas4 %d evaluations, dopri5 %d: want ≥ 20× fewer", r, d)
+	}
+	// dopri5 on Robertson at 1e-3 ends in a step size underflow: a row
+	// with error +Inf and the work done, not an error of the benchmark.
+	rows, err = RunIntegrators(context.Background(), IntegratorConfig{Problems: []string{"robertson"}, Methods: []string{"dopri5"}, Tols: []float64{1e-3}, Reps: 1})
+	if err != nil || len(rows) != 1 || !math.IsInf(rows[0].Error, 1) || rows[0].NFev == 0 {
+		t.Errorf("dopri5 on Robertson at 1e-3: %+v, %v; want one failed row (error +Inf)", rows, err)
 	}
 }
