@@ -142,7 +142,7 @@ static int solve(SUNContext ctx, const struct problem *p, int spgmr, double tol,
 	SUNLinearSolver LS;
 	int flag = CVodeInit(mem, p->f, 0, y);
 	flag |= CVodeSStolerances(mem, tol, tol);
-	flag |= CVodeSetMaxNumSteps(mem, 100000000);
+	flag |= CVodeSetMaxNumSteps(mem, 1000000);
 	if (spgmr) {
 		LS = SUNLinSol_SPGMR(y, SUN_PREC_NONE, 0, ctx);
 		flag |= CVodeSetLinearSolver(mem, LS, NULL);
