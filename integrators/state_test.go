@@ -42,7 +42,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},  // Rosenbrock, dense LU
 		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}, nil},
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
-		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // switches to rodas4
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},   // switches to rodas4
 		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // detects stiffness
 	}
 	stop := errors.New("stop here")
