@@ -45,6 +45,11 @@ type IntegratorConfig struct {
 	// Reps is the number of timed repetitions of each solve (after one
 	// untimed solve); Seconds is their median. Default 3.
 	Reps int
+	// Stiff selects the stiff suite's defaults: problems robertson,
+	// vdp1000, hires, quad1e6 and grdquad1e6 (StiffProblems), methods
+	// dopri5, rodas4 and auto, tolerances 1e-3 … 1e-8. Fields set
+	// explicitly take precedence.
+	Stiff bool
 }
 
 // IntegratorRow is one solve of the sweep.
@@ -53,13 +58,22 @@ type IntegratorRow struct {
 	Method  string
 	Tol     float64
 	// Error is the max-norm distance of the state at the end time from the
-	// reference solution (the exact y0 for Arenstorf's closed orbit).
+	// reference solution (the exact y0 for Arenstorf's closed orbit); +Inf
+	// when the solve of a stiff problem failed (the counts are then those
+	// up to the failure, and Seconds is one solve's time).
 	Error float64
 	// NFev, Steps (accepted) and Rejected count the work of one solve.
+	// NFev includes the evaluations of F made for finite-difference
+	// Jacobians.
 	NFev, Steps, Rejected int
 	// Seconds is the wall time of one solve: the median over Reps
 	// repetitions, each averaging a batch of solves that lasts ≥ 2 ms.
 	Seconds float64
+	// NJac, NJv and NLinSolve are a stiff method's Jacobian evaluations,
+	// Jacobian-vector products (exact ones where the problem supplies
+	// them) and linear solves (integrators.Stats); zero for explicit
+	// methods.
+	NJac, NJv, NLinSolve int
 }
 
 // integProblem is a benchmark problem with its reference end state.
@@ -69,6 +83,10 @@ type integProblem struct {
 	y0          []float64
 	t0, t1      float64
 	ref         []float64
+	// jv is the exact J·v if the problem supplies it (stiff methods only).
+	jv func(t float64, y, v, jv []float64)
+	// stiff marks the problems of the stiff suite (autonomous, every one).
+	stiff bool
 }
 
 const (
@@ -144,15 +162,15 @@ func grdtoyY0() []float64 {
 func integProblems() []integProblem {
 	aren := []float64{0.994, 0, 0, -2.00158510637908252240537862224}
 	return []integProblem{
-		{"lorenz", "Lorenz (σ=10, ρ=28, β=8/3), t in [0, 20]", lorenzRHS, []float64{1, 1, 1}, 0, 20, refLorenz[:]},
-		{"arenstorf", "Arenstorf orbit, one period (error = distance to y0)", arenstorfRHS, aren, 0, arenstorfPeriod, aren},
-		{"vanderpol", "Van der Pol (μ=1), t in [0, 20]", vanDerPolRHS, []float64{2, 0}, 0, 20, refVanDerPol[:]},
-		{"grdtoy", "GRD toy (w in R^10), t in [0, 10]", grdtoyRHS, grdtoyY0(), 0, 10, refGrdtoy[:]},
+		{name: "lorenz", title: "Lorenz (σ=10, ρ=28, β=8/3), t in [0, 20]", f: lorenzRHS, y0: []float64{1, 1, 1}, t1: 20, ref: refLorenz[:]},
+		{name: "arenstorf", title: "Arenstorf orbit, one period (error = distance to y0)", f: arenstorfRHS, y0: aren, t1: arenstorfPeriod, ref: aren},
+		{name: "vanderpol", title: "Van der Pol (μ=1), t in [0, 20]", f: vanDerPolRHS, y0: []float64{2, 0}, t1: 20, ref: refVanDerPol[:]},
+		{name: "grdtoy", title: "GRD toy (w in R^10), t in [0, 10]", f: grdtoyRHS, y0: grdtoyY0(), t1: 10, ref: refGrdtoy[:]},
 	}
 }
 
-// IntegratorProblems returns the names of the benchmark problems:
-// lorenz, arenstorf, vanderpol, grdtoy.
+// IntegratorProblems returns the names of the (non-stiff) benchmark
+// problems, the default set: lorenz, arenstorf, vanderpol, grdtoy.
 func IntegratorProblems() []string {
 	var names []string
 	for _, p := range integProblems() {
@@ -161,15 +179,40 @@ func IntegratorProblems() []string {
 	return names
 }
 
+// StiffProblems returns the names of the stiff benchmark problems, the
+// set of IntegratorConfig.Stiff: robertson, vdp1000, hires, quad1e6,
+// grdquad1e6.
+func StiffProblems() []string {
+	var names []string
+	for _, p := range stiffProblems() {
+		names = append(names, p.name)
+	}
+	return names
+}
+
+// AllProblems returns IntegratorProblems and then StiffProblems: the names
+// IntegratorConfig.Problems accepts.
+func AllProblems() []string { return append(IntegratorProblems(), StiffProblems()...) }
+
 func (c IntegratorConfig) withDefaults() IntegratorConfig {
 	if len(c.Problems) == 0 {
 		c.Problems = IntegratorProblems()
+		if c.Stiff {
+			c.Problems = StiffProblems()
+		}
 	}
 	if len(c.Methods) == 0 {
 		c.Methods = []string{"bs3", "dopri5", "tsit5", "dop853"}
+		if c.Stiff {
+			c.Methods = []string{"dopri5", "rodas4", "auto"}
+		}
 	}
 	if len(c.Tols) == 0 {
-		for k := 3; k <= 10; k++ {
+		last := 10
+		if c.Stiff {
+			last = 8
+		}
+		for k := 3; k <= last; k++ {
 			c.Tols = append(c.Tols, math.Pow(10, -float64(k)))
 		}
 	}
@@ -187,12 +230,12 @@ func (c IntegratorConfig) withDefaults() IntegratorConfig {
 // far with the context's error.
 func RunIntegrators(ctx context.Context, cfg IntegratorConfig) ([]IntegratorRow, error) {
 	cfg = cfg.withDefaults()
-	all := integProblems()
+	all := append(integProblems(), stiffProblems()...)
 	var probs []integProblem
 	for _, name := range cfg.Problems {
 		i := slices.IndexFunc(all, func(p integProblem) bool { return p.name == strings.ToLower(name) })
 		if i < 0 {
-			return nil, fmt.Errorf("bench: unknown integrator problem %q (valid: %s)", name, strings.Join(IntegratorProblems(), ", "))
+			return nil, fmt.Errorf("bench: unknown integrator problem %q (valid: %s)", name, strings.Join(AllProblems(), ", "))
 		}
 		probs = append(probs, all[i])
 	}
@@ -203,7 +246,7 @@ func RunIntegrators(ctx context.Context, cfg IntegratorConfig) ([]IntegratorRow,
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		if !m.Adaptive() {
-			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853)", name)
+			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853, rodas4, auto)", name)
 		}
 		methods = append(methods, m)
 	}
@@ -232,21 +275,32 @@ func RunIntegrators(ctx context.Context, cfg IntegratorConfig) ([]IntegratorRow,
 
 // integSolve solves p with m at rtol = atol = tol to its end time.
 func integSolve(ctx context.Context, p integProblem, m integrators.Method, tol float64) (*integrators.Result, error) {
-	pr := integrators.Problem{F: p.f, Y0: p.y0, T0: p.t0, T1: p.t1}
+	pr := integrators.Problem{F: p.f, Y0: p.y0, T0: p.t0, T1: p.t1, JV: p.jv, Autonomous: p.stiff}
 	return integrators.Solve(ctx, pr, m, []float64{p.t1}, &integrators.Settings{RTol: tol, ATol: tol, MaxSteps: 10_000_000})
 }
 
 func integRun(ctx context.Context, p integProblem, m integrators.Method, tol float64, reps int) (IntegratorRow, error) {
 	row := IntegratorRow{Problem: p.name, Method: m.Name(), Tol: tol}
+	failed := false
 	solve := func() error {
 		res, err := integSolve(ctx, p, m, tol)
 		if err != nil {
 			if errors.Is(err, integrators.ErrCancelled) {
 				return ctx.Err()
 			}
+			if p.stiff && res != nil {
+				// An explicit method may fail on a stiff problem (dopri5 on
+				// Robertson at loose tolerances: step size underflow); that
+				// is a result of the suite, not an error of the benchmark.
+				row.NFev, row.Steps, row.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
+				row.NJac, row.NJv, row.NLinSolve = res.Stats.NJac, res.Stats.NJv, res.Stats.NLinSolve
+				row.Error, failed = math.Inf(1), true
+				return nil
+			}
 			return fmt.Errorf("bench: %s with %s at tol %g: %w", p.name, m.Name(), tol, err)
 		}
 		row.NFev, row.Steps, row.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
+		row.NJac, row.NJv, row.NLinSolve = res.Stats.NJac, res.Stats.NJv, res.Stats.NLinSolve
 		row.Error = maxDist(res.YEnd, p.ref)
 		return nil
 	}
@@ -256,6 +310,10 @@ func integRun(ctx context.Context, p integProblem, m integrators.Method, tol flo
 	start := time.Now()
 	if err := solve(); err != nil {
 		return row, err
+	}
+	if failed {
+		row.Seconds = time.Since(start).Seconds()
+		return row, nil
 	}
 	batch := 1
 	if once := time.Since(start); once < integMinBatch {
@@ -297,27 +355,65 @@ func maxDist(a, b []float64) float64 {
 // IntegratorsCSVHeader is the header line of WriteIntegratorsCSV.
 const IntegratorsCSVHeader = "problem,method,tol,error,nfev,steps,rejected,seconds"
 
+// IntegratorsStiffCSVHeader is the header line of WriteIntegratorsCSV when
+// the rows include a stiff problem or method (stiffColumns): the
+// Jacobian evaluations, J·v products and linear solves are added.
+const IntegratorsStiffCSVHeader = IntegratorsCSVHeader + ",njac,njv,linsolves"
+
+// stiffColumns reports whether rows need the stiff columns: a stiff
+// problem, or a method that did linear algebra.
+func stiffColumns(rows []IntegratorRow) bool {
+	stiff := StiffProblems()
+	for _, r := range rows {
+		if slices.Contains(stiff, r.Problem) || r.NJac+r.NJv+r.NLinSolve > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // WriteIntegratorsCSV writes rows as CSV with the header
 // problem,method,tol,error,nfev,steps,rejected,seconds (floats in Go's
-// shortest round-trip form).
+// shortest round-trip form), and njac,njv,linsolves after it when the rows
+// include a stiff problem or method.
 func WriteIntegratorsCSV(w io.Writer, rows []IntegratorRow) error {
 	var b strings.Builder
-	b.WriteString(IntegratorsCSVHeader)
+	sc := stiffColumns(rows)
+	if sc {
+		b.WriteString(IntegratorsStiffCSVHeader)
+	} else {
+		b.WriteString(IntegratorsCSVHeader)
+	}
 	b.WriteByte('\n')
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%d,%d,%d,%s\n", r.Problem, r.Method, g(r.Tol), g(r.Error), r.NFev, r.Steps, r.Rejected, g(r.Seconds))
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%d,%d,%d,%s", r.Problem, r.Method, g(r.Tol), g(r.Error), r.NFev, r.Steps, r.Rejected, g(r.Seconds))
+		if sc {
+			fmt.Fprintf(&b, ",%d,%d,%d", r.NJac, r.NJv, r.NLinSolve)
+		}
+		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// WriteIntegratorsTable writes rows as an aligned human-readable table.
+// WriteIntegratorsTable writes rows as an aligned human-readable table
+// (with the columns njac, njv and linsolves when the rows include a stiff
+// problem or method).
 func WriteIntegratorsTable(w io.Writer, rows []IntegratorRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "problem\tmethod\ttol\terror\tnfev\tsteps\trejected\tseconds\t")
+	sc := stiffColumns(rows)
+	if sc {
+		fmt.Fprintln(tw, "problem\tmethod\ttol\terror\tnfev\tsteps\trejected\tseconds\tnjac\tnjv\tlinsolves\t")
+	} else {
+		fmt.Fprintln(tw, "problem\tmethod\ttol\terror\tnfev\tsteps\trejected\tseconds\t")
+	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0e\t%.2e\t%d\t%d\t%d\t%.3e\t\n", r.Problem, r.Method, r.Tol, r.Error, r.NFev, r.Steps, r.Rejected, r.Seconds)
+		fmt.Fprintf(tw, "%s\t%s\t%.0e\t%.2e\t%d\t%d\t%d\t%.3e\t", r.Problem, r.Method, r.Tol, r.Error, r.NFev, r.Steps, r.Rejected, r.Seconds)
+		if sc {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t", r.NJac, r.NJv, r.NLinSolve)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
@@ -344,7 +440,7 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 		}
 	}
 	titles := map[string]string{}
-	for _, p := range integProblems() {
+	for _, p := range append(integProblems(), stiffProblems()...) {
 		titles[p.name] = p.title
 	}
 	plots := make([][]*plot.Plot, len(probs))
@@ -384,8 +480,9 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 					if j == 1 {
 						x = r.Seconds
 					}
-					// Log axes: floor the error at 1e-16 and skip empty timings.
-					if x <= 0 {
+					// Log axes: floor the error at 1e-16 and skip empty timings
+					// and failed solves.
+					if x <= 0 || math.IsInf(r.Error, 1) {
 						continue
 					}
 					y := math.Max(r.Error, 1e-16)

@@ -154,11 +154,11 @@ func TestRunIntegratorsCancelled(t *testing.T) {
 
 func sampleRows() []IntegratorRow {
 	return []IntegratorRow{
-		{"lorenz", "dopri5", 1e-3, 0.5, 800, 120, 13, 1.5e-4},
-		{"lorenz", "dopri5", 1e-6, 1.25e-4, 2400, 390, 2, 4e-4},
-		{"lorenz", "dop853", 1e-3, 0.25, 700, 50, 7, 1.2e-4},
-		{"lorenz", "dop853", 1e-6, 2e-5, 1500, 120, 5, 3e-4},
-		{"grdtoy", "dop853", 1e-6, 3e-9, 200, 15, 1, 2e-5},
+		{"lorenz", "dopri5", 1e-3, 0.5, 800, 120, 13, 1.5e-4, 0, 0, 0},
+		{"lorenz", "dopri5", 1e-6, 1.25e-4, 2400, 390, 2, 4e-4, 0, 0, 0},
+		{"lorenz", "dop853", 1e-3, 0.25, 700, 50, 7, 1.2e-4, 0, 0, 0},
+		{"lorenz", "dop853", 1e-6, 2e-5, 1500, 120, 5, 3e-4, 0, 0, 0},
+		{"grdtoy", "dop853", 1e-6, 3e-9, 200, 15, 1, 2e-5, 0, 0, 0},
 	}
 }
 

@@ -38,6 +38,10 @@ type State struct {
 	StiffBelow int `json:",omitempty"`
 	// Auto is auto's current method: 0 dopri5, 1 rodas4.
 	Auto int `json:",omitempty"`
+	// Stiffness is Result.Stiffness so far (nil: not detected), so that a
+	// resumed run still reports a detection made before the state was
+	// taken.
+	Stiffness *Stiffness `json:",omitempty"`
 }
 
 // State returns the run's state at the end of this step. Call it inside
@@ -58,6 +62,7 @@ func (s StepInfo) State(dst *State) {
 	dst.Stats = d.res.Stats
 	dst.EndDerivative = d.kSValid
 	dst.StiffAbove, dst.StiffBelow = d.stiff.above, d.stiff.below
+	dst.Stiffness = d.res.Stiffness // set once per run, never modified: shared
 	if a := d.auto; a != nil {
 		dst.Auto = a.mode
 		if a.mode == 1 {
@@ -115,6 +120,10 @@ func (d *driver) resume(st *State) {
 	}
 	d.res.H = st.H
 	d.stiff.above, d.stiff.below = st.StiffAbove, st.StiffBelow
+	if st.Stiffness != nil {
+		c := *st.Stiffness
+		d.res.Stiffness = &c
+	}
 	if a := d.auto; a != nil && st.Auto == 1 {
 		a.calm = st.StiffBelow
 	}

@@ -42,7 +42,8 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},  // Rosenbrock, dense LU
 		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}, nil},
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
-		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // switches to rodas4
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},   // switches to rodas4
+		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // detects stiffness
 	}
 	stop := errors.New("stop here")
 	for _, c := range cases {
@@ -57,6 +58,9 @@ func TestResumeBitIdentical(t *testing.T) {
 		full, err := Solve(context.Background(), p, m, times, &c.set)
 		if err != nil {
 			t.Fatalf("%s: %v", c.method, err)
+		}
+		if c.method == "dopri5" && c.p == &rob && full.Stiffness == nil {
+			t.Fatalf("dopri5 on Robertson: no stiffness detected, the resume of Result.Stiffness is untested")
 		}
 		n := full.Stats.Accepted
 		for _, k := range []int{1, 2, n / 3, n / 2, n - 1} {
@@ -95,6 +99,9 @@ func TestResumeBitIdentical(t *testing.T) {
 			if res.Stats != full.Stats || res.H != full.H || res.TEnd != full.TEnd {
 				t.Errorf("%s k=%d: resumed stats %+v H=%v TEnd=%v, uninterrupted %+v H=%v TEnd=%v",
 					c.method, k, res.Stats, res.H, res.TEnd, full.Stats, full.H, full.TEnd)
+			}
+			if (res.Stiffness == nil) != (full.Stiffness == nil) || (res.Stiffness != nil && *res.Stiffness != *full.Stiffness) {
+				t.Errorf("%s k=%d: resumed Stiffness %+v, uninterrupted %+v", c.method, k, res.Stiffness, full.Stiffness)
 			}
 			for j := range res.YEnd {
 				if res.YEnd[j] != full.YEnd[j] {

@@ -24,6 +24,7 @@ func TestBuildBuiltins(t *testing.T) {
 		// Fashion-MNIST train: 60000 images of 784 pixels, 10 classes.
 		"two-layer-fashion": {784*32 + 32 + 10*32 + 10, 60000},
 		"paper-resnet-size": {784*2150 + 2150 + 10*2150 + 10, 60000},
+		"quadratic-stiff":   {10, 2},
 	}
 	for _, info := range Builtins() {
 		t.Run(info.Name, func(t *testing.T) {

@@ -95,7 +95,7 @@
 // # Built-in scenarios
 //
 // Builtins lists them (two-layer-iris, the default, then quadratic-2d,
-// logistic-cancer, mlp-wine, two-layer-digits, rbm-bars); Builtin parses one and
+// logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, quadratic-stiff); Builtin parses one and
 // BuiltinYAML returns its commented text. Open accepts a file path or a
 // built-in name.
 //

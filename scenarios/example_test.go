@@ -63,5 +63,6 @@ func ExampleBuiltin() {
 	// rbm-bars
 	// two-layer-fashion
 	// paper-resnet-size
+	// quadratic-stiff
 	// two-layer-iris: d = 67, N = 150, outputs 3, inputs [sepal_length sepal_width petal_length petal_width]
 }

@@ -415,7 +415,7 @@ func TestOpen(t *testing.T) {
 		t.Errorf("Open(builtin) = %v, %v", s, err)
 	}
 	_, err := Open(dir + "/absent.yaml")
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, two-layer-fashion, paper-resnet-size)") {
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is neither a scenario file nor a built-in scenario (built-ins: two-layer-iris, quadratic-2d, logistic-cancer, mlp-wine, two-layer-digits, rbm-bars, two-layer-fashion, paper-resnet-size, quadratic-stiff)") {
 		t.Errorf("Open(absent) = %v", err)
 	}
 	_, err = Open("mlp-wne")

@@ -4,6 +4,10 @@
 #   integrators: grd (bs3, dopri5, tsit5, dop853) vs Boost.Odeint, GSL odeiv2
 #                (odeint_gsl.cpp) and scipy solve_ivp (scipy_ivp.py)
 #   kernels:     grd (gokernels) vs numpy and PyTorch (kernels.py)
+#   stiff:       grd --stiff (dopri5, rodas4, auto) vs SUNDIALS CVODE BDF with
+#                dense LU and with SPGMR (cvode_stiff.c) and scipy Radau, BDF,
+#                LSODA (scipy_ivp.py --stiff); Boost's rosenbrock4 is not
+#                wired in yet (issue 13)
 #
 # Every tool times itself inside its own process (start-up excluded) and
 # reports the median of REPS repetitions. Runs alternate, grd before every
@@ -22,7 +26,8 @@
 # Not part of CI. Environment knobs (defaults in brackets):
 #   REPS [5]  TOLS [1e-3,…,1e-12]  SIZES [1000x16x32,10000x64x64,60000x64x128]
 #   DENSE_MAX_D [5000]  PROBLEMS [lorenz,arenstorf,vanderpol,grdtoy]
-#   SKIP_INSTALL [0]  SKIP_KERNELS [0]  SKIP_INTEGRATORS [0]
+#   SKIP_INSTALL [0]  SKIP_KERNELS [0]  SKIP_INTEGRATORS [0]  SKIP_STIFF [0]
+#   STIFF_TOLS [1e-3,…,1e-8]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +46,7 @@ PY=/usr/bin/python3 # Debian's interpreter, which sees the Debian packages
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # ---------------------------------------------------------------- install
-PKGS="g++ libboost-dev libgsl-dev libopenblas-dev python3-numpy python3-scipy python3-matplotlib python3-threadpoolctl"
+PKGS="g++ libboost-dev libgsl-dev libsundials-dev libopenblas-dev python3-numpy python3-scipy python3-matplotlib python3-threadpoolctl"
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -71,6 +76,16 @@ fi
 mkdir -p "$OUT"
 log "building"
 g++ -O2 -std=c++17 -o "$BUILD/odeint_gsl" "$PEERS/odeint_gsl.cpp" -lgsl -lgslcblas -lm
+# cvode_stiff.c includes grd's GRD-system reference, generated from bench/stiff.go.
+$PY - bench/stiff.go >"$BUILD/cvode_refs.h" <<'PYEOF'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"refGRDQuad\s*=\s*\[\]float64\{([^}]*)\}", t)
+v = re.findall(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?", m.group(1))
+print("static const double ref_grdquad[] = {" + ", ".join(v) + "};")
+PYEOF
+cc -O2 -I"$BUILD" -o "$BUILD/cvode_stiff" "$PEERS/cvode_stiff.c" -lsundials_cvode -lsundials_nvecserial \
+	-lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_sunmatrixdense -lm
 GRDINT=()
 if "$GO" build -o "$BUILD/grd" ./cmd/grd 2>/dev/null && "$BUILD/grd" bench integrators --help >/dev/null 2>&1; then
 	GRDINT=("$BUILD/grd" bench integrators --format csv)
@@ -92,6 +107,7 @@ fi
 	echo "g++: $(g++ -dumpfullversion)"
 	echo "boost: $(dpkg-query -W -f '${Version}' libboost-dev 2>/dev/null)"
 	echo "gsl: $(dpkg-query -W -f '${Version}' libgsl-dev 2>/dev/null)"
+	echo "sundials: $(dpkg-query -W -f '${Version}' libsundials-dev 2>/dev/null)"
 	echo "python: $($PY -c 'import sys; print(sys.version.split()[0])')"
 	echo "numpy: $($PY -c 'import numpy; print(numpy.__version__)')"
 	echo "scipy: $($PY -c 'import scipy; print(scipy.__version__)')"
@@ -113,6 +129,21 @@ if [ "${SKIP_INTEGRATORS:-0}" != 1 ]; then
 		"$BUILD/odeint_gsl" --problems "$p" --tols "$TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/integrators_odeint_gsl.csv"
 		"${GRDINT[@]}" --problems "$p" --tols "$TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/integrators_grd_2.csv"
 		$PY "$PEERS/scipy_ivp.py" --problems "$p" --tols "$TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/integrators_scipy.csv"
+	done
+fi
+
+# ---------------------------------------------------------------- stiff
+# grd's stiff suite beside CVODE and scipy, alternating per problem as above.
+if [ "${SKIP_STIFF:-0}" != 1 ]; then
+	STIFF_TOLS=${STIFF_TOLS:-1e-3,1e-4,1e-5,1e-6,1e-7,1e-8}
+	H="problem,method,tol,error,nfev,steps,rejected,seconds,njac,njv,linsolves"
+	for f in grd_1 cvode grd_2 scipy; do echo "$H" >"$OUT/stiff_$f.csv"; done
+	for p in robertson vdp1000 hires quad1e6 grdquad1e6; do
+		log "stiff: $p"
+		"$BUILD/grd" bench integrators --stiff --format csv --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_grd_1.csv"
+		"$BUILD/cvode_stiff" --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_cvode.csv"
+		"$BUILD/grd" bench integrators --stiff --format csv --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_grd_2.csv"
+		$PY "$PEERS/scipy_ivp.py" --stiff bench/stiff.go --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_scipy.csv"
 	done
 fi
 

@@ -26,6 +26,14 @@ solution. The reference values are COPIED from grd's bench/integrators.go
 against Tsit5 by grd's TestIntegratorReferences); Arenstorf's reference is y0
 after one period. Keep them in sync with odeint_gsl.cpp: `scipy_ivp.py --check-refs
 bench/integrators.go bench/peers/odeint_gsl.cpp` (run by run.sh) compares all three.
+
+--stiff STIFF_GO runs the stiff suite instead: Radau, BDF and LSODA (named
+scipy-radau, scipy-bdf, scipy-lsoda) on grd's stiff problems (robertson,
+vdp1000, hires, quad1e6, grdquad1e6; bench/stiff.go), with the references
+READ from STIFF_GO (quad1e6: the closed form), and the columns
+njac,njv,linsolves appended: njac = sol.njev (finite-difference Jacobians,
+whose F calls are counted in nfev), njv = 0, linsolves = sol.nlu (scipy
+reports LU decompositions, not solves). rejected is -1 (not reported).
 """
 
 import argparse
@@ -150,6 +158,99 @@ def run(prob, mname, tol, reps):
     return f"{name},{mname},{tol!r},{err!r},{nfev},{steps},{rejected},{median(secs)!r}"
 
 
+QDIM = 100
+QLAM = 1e6 ** (np.arange(QDIM) / (QDIM - 1))
+
+
+def robertson(_t, y):
+    a = -0.04 * y[0] + 1e4 * y[1] * y[2]
+    c = 3e7 * y[1] * y[1]
+    return [a, -a - c, c]
+
+
+def vdp1000(_t, y):
+    return [y[1], 1000.0 * (1.0 - y[0] * y[0]) * y[1] - y[0]]
+
+
+def hires(_t, y):
+    d6 = 280.0 * y[5] * y[7] - 1.81 * y[6]
+    return [
+        -1.71 * y[0] + 0.43 * y[1] + 8.32 * y[2] + 0.0007,
+        1.71 * y[0] - 8.75 * y[1],
+        -10.03 * y[2] + 0.43 * y[3] + 0.035 * y[4],
+        8.32 * y[1] + 1.71 * y[2] - 1.12 * y[3],
+        -1.745 * y[4] + 0.43 * y[5] + 0.43 * y[6],
+        -280.0 * y[5] * y[7] + 0.69 * y[3] + 1.71 * y[4] - 0.43 * y[5] + 0.69 * y[6],
+        d6,
+        -d6,
+    ]
+
+
+def quad(_t, y):
+    return -QLAM * y
+
+
+def grdquad(_t, y):
+    w, u = y[:QDIM], y[QDIM:]
+    uu = u @ u
+    return np.concatenate((u, -QLAM * u - 0.01 * uu * QLAM * w))
+
+
+def go_refs(stiff_go):
+    """The reference end states of bench/stiff.go (refRobertson, …)."""
+    import re
+    text = open(stiff_go).read()
+    out = {}
+    for name in ("refRobertson", "refVdP1000", "refHIRES", "refGRDQuad"):
+        m = re.search(re.escape(name) + r"\s*=\s*\[\]float64\{([^}]*)\}", text)
+        if not m:
+            sys.exit(f"scipy_ivp: {name} not found in {stiff_go}")
+        out[name] = [float(x) for x in re.findall(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?", m.group(1))]
+    return out
+
+
+def stiff_problems(stiff_go):
+    r = go_refs(stiff_go)
+    return [
+        ("robertson", robertson, [1.0, 0.0, 0.0], 0.0, 40.0, r["refRobertson"]),
+        ("vdp1000", vdp1000, [2.0, 0.0], 0.0, 3000.0, r["refVdP1000"]),
+        ("hires", hires, [1.0, 0, 0, 0, 0, 0, 0, 0.0057], 0.0, 321.8122, r["refHIRES"]),
+        ("quad1e6", quad, np.ones(QDIM), 0.0, 1.0, np.exp(-QLAM)),
+        ("grdquad1e6", grdquad, np.concatenate((np.ones(QDIM), -np.ones(QDIM))), 0.0, 1.0, r["refGRDQuad"]),
+    ]
+
+
+STIFF_METHODS = {"scipy-radau": "Radau", "scipy-bdf": "BDF", "scipy-lsoda": "LSODA"}
+
+
+def run_stiff(prob, mname, tol, reps):
+    name, f, y0, t0, t1, ref = prob
+    y0 = np.asarray(y0, dtype=float)
+    ref = np.asarray(ref, dtype=float)
+
+    def solve():
+        fc = Counter(f)
+        sol = solve_ivp(fc, (t0, t1), y0, method=STIFF_METHODS[mname], rtol=tol, atol=tol)
+        return sol, fc.n
+
+    start = time.perf_counter()
+    sol, nfev = solve()
+    once = time.perf_counter() - start
+    if sol.status != 0:
+        return f"{name},{mname},{tol!r},inf,{nfev},{len(sol.t) - 1},-1,{once!r},{sol.njev},0,{sol.nlu}"
+    batch = 1
+    if once < 2e-3:
+        batch = min(1000, int(2e-3 / max(once, 1e-6)) + 1)
+    secs = []
+    for _ in range(reps):
+        s = time.perf_counter()
+        for _ in range(batch):
+            solve()
+        secs.append((time.perf_counter() - s) / batch)
+    err = float(np.max(np.abs(sol.y[:, -1] - ref)))
+    return f"{name},{mname},{tol!r},{err!r},{nfev},{len(sol.t) - 1},-1,{median(secs)!r},{sol.njev},0,{sol.nlu}"
+
+
 def check_refs(go_path, cpp_path):
     """Compare the copied references with grd's bench/integrators.go and odeint_gsl.cpp.
 
@@ -183,6 +284,7 @@ def main(argv=None):
     ap.add_argument("--problems", default="", help="comma-separated problems (default all)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
     ap.add_argument("--tols", default=",".join(f"1e-{k}" for k in range(3, 13)), help="comma-separated tolerances")
+    ap.add_argument("--stiff", metavar="STIFF_GO", help="run the stiff suite (Radau, BDF, LSODA), references from bench/stiff.go")
     ap.add_argument("--check-refs", nargs=2, metavar=("INTEGRATORS_GO", "ODEINT_GSL_CPP"),
                     help="only check that the copied reference solutions match these files (exit 1 if not)")
     a = ap.parse_args(argv)
@@ -194,6 +296,16 @@ def main(argv=None):
     if a.reps < 1:
         ap.error("--reps must be at least 1")
     want = [p for p in a.problems.split(",") if p]
+    if a.stiff:
+        tols = [float(t) for t in a.tols.split(",") if t]
+        print("problem,method,tol,error,nfev,steps,rejected,seconds,njac,njv,linsolves", flush=True)
+        for prob in stiff_problems(a.stiff):
+            if want and prob[0] not in want:
+                continue
+            for m in STIFF_METHODS:
+                for tol in tols:
+                    print(run_stiff(prob, m, tol, a.reps), flush=True)
+        return
     methods = [m for m in a.methods.split(",") if m]
     for m in methods:
         if m not in METHODS:

@@ -50,17 +50,21 @@ func newCmdBenchIntegrators(g *globals, runF func(context.Context, *benchIntegra
 		Long: `Solve each problem with each adaptive method at each tolerance (rtol = atol =
 tol) and report the error at the end time against a reference solution, the
 work (RHS evaluations, accepted and rejected steps) and the median wall time.
-Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.`,
+Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.
+--stiff runs the stiff suite instead: ` + strings.Join(bench.StiffProblems(), ", ") + `
+with dopri5, rodas4 and auto at 1e-3 … 1e-8, adding the Jacobian evaluations,
+J·v products and linear solves (columns njac, njv, linsolves).`,
 		Example: `  grd bench integrators --format table
-  grd bench integrators --problems arenstorf --tols 1e-4,1e-6,1e-8 --plot wp.png`,
+  grd bench integrators --problems arenstorf --tols 1e-4,1e-6,1e-8 --plot wp.png
+  grd bench integrators --stiff --format table --plot stiff.png`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := checkFormat(c, opts.Format); err != nil {
 				return err
 			}
 			for _, p := range opts.Config.Problems {
-				if !slices.Contains(bench.IntegratorProblems(), p) {
-					return usagef(c, "--problems: unknown problem %q (valid: %s)", p, strings.Join(bench.IntegratorProblems(), ", "))
+				if !slices.Contains(bench.AllProblems(), p) {
+					return usagef(c, "--problems: unknown problem %q (valid: %s)", p, strings.Join(bench.AllProblems(), ", "))
 				}
 			}
 			if opts.Config.Reps < 1 {
@@ -77,6 +81,7 @@ Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.`,
 	f.StringSliceVar(&opts.Config.Methods, "methods", nil, "comma-separated adaptive `methods` (default bs3,dopri5,tsit5,dop853)")
 	f.Float64SliceVar(&opts.Config.Tols, "tols", nil, "comma-separated `tolerances` in (0,1) (default 1e-3,1e-4,…,1e-10)")
 	f.Lookup("tols").DefValue = "" // the usage text gives the library default
+	f.BoolVar(&opts.Config.Stiff, "stiff", false, "the stiff suite's problems, methods and tolerances (those given explicitly still apply)")
 	f.IntVar(&opts.Config.Reps, "reps", 3, "timed repetitions per solve (the median is reported)")
 	f.StringVar(&opts.Format, "format", formatCSV, "output `format`: csv or table")
 	f.StringVar(&opts.Plot, "plot", "", "also draw the work-precision diagram into `FILE` (.png or .svg)")

@@ -73,7 +73,7 @@ func (tr *Trajectory) StiffnessWarning() string {
 	if st == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s flow looks stiff from t=%.4g on (step %d: h·ρ(J) ≈ %.3g, at the explicit method's stability bound %.3g, so the step is limited by stability, not accuracy): the stiff method rodas4 (or auto) needs far fewer evaluations",
+	return fmt.Sprintf("flow %s looks stiff from t = %.4g on (step %d: h·ρ(J) ≈ %.3g, above the explicit method's stability bound %.3g, so its step is limited by stability, not accuracy): a stiff method needs far fewer evaluations, e.g. --set integrator.method=rodas4 or =auto",
 		tr.Flow, st.T, st.Step, st.HRho, st.Bound)
 }
 

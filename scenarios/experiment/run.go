@@ -453,8 +453,8 @@ func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run f
 	return r, errors.Join(flowsError(ctx, r.Flows), ckErr)
 }
 
-// flowWarnings: flows that stopped early, ε·λ_max ≥ 1, comparisons over a
-// shortened span.
+// flowWarnings: flows that stopped early, ε·λ_max ≥ 1, flows found stiff,
+// comparisons over a shortened span.
 func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 	var w []string
 	byName := map[string]*flow.Trajectory{}
@@ -490,6 +490,9 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 			}
 			w = append(w, fmt.Sprintf("flow %s: ε·λ_max(D(w(t))) reaches %s (first ≥ 1 at t = %s): %s",
 				tr.Flow, fmtG(m), fmtG(tr.T[k]), why))
+		}
+		if s := tr.StiffnessWarning(); s != "" {
+			w = append(w, s)
 		}
 	}
 	for _, pair := range [][2]string{{scenarios.FlowGRD, scenarios.FlowNGD}, {scenarios.FlowNGD, scenarios.FlowGD}} {

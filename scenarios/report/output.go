@@ -371,8 +371,8 @@ type Summary struct {
 	// did not run).
 	Comparisons ComparisonSummary `json:"comparisons"`
 	// Warnings lists what the reader should know: ε·λ_max ≥ 1 along a
-	// flow, λ_max = 0 (ε = 0), flows that stopped early, comparisons over a
-	// shortened span. Empty (not null) when there is nothing to say.
+	// flow, λ_max = 0 (ε = 0), flows that stopped early, flows an explicit
+	// integrator found stiff, comparisons over a shortened span. Empty (not null) when there is nothing to say.
 	Warnings []string `json:"warnings"`
 	// Verdict is what the run's GRD, NGD and GD trajectories say about the
 	// paper's claim, in the words of grd check (experiment.Verdict), or why
