@@ -63,6 +63,7 @@ out/<name>/).`,
 	c.Flags().Float64SliceVar(&opts.Sweep, "sweep", nil, "sweep ε over the safety `factors` s (ε = s/λ_max), e.g. "+def)
 	c.Flags().Lookup("sweep").DefValue = "" // no sweep unless asked
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (sweep default out/<name>/)")
+	addMaxMemoryFlag(c, &g.MaxMemory)
 	return c
 }
 
@@ -97,6 +98,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		}
 	}
 	ro := experiment.RunOptions{Workers: g.Workers}
+	ro.MaxMemory, ro.MemorySource = g.MaxMemory.limit()
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
 		rep, runErr := experiment.Sweep(ctx, s, opts.Sweep, ro)

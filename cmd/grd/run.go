@@ -35,6 +35,11 @@ type runOptions struct {
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
+// minCheckpointEvery is the shortest --checkpoint-every accepted: a
+// checkpoint holds every trajectory so far, so writing one more often than
+// once a second costs more run time and disk traffic than it can save.
+const minCheckpointEvery = time.Second
+
 func newCmdRun(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{g: g}
 	c := &cobra.Command{
@@ -59,6 +64,9 @@ continues the run, producing the same bytes as an uninterrupted run.`,
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if e := opts.CheckpointEvery; e > 0 && e < minCheckpointEvery {
+				return usagef(c, "--checkpoint-every %v is below the minimum %v (a checkpoint holds every trajectory so far; writing it more often slows the run and wears the disk)", e, minCheckpointEvery)
+			}
 			if c.Flags().Changed("resume") && opts.Resume == "" {
 				return usagef(c, "--resume needs the output directory of an interrupted run, got an empty string")
 			}
@@ -80,7 +88,8 @@ continues the run, producing the same bytes as an uninterrupted run.`,
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (default out/<name>/)")
 	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
 	c.Flags().BoolVar(&opts.DiscardCheckpoint, "discard-checkpoint", false, "start afresh in a directory holding an interrupted run's checkpoint, deleting it")
-	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
+	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s, at least 1s; negative: only when interrupted)")
+	addMaxMemoryFlag(c, &g.MaxMemory)
 	return c
 }
 
@@ -98,6 +107,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return err
 	}
 	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck}
+	ro.MaxMemory, ro.MemorySource = g.MaxMemory.limit()
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	rep, runErr := experiment.Run(ctx, s, ro)
 	bar.Done()

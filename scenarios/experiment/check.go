@@ -48,6 +48,7 @@ func Check(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Check
 func checkWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
 	c := *sc
 	c.Flows = checkFlows()
+	opts.declared = sc.Flows
 	r, err := runWith(ctx, &c, opts, run)
 	if r == nil {
 		return nil, err
@@ -190,7 +191,8 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	}
 	c := *sc
 	c.Flows = checkFlows()
-	p, err := prepare(ctx, &c, c.Flows, opts.workers())
+	opts.declared = sc.Flows
+	p, err := prepare(ctx, &c, c.Flows, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,16 @@ type RunOptions struct {
 	// Checkpoint.Dir (periodically and when interrupted) and continue from
 	// Checkpoint.Resume (see CheckpointOptions). Run only.
 	Checkpoint *CheckpointOptions
+	// MaxMemory, if > 0, is the memory limit in bytes: a scenario whose
+	// estimated memory (scenarios.EstimateMemory) exceeds it is refused
+	// with scenarios.ErrTooLarge before anything large is allocated.
+	// MemorySource names the limit in that message (e.g. "--max-memory").
+	MaxMemory    float64
+	MemorySource string
+
+	// declared lists the scenario's own flows when Check or Sweep runs
+	// other ones: their settings are still checked against the data.
+	declared []string
 }
 
 func (o RunOptions) workers() int {
@@ -242,8 +252,12 @@ func orderNeeded(flow string) int {
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
-func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int) (*prepared, error) {
-	b, err := sc.Build()
+func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts RunOptions) (*prepared, error) {
+	workers := opts.workers()
+	b, err := sc.BuildWithin(scenarios.BuildOptions{
+		MaxMemory: opts.MaxMemory, MemorySource: opts.MemorySource,
+		Workers: workers, Flows: flows, Declared: opts.declared,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +365,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report,
 }
 
 func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
-	p, err := prepare(ctx, sc, sc.Flows, opts.workers())
+	p, err := prepare(ctx, sc, sc.Flows, opts)
 	if err != nil {
 		return nil, err
 	}
