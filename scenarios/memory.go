@@ -154,6 +154,11 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 	}
 	workers := float64(max(lim.Workers, 1))
 	k := float64(s.Time.Outputs)
+	// The output rows grow with K·d: blame whichever of the two is larger.
+	rowsKey, rowsFix := "time.outputs", "lower time.outputs (each output row holds d weights) or run fewer flows"
+	if d > k {
+		rowsKey, rowsFix = s.sizeKey(), "make the model smaller (each of the K output rows holds its d weights) or run fewer flows"
+	}
 	for _, f := range flows {
 		switch f {
 		case FlowSGD, FlowSDE, FlowCD:
@@ -166,7 +171,7 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 			}
 			inFlight := min(runs, workers)
 			add(MemoryPart{What: fmt.Sprintf("the %s ensemble's output rows and sums (%.0f outputs × d = %.0f, %.0f runs in flight)", f, k, d, inFlight),
-				Key: "time.outputs", Fix: "lower time.outputs (each output row holds d weights) or --workers",
+				Key: rowsKey, Fix: rowsFix + " or lower --workers",
 				Bytes: (4 + inFlight) * k * d * word})
 			add(MemoryPart{What: fmt.Sprintf("the %s ensemble's bookkeeping of %.0f runs", f, runs),
 				Key: f + ".runs", Fix: "lower " + f + ".runs", Bytes: 3 * runs * word})
@@ -180,7 +185,7 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 				m = 2 * d
 			}
 			add(MemoryPart{What: fmt.Sprintf("the %s flow's output rows (%.0f outputs × d = %.0f)", f, k, d),
-				Key: "time.outputs", Fix: "lower time.outputs (each output row holds d weights) or run fewer flows",
+				Key: rowsKey, Fix: rowsFix,
 				Bytes: (3*m + 16) * k * word})
 		}
 	}
@@ -203,6 +208,22 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 	return e
 }
 
+// sizeKey is the scenario key that sets the model's size d.
+func (s *Scenario) sizeKey() string {
+	switch s.Model.Kind {
+	case KindQuadratic:
+		if len(s.Model.Samples) > 0 {
+			return "model.samples"
+		}
+		return "model.dim"
+	case KindTwoLayer, KindRBM:
+		return "model.hidden"
+	case KindMLP:
+		return "model.layers"
+	}
+	return "data.csv"
+}
+
 // checkMemory refuses a run whose estimate exceeds lim (no check for a
 // zero lim.MaxMemory). The error names the estimate, its largest term, the
 // limit and what to change, at the key of the largest term.
@@ -220,7 +241,7 @@ func (s *Scenario) checkMemory(ds *Dataset, lim BuildOptions) error {
 	if source == "" {
 		source = "the memory limit"
 	}
-	msg := fmt.Sprintf("the run needs an estimated %s of memory (d = %s, N = %s), more than the %s allowed (%s); most of it is %s: %s. To run it, %s, or raise the limit with --max-memory",
+	msg := fmt.Sprintf("the run needs an estimated %s of memory (d = %s, N = %s), more than the %s allowed (%s); its largest part is %s: %s. To run it, %s, or raise the limit with --max-memory",
 		formatBytes(total), formatCount(float64(e.Dim)), formatCount(float64(e.Samples)), formatBytes(lim.MaxMemory), source, top.What, formatBytes(top.Bytes), top.Fix)
 	if strings.HasPrefix(top.Key, "--") {
 		return &Error{File: s.Source(), Msg: msg, Err: ErrTooLarge}

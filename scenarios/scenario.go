@@ -435,7 +435,7 @@ func (s *Scenario) SetDefaults() {
 	if mt.Christoffel == "" {
 		mt.Christoffel = engine.WeakField.String()
 	}
-	if len(s.Flows) == 0 {
+	if len(s.Flows) == 0 && !s.given("flows") { // flows: [] is an error (Validate), not the default
 		s.Flows = DefaultFlows()
 	}
 	if s.GRD.V0 == "" {

@@ -276,6 +276,9 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
+		if bad := blameW0(ctx, g, sc, b.W0); bad != nil {
+			return nil, bad
+		}
 		return nil, sc.ErrorFrom("metric.epsilon", err, scenarios.ErrBadValue)
 	}
 	eps, err := sc.Epsilon(lmax) // the scenario's ε policy
@@ -292,6 +295,40 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 		p.warnings = append(p.warnings, "λ_max(D(w0)) = 0: all per-sample gradients are equal at w0, so ε = 0 and the metric is flat (NGD is GD)")
 	}
 	return p, nil
+}
+
+// blameW0 explains a failure of λ_max(D(w0)) whose cause is w0 itself: if
+// the loss or its gradient is not finite there, the error names the init
+// key (and file) that gave w0, not the metric. Otherwise it returns nil.
+func blameW0(ctx context.Context, g *engine.Geometry, sc *scenarios.Scenario, w0 []float64) error {
+	grad := make([]float64, len(w0))
+	loss, err := g.LossGrad(ctx, grad, w0)
+	if err == nil && finiteAll(append(grad, loss)) {
+		return nil
+	}
+	big, at := 0.0, 0
+	for i, w := range w0 {
+		if a := math.Abs(w); a > big {
+			big, at = a, i
+		}
+	}
+	key, from := "init.normal", "drawn"
+	switch {
+	case sc.Init.W != nil:
+		key, from = "init.w", "given"
+	case sc.Init.File != "":
+		key, from = "init.file", "read from "+sc.Init.File
+	}
+	return sc.ErrorAt(key, fmt.Sprintf("the loss or its gradient is not finite at w0 (loss = %g; largest |w0_i| = %g at i = %d, %s): w0 is too large for the model; use smaller initial weights", loss, big, at, from), scenarios.ErrBadValue)
+}
+
+func finiteAll(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // flowJob is one flow to run with its metric; label names it in progress
