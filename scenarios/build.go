@@ -40,13 +40,22 @@ type Built struct {
 //
 // Generated quadratics come from models.GenerateQuadratics with
 // NewSource(seed, StreamQuadratic).
-func (s *Scenario) Build() (*Built, error) {
+func (s *Scenario) Build() (*Built, error) { return s.BuildWithin(BuildOptions{}) }
+
+// BuildWithin is Build that, once the data are read and before the model
+// or anything else grows with d is allocated, refuses (ErrTooLarge) a run
+// whose EstimateMemory exceeds opts.MaxMemory (no check when it is 0), and
+// also checks the batch sizes of opts.Declared.
+func (s *Scenario) BuildWithin(opts BuildOptions) (*Built, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	b := &Built{Scenario: s}
 	ds, err := s.LoadData()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkMemory(ds, opts); err != nil {
 		return nil, err
 	}
 	if ds != nil {
@@ -121,7 +130,7 @@ func (s *Scenario) Build() (*Built, error) {
 		flow  string
 		batch int
 	}{{FlowSGD, s.SGD.Batch}, {FlowSDE, s.SDE.Batch}, {FlowCD, s.CD.Batch}} {
-		if s.HasFlow(r.flow) && r.batch > n {
+		if (s.HasFlow(r.flow) || contains(opts.Flows, r.flow) || contains(opts.Declared, r.flow)) && r.batch > n {
 			return nil, s.errAt(r.flow+".batch", fmt.Sprintf("batch %d is larger than the number of samples N = %d: want 1..%d", r.batch, n, n), ErrShape)
 		}
 	}

@@ -203,9 +203,16 @@ func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser
 		}
 		return p
 	}
+	// Stat first: opening a FIFO blocks until a writer comes.
+	if fi, serr := os.Stat(p); serr == nil {
+		if msg := checkRegular(fi); msg != "" {
+			return nil, "", "", s.errAt(key, fmt.Sprintf("%s %s", p, msg), sentinel)
+		}
+	}
 	of, err := os.Open(p)
 	if err == nil {
-		return of, p, abs(p), nil
+		bf, shown, err := s.boundedFile(key, of, p, sentinel)
+		return bf, shown, abs(p), err
 	}
 	if errors.Is(err, fs.ErrNotExist) && key == "data.csv" {
 		// No silent fallback to an embedded copy: name it.
@@ -215,6 +222,28 @@ func (s *Scenario) openFileAt(key, name string, sentinel error) (f io.ReadCloser
 		}
 	}
 	return nil, "", "", notFound(p, err)
+}
+
+// boundedFile checks that the opened file f (shown as name) is a regular
+// file and returns it behind a reader bounded by MaxInputBytes.
+func (s *Scenario) boundedFile(key string, f *os.File, name string, sentinel error) (io.ReadCloser, string, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, "", s.errAt(key, fmt.Sprintf("cannot open %s: %v", name, unwrapPath(err)), sentinel)
+	}
+	if msg := checkRegular(fi); msg != "" {
+		f.Close()
+		return nil, "", s.errAt(key, fmt.Sprintf("%s %s", name, msg), sentinel)
+	}
+	if fi.Size() > MaxInputBytes {
+		f.Close()
+		return nil, "", s.errAt(key, fmt.Sprintf("%s is %s, larger than the limit of %s for an input file", name, formatBytes(float64(fi.Size())), formatBytes(MaxInputBytes)), sentinel)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{newBoundedReader(f, MaxInputBytes), f}, name, nil
 }
 
 // unwrapPath drops the "open NAME:" prefix of a *fs.PathError.

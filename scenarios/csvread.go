@@ -21,19 +21,29 @@ type csvTable struct {
 	index map[string]int // column name → position in cols
 	rows  int            // data rows read so far
 	err   error          // the error that stopped next, if any
+
+	crOnly bool // the start of the file has CR line endings and no LF
 }
 
 // openCSV starts reading the table in r; name is used in messages.
 func openCSV(r io.Reader, name string) *csvTable {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, crProbe)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3) // a UTF-8 byte-order mark
 	}
+	// Old Mac OS line endings (CR only) would read as one long row: look
+	// at the start of the file for a CR with no LF.
+	head, _ := br.Peek(crProbe)
+	crOnly := bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // ragged rows are reported by next, with their position
 	cr.ReuseRecord = true
-	return &csvTable{name: name, cr: cr}
+	return &csvTable{name: name, cr: cr, crOnly: crOnly}
 }
+
+// crProbe is how much of the start of a CSV file openCSV looks at for its
+// line endings.
+const crProbe = 64 << 10
 
 // fail is the data error at line:col of the table.
 func (t *csvTable) fail(line, col int, msg string) error {
@@ -57,6 +67,9 @@ func (t *csvTable) csvErr(err error) error {
 // header reads and checks the header row, setting t.cols and t.index;
 // emptyMsg is the message for a file with no rows at all.
 func (t *csvTable) header(emptyMsg string) error {
+	if t.crOnly {
+		return t.fail(1, 0, "lines end in a carriage return (CR) alone, as in old Mac OS files: convert the line endings to LF or CRLF (e.g. tr '\\r' '\\n')")
+	}
 	rec, err := t.cr.Read()
 	if errors.Is(err, io.EOF) {
 		return t.fail(0, 0, emptyMsg)

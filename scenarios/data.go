@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -182,6 +183,19 @@ func names(header []string, idx []int) []string {
 	return out
 }
 
+// MaxMagnitude bounds every number read from a data, pattern or weight
+// file and init.normal: the losses, their derivatives and the
+// standardisation square values, and 1e150² = 1e300 is still finite where
+// 1e155² overflows float64. Larger values are refused where they are
+// written, not discovered as a non-finite loss later.
+const MaxMagnitude = 1e150
+
+// decimalNumber is the syntax of the numbers data, pattern and weight files
+// hold: a decimal floating-point literal, optionally signed, with an
+// optional exponent (what strconv.ParseFloat reads, less its hexadecimal
+// form, its '_' digit separators and its words Inf and NaN).
+var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 // parseCell reads one number; msg is "" or what is wrong with the cell.
 func parseCell(cell string) (v float64, msg string) {
 	s := strings.TrimSpace(cell)
@@ -192,10 +206,14 @@ func parseCell(cell string) (v float64, msg string) {
 	switch {
 	case err != nil && !errors.Is(err, strconv.ErrRange):
 		return 0, fmt.Sprintf("cannot read %s as a number", strconv.Quote(clip(s)))
+	case !math.IsNaN(v) && !math.IsInf(v, 0) && !decimalNumber.MatchString(s):
+		return 0, fmt.Sprintf("cannot read %s as a number: want a decimal number such as 2, -0.5 or 1.5e-3 (hexadecimal floats and digit separators '_' are not accepted)", strconv.Quote(clip(s)))
 	case math.IsNaN(v):
 		return 0, fmt.Sprintf("%s is not a number (NaN is not allowed)", strconv.Quote(clip(s)))
 	case math.IsInf(v, 0):
 		return 0, fmt.Sprintf("%s is infinite or out of range (want a finite number)", strconv.Quote(clip(s)))
+	case math.Abs(v) > MaxMagnitude:
+		return 0, fmt.Sprintf("%s is too large in magnitude: want |value| ≤ %g (the losses and the standardisation square it, and its square must be finite)", strconv.Quote(clip(s)), MaxMagnitude)
 	}
 	return v, "" // a finite value; ErrRange here means an underflow to (sub)normal or zero
 }

@@ -33,12 +33,46 @@ type origin struct {
 // Load reads, checks and fills the scenario file at path (YAML or JSON),
 // with the overrides set applied in order (see Override).
 // Relative paths inside it resolve against the file's directory.
+//
+// The file must be a regular file of at most MaxScenarioBytes.
 func Load(path string, set ...Override) (*Scenario, error) {
-	b, err := os.ReadFile(path)
+	b, err := readScenarioFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path, set...)
+}
+
+// readScenarioFile reads the scenario file at path: a regular file (a FIFO
+// or a device such as /dev/zero is refused before reading) of at most
+// MaxScenarioBytes.
+func readScenarioFile(path string) ([]byte, error) {
+	// Stat first: opening a FIFO blocks until a writer comes.
+	if fi, err := os.Stat(path); err == nil {
+		if msg := checkRegular(fi); msg != "" {
+			return nil, &Error{File: path, Msg: msg + " (a scenario is a YAML or JSON file)", Err: ErrNotFound}
+		}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: reading scenario: %w", err)
 	}
-	return Parse(b, path, set...)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: reading scenario: %w", err)
+	}
+	if msg := checkRegular(fi); msg != "" {
+		return nil, &Error{File: path, Msg: msg + " (a scenario is a YAML or JSON file)", Err: ErrNotFound}
+	}
+	if fi.Size() > MaxScenarioBytes {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("is %s, larger than the limit of %s for a scenario file (put large weight vectors in init.file, large data in data.csv)", formatBytes(float64(fi.Size())), formatBytes(MaxScenarioBytes)), Err: ErrSyntax}
+	}
+	b, err := io.ReadAll(newBoundedReader(f, MaxScenarioBytes))
+	if err != nil {
+		return nil, &Error{File: path, Msg: "reading: " + err.Error(), Err: ErrSyntax, Cause: err}
+	}
+	return b, nil
 }
 
 // Parse decodes a scenario from data (YAML; JSON is valid YAML), strictly:

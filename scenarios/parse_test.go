@@ -96,7 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{"t1 missing", "name: q\nmodel: {kind: quadratic, dim: 1, count: 1}\n", ErrBadTime,
 			[]string{"test.yaml: time.t1: missing: want the end time > t0 = 0"}},
 		{"one output", "name: q\nmodel: {kind: quadratic, dim: 1, count: 1}\ntime: {t1: 1, outputs: 1}\n", ErrBadTime,
-			[]string{"test.yaml:3: time.outputs: want between 2 and 10000000 output times (both ends included), got 1"}},
+			[]string{"test.yaml:3: time.outputs: want between 2 and 1000000 output times (both ends included), got 1"}},
 		{"zero outputs", "name: q\nmodel: {kind: quadratic, dim: 1, count: 1}\ntime: {t1: 1, outputs: 0}\n", ErrBadTime,
 			[]string{"time.outputs: 0 is not valid: want an integer ≥ 2"}},
 		{"fixed step without dt", quadBase + "integrator: {method: rk4}\n", ErrConflict,

@@ -66,7 +66,7 @@ const (
 	DefaultLoss       = "squared"          // model.loss (two-layer, mlp)
 	DefaultCondition  = 1.0                // model.condition (generated quadratic)
 	DefaultV0         = V0NGD              // grd.v0
-	maxOutputs        = 10_000_000         // time.outputs upper bound (a sanity limit)
+	maxOutputs        = 1_000_000          // time.outputs upper bound: every flow keeps its K rows of d weights in memory (and more than 10⁶ rows is far beyond what a plot resolves)
 )
 
 // DefaultFlows is the flows list used when a scenario gives none.
@@ -468,7 +468,7 @@ func (s *Scenario) SetDefaults() {
 	if mt.Christoffel == "" {
 		mt.Christoffel = engine.WeakField.String()
 	}
-	if len(s.Flows) == 0 {
+	if len(s.Flows) == 0 && !s.given("flows") { // flows: [] is an error (Validate), not the default
 		s.Flows = DefaultFlows()
 	}
 	if s.GRD.V0 == "" {

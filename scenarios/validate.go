@@ -346,9 +346,15 @@ func (s *Scenario) validateInit() error {
 	if in.Normal != nil && (!(*in.Normal >= 0) || !finite(*in.Normal)) {
 		return s.errAt("init.normal", fmt.Sprintf("want a standard deviation ≥ 0, got %g", *in.Normal), ErrBadValue)
 	}
+	if in.Normal != nil && *in.Normal > MaxMagnitude/10 {
+		return s.errAt("init.normal", fmt.Sprintf("σ = %g is too large: want σ ≤ %g (the draws, up to about 10σ, must stay within |w| ≤ %g, whose squares are finite)", *in.Normal, MaxMagnitude/10, MaxMagnitude), ErrBadValue)
+	}
 	for i, v := range in.W {
 		if !finite(v) {
 			return s.errAt("init.w", fmt.Sprintf("entry %d is %g, want a finite number", i, v), ErrBadValue)
+		}
+		if math.Abs(v) > MaxMagnitude {
+			return s.errAt("init.w", fmt.Sprintf("entry %d is %g, too large in magnitude: want |w| ≤ %g (its square must be finite)", i, v, MaxMagnitude), ErrBadValue)
 		}
 	}
 	return nil
@@ -448,6 +454,9 @@ func (s *Scenario) validateIntegrator() error {
 		if !(in.Atol > 0) || !finite(in.Atol) {
 			return s.errAt("integrator.atol", fmt.Sprintf("want a finite absolute tolerance > 0, got %g", in.Atol), ErrBadTolerance)
 		}
+		if in.Rtol <= minAdaptiveRtol {
+			return s.errAt("integrator.rtol", fmt.Sprintf("rtol = %g is too small for the adaptive method %s: step-size control needs rtol > 10ε ≈ %.2g (below it rounding errors alone fail the error test); use rtol ≥ 1e-14, or a fixed-step method with dt", in.Rtol, in.Method, minAdaptiveRtol), ErrBadTolerance)
+		}
 	}
 	if !isAdaptive(in.Method) {
 		if in.DT == 0 {
@@ -468,6 +477,11 @@ func isFixedStep(name string) bool {
 	m, err := integrators.MethodByName(name)
 	return err == nil && !m.Adaptive()
 }
+
+// minAdaptiveRtol is the smallest relative tolerance the integrators'
+// step-size control accepts, 10ε (integrators refuse Settings.RTol ≤ 10ε,
+// as Hairer's codes refuse RTOL ≤ 10·UROUND).
+const minAdaptiveRtol = 10 * 0x1p-52
 
 // isAdaptive reports whether the integrator method name (one of
 // integrators.Methods) chooses its own steps.

@@ -108,6 +108,7 @@ checkpoint left).
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (sweep default out/<name>/)")
 	addSetFlag(c, &set)
 	c.Flags().BoolVar(&collect, "collect", false, "fit the ε sweep from the finished run directories given as arguments (one run per metric.safety)")
+	addMaxMemoryFlag(c, &g.MaxMemory)
 	return c
 }
 
@@ -142,6 +143,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		}
 	}
 	ro := experiment.RunOptions{Workers: g.Workers, Comm: g.comm}
+	ro.MaxMemory, ro.MemorySource = g.MaxMemory.limit()
 	if opts.Sweep != nil {
 		bar := progressFor(g, "grd check "+s.Name+" (sweep):", 1+2*len(opts.Sweep), &ro)
 		bar.setSpan(s.Time.T0, s.Time.T1)

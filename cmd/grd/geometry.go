@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 
@@ -70,6 +69,7 @@ exactly d values.`,
 	c.Flags().StringVar(&opts.WFile, "w", "", "evaluate at the weights in `FILE` (one value per line; default w0)")
 	c.Flags().StringVar(&opts.VFile, "v", "", "use the direction in `FILE` (one value per line; default the NGD velocity)")
 	addSetFlag(c, &set)
+	addMaxMemoryFlag(c, &g.MaxMemory)
 	return c
 }
 
@@ -78,7 +78,9 @@ func runGeometry(ctx context.Context, opts *geometryOptions) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.Build()
+	bo := scenarios.BuildOptions{Workers: opts.g.Workers, Flows: []string{scenarios.FlowGD}, Declared: s.Flows}
+	bo.MaxMemory, bo.MemorySource = opts.g.MaxMemory.limit()
+	b, err := s.BuildWithin(bo)
 	if err != nil {
 		return err
 	}
@@ -104,12 +106,7 @@ func readVector(path string, d int) ([]float64, error) {
 	if path == "" {
 		return nil, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return scenarios.ReadWeights(f, path, d)
+	return scenarios.ReadWeightsFile(path, d)
 }
 
 // writeJSONRows writes the struct v as a JSON object with one key per line,

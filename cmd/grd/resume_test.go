@@ -97,7 +97,7 @@ func TestRunInterruptResume(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out")
 	var so, se bytes.Buffer
-	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se,
+	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "1s", "--workers", "2"}, &so, &se,
 		func(_ string, frac float64) bool { return frac > 0 }) // after the first step of any flow
 	want := "grd: interrupted: the checkpoint and the outputs so far are in " + out + "; continue with: grd run --resume " + out + "\n"
 	if code != exitError || se.String() != want {
@@ -202,7 +202,7 @@ func TestRunInterruptResumeEnsemble(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out")
 	var so, se bytes.Buffer
-	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "5ms", "--workers", "2"}, &so, &se,
+	code := interruptRun(t, []string{"run", scen, "--out", out, "--checkpoint-every", "1s", "--workers", "2"}, &so, &se,
 		func(fl string, frac float64) bool { return fl == "sgd" && frac > 0 }) // the ensemble has made progress
 	if code != exitError || !strings.HasPrefix(se.String(), "grd: interrupted:") {
 		t.Fatalf("interrupted run: exit %d, stderr %q", code, se.String())
@@ -354,7 +354,7 @@ func TestPrintedResumeCommand(t *testing.T) {
 			if _, errs, code := grd(t, "run", c.scenario, "--out", full, "--quiet"); code != exitOK {
 				t.Fatalf("uninterrupted run: exit %d: %s", code, errs)
 			}
-			cmd := interruptedCommand(t, "run", c.scenario, "--out", out, "--checkpoint-every", "1ms", "--quiet")
+			cmd := interruptedCommand(t, "run", c.scenario, "--out", out, "--checkpoint-every", "1s", "--quiet")
 			if len(cmd) < 2 || cmd[0] != "grd" {
 				t.Fatalf("printed command %q", cmd)
 			}

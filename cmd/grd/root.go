@@ -28,6 +28,8 @@ type globals struct {
 	Out, Err io.Writer
 	Workers  int
 	Quiet    bool
+	// MaxMemory is --max-memory of run, check and geometry.
+	MaxMemory memoryFlag
 	// ErrIsTerminal reports whether Err is a terminal (progress bars only then).
 	ErrIsTerminal bool
 	// progress, if set (tests), is called with every progress update of

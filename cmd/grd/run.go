@@ -38,6 +38,11 @@ type runOptions struct {
 }
 
 // newCmdRun returns `grd run [SCENARIO|NAME] [--out DIR]`.
+// minCheckpointEvery is the shortest --checkpoint-every accepted: a
+// checkpoint holds every trajectory so far, so writing one more often than
+// once a second costs more run time and disk traffic than it can save.
+const minCheckpointEvery = time.Second
+
 func newCmdRun(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{g: g}
 	var set []string
@@ -69,6 +74,9 @@ repeats the checkpoint's overrides).`,
   grd run --resume out/two-layer-iris`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if e := opts.CheckpointEvery; e > 0 && e < minCheckpointEvery {
+				return usagef(c, "--checkpoint-every %v is below the minimum %v (a checkpoint holds every trajectory so far; writing it more often slows the run and wears the disk)", e, minCheckpointEvery)
+			}
 			if c.Flags().Changed("resume") && opts.Resume == "" {
 				return usagef(c, "--resume needs the output directory of an interrupted run, got an empty string")
 			}
@@ -94,8 +102,9 @@ repeats the checkpoint's overrides).`,
 	c.Flags().StringVar(&opts.Out, "out", "", "write the outputs into `DIR` (default out/<name>/)")
 	c.Flags().StringVar(&opts.Resume, "resume", "", "continue the interrupted run whose outputs and checkpoint are in `DIR`")
 	c.Flags().BoolVar(&opts.DiscardCheckpoint, "discard-checkpoint", false, "start afresh in a directory holding an interrupted run's checkpoint, deleting it")
-	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s; negative: only when interrupted)")
+	c.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", 0, "write a checkpoint every `INTERVAL` (default 30s, at least 1s; negative: only when interrupted)")
 	addSetFlag(c, &set)
+	addMaxMemoryFlag(c, &g.MaxMemory)
 	return c
 }
 
@@ -118,6 +127,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		}
 	}
 	ro := experiment.RunOptions{Workers: g.Workers, Checkpoint: ck, Comm: g.comm}
+	ro.MaxMemory, ro.MemorySource = g.MaxMemory.limit()
 	bar := progressFor(g, "grd run "+s.Name+":", len(s.Flows), &ro)
 	bar.setSpan(s.Time.T0, s.Time.T1)
 	rep, runErr := experiment.Run(ctx, s, ro)

@@ -63,6 +63,7 @@ func Verdict(r *Report) string {
 func checkWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*CheckReport, error) {
 	c := *sc
 	c.Flows = checkFlows()
+	opts.declared = sc.Flows
 	r, err := runWith(ctx, &c, opts, run)
 	if r == nil {
 		return nil, err
@@ -214,7 +215,8 @@ func sweepWith(ctx context.Context, sc *scenarios.Scenario, safeties []float64, 
 	start := time.Now()
 	c := *sc
 	c.Flows = checkFlows()
-	p, err := prepare(ctx, &c, c.Flows, opts.workers(), opts.Comm)
+	opts.declared = sc.Flows
+	p, err := prepare(ctx, &c, c.Flows, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/scenarios"
@@ -109,7 +111,7 @@ func GeometryAt(ctx context.Context, b *scenarios.Built, w, v []float64, opts *e
 	}
 	// Everything else derives from the gradients: stop at the first
 	// non-finite value with a message naming it.
-	if err := r.checkFinite(); err != nil {
+	if err := r.checkFinite(false); err != nil {
 		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
 	}
 	// λ_max at w with the same rounding-level rule as ε at w0.
@@ -125,6 +127,7 @@ func GeometryAt(ctx context.Context, b *scenarios.Built, w, v []float64, opts *e
 	if err := gm.NGDVelocity(ctx, r.NGDVelocity, w, met); err != nil {
 		return nil, err
 	}
+	vGiven := v != nil
 	if v == nil {
 		v = r.NGDVelocity
 	}
@@ -146,7 +149,7 @@ func GeometryAt(ctx context.Context, b *scenarios.Built, w, v []float64, opts *e
 	if err := r.addRBM(ctx, g, b, w); err != nil { // rbm only (rbm_geometry.go)
 		return nil, err
 	}
-	if err := r.checkFinite(); err != nil {
+	if err := r.checkFinite(vGiven); err != nil {
 		return nil, fmt.Errorf("scenarios: %s: %w", s.Name, err)
 	}
 	return r, nil
@@ -214,17 +217,31 @@ func newGeometryAt(ctx context.Context, b *scenarios.Built, opts *engine.Options
 	return ga, nil
 }
 
-// checkFinite reports the first NaN or infinite number in r.
-func (r *GeometryReport) checkFinite() error {
+// checkFinite reports the first NaN or infinite number in r. With vGiven
+// (a direction v given by the caller), a non-finite quantity that depends
+// on v (v, hvp, christoffel_vv, grd_accel, r0–r2) blames v: those that
+// depend on w alone are checked first.
+func (r *GeometryReport) checkFinite(vGiven bool) error {
 	bad := func(name string, x float64) error {
+		base, _, _ := strings.Cut(name, "[")
+		if vGiven && slices.Contains([]string{"v", "hvp", "christoffel_vv", "grd_accel", "r0", "r1", "r2"}, base) {
+			return fmt.Errorf("geometry: %s is %v along the direction v (want finite values: is v too large for the model? the quantities at w alone are finite)", name, x)
+		}
 		return fmt.Errorf("geometry: %s is %v at the evaluation point (want finite values: is w too large for the model?)", name, x)
 	}
 	for _, q := range []struct {
 		name string
 		x    float64
-	}{{"loss", r.Loss}, {"lambda_max", r.LambdaMax}, {"epsilon", r.Epsilon}, {"r0", r.R0}, {"r1", r.R1}, {"r2", r.R2}} {
+	}{{"loss", r.Loss}, {"lambda_max", r.LambdaMax}, {"epsilon", r.Epsilon}} {
 		if math.IsNaN(q.x) || math.IsInf(q.x, 0) {
 			return bad(q.name, q.x)
+		}
+	}
+	for i, row := range r.Diffusion {
+		for j, x := range row {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad(fmt.Sprintf("diffusion[%d][%d]", i, j), x)
+			}
 		}
 	}
 	for _, q := range []struct {
@@ -237,11 +254,12 @@ func (r *GeometryReport) checkFinite() error {
 			}
 		}
 	}
-	for i, row := range r.Diffusion {
-		for j, x := range row {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return bad(fmt.Sprintf("diffusion[%d][%d]", i, j), x)
-			}
+	for _, q := range []struct {
+		name string
+		x    float64
+	}{{"r0", r.R0}, {"r1", r.R1}, {"r2", r.R2}} {
+		if math.IsNaN(q.x) || math.IsInf(q.x, 0) {
+			return bad(q.name, q.x)
 		}
 	}
 	return nil

@@ -50,6 +50,17 @@ type RunOptions struct {
 	// and checkpoints on one rank only (Checkpoint nil, or without writing,
 	// on the others: see CheckpointOptions.ReadOnly).
 	Comm engine.Comm
+
+	// MaxMemory, if > 0, is the memory limit in bytes: a scenario whose
+	// estimated memory (scenarios.EstimateMemory) exceeds it is refused
+	// with scenarios.ErrTooLarge before anything large is allocated.
+	// MemorySource names the limit in that message (e.g. "--max-memory").
+	MaxMemory    float64
+	MemorySource string
+
+	// declared lists the scenario's own flows when Check or Sweep runs
+	// other ones: their settings are still checked against the data.
+	declared []string
 }
 
 func (o RunOptions) workers() int {
@@ -302,8 +313,12 @@ func orderNeeded(flow string) int {
 
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
-func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int, comm engine.Comm) (*prepared, error) {
-	b, err := sc.Build()
+func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts RunOptions) (*prepared, error) {
+	workers, comm := opts.workers(), opts.Comm
+	b, err := sc.BuildWithin(scenarios.BuildOptions{
+		MaxMemory: opts.MaxMemory, MemorySource: opts.MemorySource,
+		Workers: workers, Flows: flows, Declared: opts.declared,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +337,9 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
 		}
+		if bad := blameW0(ctx, g, sc, b.W0); bad != nil {
+			return nil, bad
+		}
 		return nil, sc.ErrorFrom("metric.epsilon", err, scenarios.ErrBadValue)
 	}
 	eps, err := sc.Epsilon(lmax) // the scenario's ε policy
@@ -339,6 +357,40 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 		p.warnings = append(p.warnings, "λ_max(D(w0)) = 0: all per-sample gradients are equal at w0, so ε = 0 and the metric is flat (NGD is GD)")
 	}
 	return p, nil
+}
+
+// blameW0 explains a failure of λ_max(D(w0)) whose cause is w0 itself: if
+// the loss or its gradient is not finite there, the error names the init
+// key (and file) that gave w0, not the metric. Otherwise it returns nil.
+func blameW0(ctx context.Context, g *engine.Geometry, sc *scenarios.Scenario, w0 []float64) error {
+	grad := make([]float64, len(w0))
+	loss, err := g.LossGrad(ctx, grad, w0)
+	if err == nil && finiteAll(append(grad, loss)) {
+		return nil
+	}
+	big, at := 0.0, 0
+	for i, w := range w0 {
+		if a := math.Abs(w); a > big {
+			big, at = a, i
+		}
+	}
+	key, from := "init.normal", "drawn"
+	switch {
+	case sc.Init.W != nil:
+		key, from = "init.w", "given"
+	case sc.Init.File != "":
+		key, from = "init.file", "read from "+sc.Init.File
+	}
+	return sc.ErrorAt(key, fmt.Sprintf("the loss or its gradient is not finite at w0 (loss = %g; largest |w0_i| = %g at i = %d, %s): w0 is too large for the model; use smaller initial weights", loss, big, at, from), scenarios.ErrBadValue)
+}
+
+func finiteAll(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // flowJob is one flow to run with its metric; label names it in progress
@@ -416,7 +468,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts RunOptions) (*Report,
 
 func runWith(ctx context.Context, sc *scenarios.Scenario, opts RunOptions, run flowRunner) (*Report, error) {
 	start := time.Now()
-	p, err := prepare(ctx, sc, sc.Flows, opts.workers(), opts.Comm)
+	p, err := prepare(ctx, sc, sc.Flows, opts)
 	if err != nil {
 		return nil, err
 	}
