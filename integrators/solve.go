@@ -17,8 +17,8 @@ type Problem struct {
 	Y0     []float64
 	T0, T1 float64
 
-	// The fields below are used only by the stiff methods (rodas4,
-	// rock4, auto); the explicit methods ignore them.
+	// The fields below are used only by the stiff methods (rodas4 and
+	// auto); the explicit methods ignore them.
 
 	// JV, if non-nil, writes the Jacobian-vector product ∂F/∂y(t, y)·v
 	// into jv. Otherwise J·v is the directional difference

@@ -89,6 +89,12 @@ func (s *Scenario) openIDXFile(key, name string) (*idx.Reader, error) {
 		if s.src != nil && !filepath.IsAbs(name) {
 			p = filepath.Join(s.src.dir, name)
 		}
+		// Stat first: opening a FIFO blocks until a writer comes.
+		if fi, serr := os.Stat(p); serr == nil {
+			if msg := checkRegular(fi); msg != "" {
+				return nil, s.errAt(key, fmt.Sprintf("%s %s", p, msg), ErrData)
+			}
+		}
 		r, err = idx.Open(p)
 	}
 	if err != nil {

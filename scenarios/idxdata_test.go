@@ -3,10 +3,13 @@ package scenarios
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -265,5 +268,48 @@ func TestFashionMNISTReal(t *testing.T) {
 	}
 	if len(ds.Files) != 2 || !strings.Contains(ds.Files[0].Shape, "10000 × 28 × 28") {
 		t.Errorf("Files = %+v", ds.Files)
+	}
+}
+
+// TestIDXProvenance: the provenance of an IDX scenario lists both files
+// with their keys, absolute paths, SHA-256 of the bytes on disk and IDX
+// dimensions (DESIGN §9: every data file read).
+func TestIDXProvenance(t *testing.T) {
+	dir := t.TempDir()
+	smallIDX(t, dir)
+	p := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(p, []byte(idxScenario("  idx: {images: img.gz, labels: lbl}")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := b.InputFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		key, name string
+		shape     []int
+	}{{"data.idx.images", "img.gz", []int{5, 2, 3}}, {"data.idx.labels", "lbl", []int{5}}}
+	if len(files) != len(want) {
+		t.Fatalf("InputFiles = %+v, want %d files", files, len(want))
+	}
+	for i, w := range want {
+		f := files[i]
+		raw, err := os.ReadFile(filepath.Join(dir, w.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(raw)
+		if f.Key != w.key || f.Path != filepath.Join(dir, w.name) || f.SHA256 != hex.EncodeToString(sum[:]) ||
+			f.Bytes != int64(len(raw)) || !slices.Equal(f.Shape, w.shape) {
+			t.Errorf("file %d = %+v, want key %s, path %s, sha256 %x, %d bytes, shape %v", i, f, w.key, filepath.Join(dir, w.name), sum, len(raw), w.shape)
+		}
 	}
 }
