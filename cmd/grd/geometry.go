@@ -78,7 +78,7 @@ func runGeometry(ctx context.Context, opts *geometryOptions) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.Build()
+	b, err := experiment.Build(s, nil, opts.g.comm) // a rank of grd-mpi loads only its samples
 	if err != nil {
 		return err
 	}

@@ -303,7 +303,7 @@ func orderNeeded(flow string) int {
 // prepare builds sc, checks that the model supports the flows, and fixes ε
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
 func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, workers int, comm engine.Comm) (*prepared, error) {
-	b, err := sc.Build()
+	b, err := Build(sc, flows, comm)
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +339,34 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, worker
 		p.warnings = append(p.warnings, "λ_max(D(w0)) = 0: all per-sample gradients are equal at w0, so ε = 0 and the metric is flat (NGD is GD)")
 	}
 	return p, nil
+}
+
+// Build builds sc for this process. Alone (comm nil, or a world of one
+// rank) it is sc.Build. As one rank of a distributed run it loads, when
+// none of flows is an ensemble (whose runs draw minibatches from every
+// sample), only the samples its passes read (engine.ShardRows,
+// scenarios.Scenario.BuildRows: memory for the data scales as N/K); and
+// the ranks agree on the outcome, so that an error on one rank (its shard
+// of the data, a file it cannot open) is every rank's error, naming the
+// rank, and none is left waiting in a collective.
+func Build(sc *scenarios.Scenario, flows []string, comm engine.Comm) (*scenarios.Built, error) {
+	if comm == nil || comm.Size() == 1 {
+		return sc.Build()
+	}
+	var rows scenarios.RowRange
+	if !slices.ContainsFunc(flows, isEnsemble) {
+		rows = func(n int) (int, int) { return engine.ShardRows(n, &engine.Options{}, comm.Rank(), comm.Size()) }
+	}
+	b, err := sc.BuildRows(rows)
+	if err := comm.Agree(err); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// isEnsemble reports whether flow is sgd, sde or cd.
+func isEnsemble(flow string) bool {
+	return flow == scenarios.FlowSGD || flow == scenarios.FlowSDE || flow == scenarios.FlowCD
 }
 
 // flowJob is one flow to run with its metric; label names it in progress
