@@ -42,7 +42,7 @@ type Dataset struct {
 	// set's Mean and Scale. Both are 0 for a Dataset holding every sample.
 	Offset, Total int
 
-	lines []int        // file line of each sample held (CSV)
+	lines []int       // file line of each sample held (CSV)
 	shard *shardState // nil unless sharded
 }
 
