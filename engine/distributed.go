@@ -28,6 +28,28 @@ type Comm interface {
 	Agree(local error) error
 }
 
+// ShardRows returns the samples [lo, hi) that rank (of size ranks) reads
+// in the passes of a distributed Geometry over n samples with options
+// opts (Options.Comm of that size): a rank of a distributed run needs to
+// load only those (scenarios.Scenario.BuildRows, models.Shard).
+//
+// A pass of chunk size c gives rank r the samples from
+// s_r = c·⌊⌈n/c⌉·r/K⌋ to s_{r+1}, and n·r/K − c < s_r < n·r/K + c. Every
+// pass of a distributed Geometry has c ≤ Chunk (the row passes' chunks
+// are at most Chunk, and dense D's blocks are capped at Chunk when
+// distributed), so the range [⌊n·r/K⌋ − Chunk, ⌈n·(r+1)/K⌉ + Chunk),
+// clipped to [0, n), holds every sample rank r reads: about n/K samples,
+// plus at most 2·Chunk (≤ 512).
+func ShardRows(n int, opts *Options, rank, size int) (lo, hi int) {
+	if n < 1 || size < 1 || rank < 0 || rank >= size {
+		panic(fmt.Sprintf("engine: ShardRows(n = %d, rank %d of %d): want n ≥ 1 and 0 ≤ rank < size", n, rank, size))
+	}
+	c := opts.resolve(n, 1).Chunk
+	lo = max(0, n*rank/size-c)
+	hi = min(n, (n*(rank+1)+size-1)/size+c)
+	return lo, hi
+}
+
 // sampleOut is a per-sample (or per-chunk) output of a pass that the
 // distributed scheduler gathers: unit i (sample i, or chunk i if perChunk)
 // is x[i·width : (i+1)·width].

@@ -192,6 +192,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	g.sched = newRunner(m, o.Workers, o.Chunk)
 	if o.Comm != nil && o.Comm.Size() > 1 {
 		g.sched = newRankRunner(g.sched.(*runner), o.Comm)
+		g.denseC = min(g.denseC, o.Chunk) // every pass's chunks ≤ Chunk: ShardRows
 	}
 	g.loss = make([]float64, n)
 	g.s = make([]float64, n)

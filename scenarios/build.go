@@ -42,16 +42,34 @@ type Built struct {
 // NewSource(seed, StreamQuadratic).
 func (s *Scenario) Build() (*Built, error) { return s.BuildWithin(BuildOptions{}) }
 
+// BuildRows is Build for one rank of a distributed run: with rows not nil,
+// a CSV or IDX data set (not an RBM's) is loaded as a shard holding only
+// the samples rows(N) (loadShard; its statistics and class count are the
+// whole data set's), and Model is models.Shard of the model over them:
+// it has the whole data set's N and evaluates only the samples held. The
+// checks against the data see only those samples. rows nil is Build.
+func (s *Scenario) BuildRows(rows RowRange) (*Built, error) {
+	return s.BuildWithin(BuildOptions{Rows: rows})
+}
+
 // BuildWithin is Build that, once the data are read and before the model
 // or anything else grows with d is allocated, refuses (ErrTooLarge) a run
 // whose EstimateMemory exceeds opts.MaxMemory (no check when it is 0), and
-// also checks the batch sizes of opts.Declared.
+// also checks the batch sizes of opts.Declared; with opts.Rows it is
+// BuildRows.
 func (s *Scenario) BuildWithin(opts BuildOptions) (*Built, error) {
+	rows := opts.Rows
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	b := &Built{Scenario: s}
-	ds, err := s.LoadData()
+	var ds *Dataset
+	var err error
+	if rows != nil && s.Data != nil && s.Model.Kind != KindRBM {
+		ds, err = s.loadShard(rows)
+	} else {
+		ds, err = s.LoadData()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +142,9 @@ func (s *Scenario) BuildWithin(opts BuildOptions) (*Built, error) {
 		}
 	default:
 		panic("scenarios: Build: unhandled model kind " + m.Kind) // Validate lists the kinds
+	}
+	if ds != nil && ds.Sharded() {
+		b.Model = models.Shard(b.Model, ds.Total, ds.Offset)
 	}
 	n := b.Model.Len()
 	for _, r := range []struct {

@@ -37,8 +37,14 @@ type Dataset struct {
 	// Files lists the files read, in order (for IDX: images, then labels),
 	// with their shapes: the data's provenance.
 	Files []DataFile
+	// Offset and Total: a sharded Dataset (Sharded, loaded for a rank of a
+	// distributed run) holds in Data the samples [Offset, Offset+Data.N)
+	// of a data set of Total samples, standardised with the whole data
+	// set's Mean and Scale. Both are 0 for a Dataset holding every sample.
+	Offset, Total int
 
-	lines []int // file line of each sample
+	lines []int       // file line of each sample held (CSV)
+	shard *shardState // nil unless sharded
 }
 
 // ReadData reads a CSV table (a header row, then numbers only) from r and
@@ -49,50 +55,19 @@ type Dataset struct {
 // name is used in messages, which have the form name:line:column.
 // spec.CSV is not read (the caller opened the file).
 func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
-	t := openCSV(r, name)
-	if err := t.header("empty file: want a header row of column names, then rows of numbers"); err != nil {
-		return nil, err
-	}
-	header := t.cols
-	ds := &Dataset{File: name, Columns: header}
-	targets, inputs, err := pickColumns(ds, t.index, spec)
+	var x, y []float64
+	var lines []int
+	ds, rows, err := csvRows(r, name, spec, func(_ int, xr, yr []float64, line int) error {
+		lines = append(lines, line)
+		x = append(x, xr...)
+		y = append(y, yr...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-
-	nIn := len(inputs)
-	var x, y []float64
-	var lines []int
-	vals := make([]float64, len(header))
-	var check func(i int, cell string, v float64) string
-	if spec.Classes {
-		label := targets[0]
-		check = func(i int, _ string, v float64) string {
-			if i == label {
-				return checkLabel(v)
-			}
-			return ""
-		}
-	}
-	for t.next(vals, check) {
-		if spec.Limit > 0 && t.rows > spec.Limit {
-			continue // checked, not used
-		}
-		lines = append(lines, t.line())
-		for _, j := range inputs {
-			x = append(x, vals[j])
-		}
-		for _, j := range targets {
-			y = append(y, vals[j])
-		}
-	}
-	if err := t.failed(); err != nil {
-		return nil, err
-	}
-	rows := t.rows
-	if rows == 0 {
-		return nil, t.fail(1, 0, "header only: no data rows")
-	}
+	header := ds.Columns
+	nIn, nOut := len(ds.Inputs), len(ds.Targets)
 	n := len(lines)
 	ds.Rows = rows
 	ds.lines = lines
@@ -105,7 +80,7 @@ func ReadData(r io.Reader, name string, spec DataSpec) (*Dataset, error) {
 	if spec.StandardizeOn() {
 		standardize(x, n, nIn, ds.Mean, ds.Scale)
 	}
-	data := &models.Data{N: n, In: nIn, Out: len(targets), X: x, Y: y}
+	data := &models.Data{N: n, In: nIn, Out: nOut, X: x, Y: y}
 	if spec.Classes {
 		k := 0
 		labels := make([]int, n)
@@ -244,54 +219,148 @@ func checkLabel(v float64) string {
 // loops run row by row (cache-friendly for 60000×784 images); each
 // column's sums still accumulate in row order.
 func standardize(x []float64, n, m int, mean, scale []float64) {
-	sum := make([]float64, m)
-	constant := make([]bool, m)
-	for j := range constant {
-		constant[j] = true
-	}
-	first := x[:m]
+	st := newColStats(m)
 	for i := range n {
-		row := x[i*m : (i+1)*m]
-		for j, v := range row {
-			sum[j] += v
-			constant[j] = constant[j] && v == first[j]
-		}
+		st.add(x[i*m : (i+1)*m])
 	}
-	mu := make([]float64, m)
-	for j := range mu {
-		mu[j] = sum[j] / float64(n)
-		if constant[j] {
-			mu[j] = first[j]
-		}
-	}
-	ss := sum // reused: the sums of squares about the mean
-	clear(ss)
+	st.centre()
 	for i := range n {
-		row := x[i*m : (i+1)*m]
-		for j, v := range row {
-			d := v - mu[j]
-			ss[j] += d * d
+		st.addSquares(x[i*m : (i+1)*m])
+	}
+	st.finish(mean, scale)
+	for i := range n {
+		st.apply(x[i*m:(i+1)*m], mean, scale)
+	}
+}
+
+// colStats computes standardize's statistics from rows streamed twice
+// (add over every row, centre, addSquares over every row, finish), so
+// that a process holding only some rows of a file (a rank of a
+// distributed run, shard.go) gets the same bits as one holding them all:
+// the arithmetic is the same, in the same row order.
+type colStats struct {
+	n        int
+	sum, ss  []float64
+	first    []float64
+	constant []bool
+	mu       []float64
+}
+
+func newColStats(m int) *colStats {
+	st := &colStats{sum: make([]float64, m), ss: make([]float64, m), first: make([]float64, m),
+		constant: make([]bool, m), mu: make([]float64, m)}
+	for j := range st.constant {
+		st.constant[j] = true
+	}
+	return st
+}
+
+// add accumulates a row's values (pass 1).
+func (st *colStats) add(row []float64) {
+	if st.n == 0 {
+		copy(st.first, row)
+	}
+	st.n++
+	for j, v := range row {
+		st.sum[j] += v
+		st.constant[j] = st.constant[j] && v == st.first[j]
+	}
+}
+
+// centre fixes the column means after pass 1.
+func (st *colStats) centre() {
+	for j := range st.mu {
+		st.mu[j] = st.sum[j] / float64(st.n)
+		if st.constant[j] {
+			st.mu[j] = st.first[j]
 		}
 	}
-	for j := range m {
-		if constant[j] {
-			mean[j], scale[j] = mu[j], 1
+}
+
+// addSquares accumulates a row's squares about the mean (pass 2).
+func (st *colStats) addSquares(row []float64) {
+	for j, v := range row {
+		d := v - st.mu[j]
+		st.ss[j] += d * d
+	}
+}
+
+// finish sets the mean and scale of every column after pass 2.
+func (st *colStats) finish(mean, scale []float64) {
+	for j := range mean {
+		if st.constant[j] {
+			mean[j], scale[j] = st.mu[j], 1
 			continue
 		}
-		sd := math.Sqrt(ss[j] / float64(n))
+		sd := math.Sqrt(st.ss[j] / float64(st.n))
 		if !(sd > 0) || math.IsInf(sd, 0) {
 			sd = 1 // a spread below the float resolution, or overflowing: centre only
 		}
-		mean[j], scale[j] = mu[j], sd
+		mean[j], scale[j] = st.mu[j], sd
 	}
-	for i := range n {
-		row := x[i*m : (i+1)*m]
-		for j, v := range row {
-			if constant[j] {
-				row[j] = 0
-			} else {
-				row[j] = (v - mean[j]) / scale[j]
-			}
+}
+
+// apply standardises one row in place with finish's mean and scale.
+func (st *colStats) apply(row, mean, scale []float64) {
+	for j, v := range row {
+		if st.constant[j] {
+			row[j] = 0
+		} else {
+			row[j] = (v - mean[j]) / scale[j]
 		}
 	}
+}
+
+// csvRows reads a CSV table as ReadData does and calls row, in file
+// order, for each row used (the first spec.Limit, or all) with its index
+// i, its input and target values (views, valid during the call) and its
+// file line. It returns a Dataset with the header, the input and target
+// names filled, and the number of data rows in the file (all checked,
+// used or not). An error from row is returned as it is.
+func csvRows(r io.Reader, name string, spec DataSpec, row func(i int, x, y []float64, line int) error) (*Dataset, int, error) {
+	t := openCSV(r, name)
+	if err := t.header("empty file: want a header row of column names, then rows of numbers"); err != nil {
+		return nil, 0, err
+	}
+	header := t.cols
+	ds := &Dataset{File: name, Columns: header}
+	targets, inputs, err := pickColumns(ds, t.index, spec)
+	if err != nil {
+		return nil, 0, err
+	}
+	vals := make([]float64, len(header))
+	xr, yr := make([]float64, len(inputs)), make([]float64, len(targets))
+	var check func(i int, cell string, v float64) string
+	if spec.Classes {
+		label := targets[0]
+		check = func(i int, _ string, v float64) string {
+			if i == label {
+				return checkLabel(v)
+			}
+			return ""
+		}
+	}
+	used := 0
+	for t.next(vals, check) {
+		if spec.Limit > 0 && t.rows > spec.Limit {
+			continue // checked, not used
+		}
+		for k, j := range inputs {
+			xr[k] = vals[j]
+		}
+		for k, j := range targets {
+			yr[k] = vals[j]
+		}
+		if err := row(used, xr, yr, t.line()); err != nil {
+			return nil, 0, err
+		}
+		used++
+	}
+	if err := t.failed(); err != nil {
+		return nil, 0, err
+	}
+	if t.rows == 0 {
+		return nil, 0, t.fail(1, 0, "header only: no data rows")
+	}
+	return ds, t.rows, nil
 }

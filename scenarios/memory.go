@@ -29,6 +29,9 @@ type BuildOptions struct {
 	// data (sgd, sde, cd batch ≤ N) although they do not run: grd check
 	// runs gd, ngd and grd but validates the scenario's own flows too.
 	Declared []string
+	// Rows, if not nil, loads only the samples Rows(N) (one rank of a
+	// distributed run; see BuildRows).
+	Rows RowRange
 }
 
 // MemoryPart is one term of a MemoryEstimate.

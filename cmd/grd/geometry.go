@@ -80,7 +80,7 @@ func runGeometry(ctx context.Context, opts *geometryOptions) error {
 	}
 	bo := scenarios.BuildOptions{Workers: opts.g.Workers, Flows: []string{scenarios.FlowGD}, Declared: s.Flows}
 	bo.MaxMemory, bo.MemorySource = opts.g.MaxMemory.limit()
-	b, err := s.BuildWithin(bo)
+	b, err := experiment.Build(s, bo, opts.g.comm) // a rank of grd-mpi loads only its samples
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,11 @@ func setupHash(p *prepared) (string, error) {
 		}
 	}
 	put("w0", p.b.W0)
-	if d := p.b.Data; d != nil {
+	if ds := p.b.Dataset; ds != nil {
+		if err := ds.WriteBits(h); err != nil { // the whole data set's, also on a rank holding a shard
+			return "", fmt.Errorf("scenarios: %s: hashing the data: %w", p.sc.Name, err)
+		}
+	} else if d := p.b.Data; d != nil {
 		put("x", d.X)
 		put("y", d.Y)
 	}

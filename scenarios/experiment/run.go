@@ -315,10 +315,10 @@ func orderNeeded(flow string) int {
 // from λ_max(D(w0)). Nothing has run yet when it returns an error.
 func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts RunOptions) (*prepared, error) {
 	workers, comm := opts.workers(), opts.Comm
-	b, err := sc.BuildWithin(scenarios.BuildOptions{
+	b, err := Build(sc, scenarios.BuildOptions{
 		MaxMemory: opts.MaxMemory, MemorySource: opts.MemorySource,
 		Workers: workers, Flows: flows, Declared: opts.declared,
-	})
+	}, comm)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +391,37 @@ func finiteAll(x []float64) bool {
 		}
 	}
 	return true
+}
+
+// Build builds sc for this process. Alone (comm nil, or a world of one
+// rank) it is sc.Build. As one rank of a distributed run it loads, when
+// none of flows is an ensemble (whose runs draw minibatches from every
+// sample), only the samples its passes read (engine.ShardRows,
+// scenarios.Scenario.BuildRows: memory for the data scales as N/K); and
+// the ranks agree on the outcome, so that an error on one rank (its shard
+// of the data, a file it cannot open) is every rank's error, naming the
+// rank, and none is left waiting in a collective.
+func Build(sc *scenarios.Scenario, opts scenarios.BuildOptions, comm engine.Comm) (*scenarios.Built, error) {
+	if comm == nil || comm.Size() == 1 {
+		return sc.BuildWithin(opts)
+	}
+	flows := opts.Flows
+	if flows == nil {
+		flows = sc.Flows
+	}
+	if !slices.ContainsFunc(flows, isEnsemble) {
+		opts.Rows = func(n int) (int, int) { return engine.ShardRows(n, &engine.Options{}, comm.Rank(), comm.Size()) }
+	}
+	b, err := sc.BuildWithin(opts)
+	if err := comm.Agree(err); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// isEnsemble reports whether flow is sgd, sde or cd.
+func isEnsemble(flow string) bool {
+	return flow == scenarios.FlowSGD || flow == scenarios.FlowSDE || flow == scenarios.FlowCD
 }
 
 // flowJob is one flow to run with its metric; label names it in progress
