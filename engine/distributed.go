@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gonum.org/v1/gonum/floats"
@@ -107,6 +108,18 @@ func (j *gradRowsJob) outputs(dst []sampleOut) []sampleOut {
 // Faults: before any data is exchanged the ranks agree on the outcome of
 // their local work (Comm.Agree); an error, a cancellation or a panic on one
 // rank makes every rank's run return the same error naming that rank.
+// ErrRankCanceled marks a pass that stopped because the run was interrupted
+// on one of the ranks (its context was cancelled): a distributed run treats
+// it like its own cancellation.
+var ErrRankCanceled = errors.New("interrupted on one of the ranks")
+
+// rankCanceled is a pass error caused by an interruption on some rank: it
+// reads as the agreed error and unwraps to it and to ErrRankCanceled.
+type rankCanceled struct{ err error }
+
+func (e *rankCanceled) Error() string   { return e.err.Error() }
+func (e *rankCanceled) Unwrap() []error { return []error{e.err, ErrRankCanceled} }
+
 type rankRunner struct {
 	local *runner
 	comm  Comm
@@ -150,7 +163,14 @@ func (r *rankRunner) run(ctx context.Context, p *pass) error {
 	local := r.runLocal(ctx)
 	r.sub, r.subJob, r.subFld = pass{}, offsetJob{}, offsetFolder{}
 	if err := r.comm.Agree(local); err != nil {
-		return fmt.Errorf("engine: pass over %d samples: %w", p.n, err)
+		err = fmt.Errorf("engine: pass over %d samples: %w", p.n, err)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// Interrupted on some rank (the signal reaches the ranks one
+			// after another): every rank reports an interruption, not a
+			// failure, so that the run is checkpointed, not finished.
+			err = &rankCanceled{err}
+		}
+		return err
 	}
 	if p.fold != nil {
 		if err := r.combine(p.fold.dest()); err != nil {

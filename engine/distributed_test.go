@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -164,6 +166,32 @@ func TestDistributedFault(t *testing.T) {
 	for r, err := range errs {
 		if err == nil || !strings.Contains(err.Error(), "rank 2: panic: chunk failed") {
 			t.Errorf("rank %d: got %v, want an error naming rank 2 and the panic", r, err)
+		}
+	}
+}
+
+// TestDistributedCancelOnOneRank: when one rank is interrupted (its context
+// cancelled, as a signal reaches the ranks one after another) every rank's
+// pass ends with an error that is an interruption (ErrRankCanceled and
+// context.Canceled), not a failure: the flows then checkpoint instead of
+// finishing, and nothing computed is lost.
+func TestDistributedCancelOnOneRank(t *testing.T) {
+	const k, n, chunk = 3, 40, 4
+	_, errs := onRanks(k, func(c Comm) (struct{}, error) {
+		r := newRankRunner(&runner{ws: []*worker{{}}}, c)
+		cctx := context.Background()
+		if c.Rank() == 1 {
+			var cancel context.CancelFunc
+			cctx, cancel = context.WithCancel(cctx)
+			cancel()
+		}
+		dst := make([]float64, 1)
+		p := &pass{job: &panicJob{bad: -1}, n: n, chunk: chunk, fold: &vecSum{dst: dst}, lanes: 1, slotLen: 1}
+		return struct{}{}, r.run(cctx, p)
+	})
+	for r, err := range errs {
+		if !errors.Is(err, ErrRankCanceled) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rank 1") {
+			t.Errorf("rank %d: got %v, want an interruption naming rank 1", r, err)
 		}
 	}
 }

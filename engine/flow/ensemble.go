@@ -396,7 +396,7 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 		return
 	}
 	tr.Status = StatusFailed
-	if ctx.Err() != nil && errors.Is(cause, ctx.Err()) {
+	if ctx.Err() != nil && errors.Is(cause, ctx.Err()) || errors.Is(cause, engine.ErrRankCanceled) {
 		tr.Status = StatusCanceled
 	}
 	tr.Err = cause

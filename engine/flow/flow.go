@@ -460,9 +460,14 @@ func (f *odeFlow) initialState(ctx context.Context, w0 []float64, spec *Spec) ([
 }
 
 // statusOf is the status of a flow stopped by err: canceled when its
-// context is done and err says so, failed otherwise.
+// context is done and err says so, or when a distributed pass stopped
+// because another rank was interrupted (engine.ErrRankCanceled); failed
+// otherwise.
 func statusOf(ctx context.Context, err error) Status {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, integrators.ErrCancelled)) {
+		return StatusCanceled
+	}
+	if errors.Is(err, engine.ErrRankCanceled) { // interrupted on another rank of the run
 		return StatusCanceled
 	}
 	return StatusFailed

@@ -3,6 +3,7 @@
 package mpi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -42,6 +43,14 @@ func (c *Comm) Agree(local error) error {
 	if err != nil {
 		return err
 	}
+	canceled := 0 // the local failure is an interruption (its context's error)
+	if local != nil && (errors.Is(local, context.Canceled) || errors.Is(local, context.DeadlineExceeded)) {
+		canceled = 1
+	}
+	cancels, err := c.AllgatherInt(canceled)
+	if err != nil {
+		return err
+	}
 	src := -1 // the rank that sends the message: the one with the lowest origin
 	for r, m := range lens {
 		if m > 0 && (src < 0 || origins[r] < origins[src]) {
@@ -61,5 +70,16 @@ func (c *Comm) Agree(local error) error {
 	if err := c.BcastBytes(buf, src); err != nil {
 		return err
 	}
-	return &RankError{Rank: origins[src], Err: errors.New(string(buf))}
+	var remote error = errors.New(string(buf))
+	if cancels[src] == 1 {
+		remote = &interrupted{msg: string(buf)}
+	}
+	return &RankError{Rank: origins[src], Err: remote}
 }
+
+// interrupted is another rank's interruption, as its message: it unwraps to
+// context.Canceled, so that every rank sees an interruption, not a failure.
+type interrupted struct{ msg string }
+
+func (e *interrupted) Error() string { return e.msg }
+func (e *interrupted) Unwrap() error { return context.Canceled }
