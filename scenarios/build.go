@@ -80,68 +80,8 @@ func (s *Scenario) BuildWithin(opts BuildOptions) (*Built, error) {
 		b.Dataset, b.Data = ds, ds.Data
 		s.fillTarget(ds)
 	}
-	m := &s.Model
-	modelErr := func(err error) error {
-		return s.ErrorFrom("model", err, ErrBadValue)
-	}
-	switch m.Kind {
-	case KindQuadratic:
-		if len(m.Samples) > 0 {
-			b.Quad = make([]models.QuadSample, len(m.Samples))
-			for i, q := range m.Samples {
-				d := len(q.C)
-				a := make([]float64, 0, d*d)
-				for _, row := range q.A {
-					a = append(a, row...)
-				}
-				b.Quad[i] = models.QuadSample{A: a, C: append([]float64(nil), q.C...)}
-			}
-		} else {
-			b.Quad = models.GenerateQuadratics(m.Dim, m.Count, m.Condition, NewSource(s.Seed, StreamQuadratic))
-		}
-		q, err := models.NewQuadratic(b.Quad)
-		if err != nil {
-			return nil, modelErr(err)
-		}
-		b.Model = q
-	case KindLinearRegression, KindLogistic:
-		if err := s.checkLinearTargets(ds); err != nil {
-			return nil, err
-		}
-		if m.Kind == KindLogistic {
-			b.Model, err = models.NewLogistic(b.Data, m.Bias)
-		} else {
-			b.Model, err = models.NewLinearRegression(b.Data, m.Bias)
-		}
-		if err != nil {
-			return nil, modelErr(err)
-		}
-	case KindTwoLayer, KindMLP:
-		act, err := models.ParseActivation(m.Activation)
-		if err != nil {
-			return nil, modelErr(err) // unreachable after Validate
-		}
-		loss, err := models.ParseLoss(m.Loss)
-		if err != nil {
-			return nil, modelErr(err)
-		}
-		if m.Kind == KindTwoLayer {
-			b.Model, err = models.NewTwoLayer(b.Data, m.Hidden, act, loss)
-		} else {
-			if err := s.checkLayers(ds); err != nil {
-				return nil, err
-			}
-			b.Model, err = models.NewMLP(b.Data, m.Layers, act, loss)
-		}
-		if err != nil {
-			return nil, modelErr(err)
-		}
-	case KindRBM:
-		if b.Model, err = s.buildRBM(b.Data); err != nil {
-			return nil, err
-		}
-	default:
-		panic("scenarios: Build: unhandled model kind " + m.Kind) // Validate lists the kinds
+	if err := s.buildModel(b, ds); err != nil {
+		return nil, err
 	}
 	if ds != nil && ds.Sharded() {
 		b.Model = models.Shard(b.Model, ds.Total, ds.Offset)
@@ -231,6 +171,77 @@ func (s *Scenario) FillData() error {
 	}
 	if ds != nil {
 		s.fillTarget(ds)
+	}
+	return nil
+}
+
+// buildModel constructs b.Model (and b.Quad for a quadratic) from the
+// scenario's model section and the data set ds (nil for inline or
+// generated quadratics), with the checks that need the data.
+func (s *Scenario) buildModel(b *Built, ds *Dataset) error {
+	var err error
+	m := &s.Model
+	modelErr := func(err error) error {
+		return s.ErrorFrom("model", err, ErrBadValue)
+	}
+	switch m.Kind {
+	case KindQuadratic:
+		if len(m.Samples) > 0 {
+			b.Quad = make([]models.QuadSample, len(m.Samples))
+			for i, q := range m.Samples {
+				d := len(q.C)
+				a := make([]float64, 0, d*d)
+				for _, row := range q.A {
+					a = append(a, row...)
+				}
+				b.Quad[i] = models.QuadSample{A: a, C: append([]float64(nil), q.C...)}
+			}
+		} else {
+			b.Quad = models.GenerateQuadratics(m.Dim, m.Count, m.Condition, NewSource(s.Seed, StreamQuadratic))
+		}
+		q, err := models.NewQuadratic(b.Quad)
+		if err != nil {
+			return modelErr(err)
+		}
+		b.Model = q
+	case KindLinearRegression, KindLogistic:
+		if err := s.checkLinearTargets(ds); err != nil {
+			return err
+		}
+		if m.Kind == KindLogistic {
+			b.Model, err = models.NewLogistic(b.Data, m.Bias)
+		} else {
+			b.Model, err = models.NewLinearRegression(b.Data, m.Bias)
+		}
+		if err != nil {
+			return modelErr(err)
+		}
+	case KindTwoLayer, KindMLP:
+		act, err := models.ParseActivation(m.Activation)
+		if err != nil {
+			return modelErr(err) // unreachable after Validate
+		}
+		loss, err := models.ParseLoss(m.Loss)
+		if err != nil {
+			return modelErr(err)
+		}
+		if m.Kind == KindTwoLayer {
+			b.Model, err = models.NewTwoLayer(b.Data, m.Hidden, act, loss)
+		} else {
+			if err := s.checkLayers(ds); err != nil {
+				return err
+			}
+			b.Model, err = models.NewMLP(b.Data, m.Layers, act, loss)
+		}
+		if err != nil {
+			return modelErr(err)
+		}
+	case KindRBM:
+		if b.Model, err = s.buildRBM(b.Data); err != nil {
+			return err
+		}
+	default:
+		panic("scenarios: Build: unhandled model kind " + m.Kind) // Validate lists the kinds
 	}
 	return nil
 }

@@ -92,10 +92,42 @@ func (s *Scenario) validateModel() error {
 	if !contains(kinds, m.Kind) {
 		return s.errAt("model.kind", fmt.Sprintf("unknown model kind %q (valid: %s)", m.Kind, oneOf(kinds)), ErrUnknownName)
 	}
+	if err := s.validateModelKeys(); err != nil {
+		return err
+	}
+	switch m.Kind {
+	case KindQuadratic:
+		return s.validateQuadratic()
+	case KindTwoLayer:
+		if m.Hidden < 1 {
+			return s.errAt("model.hidden", fmt.Sprintf("want the hidden width ≥ 1, got %d", m.Hidden), ErrBadValue)
+		}
+	case KindMLP:
+		if len(m.Layers) < 2 {
+			return s.errAt("model.layers", fmt.Sprintf("want every width [inputs, hidden…, outputs] (at least 2 entries), got %v", m.Layers), ErrBadValue)
+		}
+		for i, w := range m.Layers {
+			if w < 1 {
+				return s.errAt(fmt.Sprintf("model.layers[%d]", i), fmt.Sprintf("want a width ≥ 1, got %d", w), ErrBadValue)
+			}
+		}
+	}
+	if m.Kind == KindTwoLayer || m.Kind == KindMLP {
+		if err := s.validateNetwork(); err != nil {
+			return err
+		}
+	}
+	return s.validateLinearData()
+}
+
+// validateModelKeys refuses the model keys that the model kind does not
+// take, and a data section a quadratic does not take (or its absence for
+// the other kinds).
+func (s *Scenario) validateModelKeys() error {
+	m := &s.Model
 	network := m.Kind == KindTwoLayer || m.Kind == KindMLP
 	linear := m.Kind == KindLinearRegression || m.Kind == KindLogistic
 	quad := m.Kind == KindQuadratic
-	// Keys that only some kinds take.
 	only := []struct {
 		key     string
 		given   bool
@@ -123,47 +155,46 @@ func (s *Scenario) validateModel() error {
 	case !quad && s.Data == nil:
 		return s.errAt("data", fmt.Sprintf("missing: model kind %s needs a data section (data.csv)", m.Kind), ErrMissing)
 	}
-	switch m.Kind {
-	case KindQuadratic:
-		return s.validateQuadratic()
-	case KindTwoLayer:
-		if m.Hidden < 1 {
-			return s.errAt("model.hidden", fmt.Sprintf("want the hidden width ≥ 1, got %d", m.Hidden), ErrBadValue)
-		}
-	case KindMLP:
-		if len(m.Layers) < 2 {
-			return s.errAt("model.layers", fmt.Sprintf("want every width [inputs, hidden…, outputs] (at least 2 entries), got %v", m.Layers), ErrBadValue)
-		}
-		for i, w := range m.Layers {
-			if w < 1 {
-				return s.errAt(fmt.Sprintf("model.layers[%d]", i), fmt.Sprintf("want a width ≥ 1, got %d", w), ErrBadValue)
+	return nil
+}
+
+// validateNetwork checks a two-layer or mlp model's activation and loss:
+// known names, no relu with the flows that need Hessians, cross-entropy
+// only on class labels.
+func (s *Scenario) validateNetwork() error {
+	m := &s.Model
+	act, err := models.ParseActivation(m.Activation)
+	if err != nil {
+		return s.errAt("model.activation", fmt.Sprintf("unknown activation %q (valid: %s)", m.Activation, oneOf(activationNames())), ErrUnknownName)
+	}
+	loss, err := models.ParseLoss(m.Loss)
+	if err != nil {
+		return s.errAt("model.loss", fmt.Sprintf("unknown loss %q (valid: %s)", m.Loss, oneOf(lossNames())), ErrUnknownName)
+	}
+	if act == models.Relu {
+		for _, f := range []string{FlowNGD, FlowGRD} {
+			if s.HasFlow(f) {
+				return s.errAt("model.activation", fmt.Sprintf("relu has no second derivatives, so flow %s is not defined: use tanh, sigmoid or softplus, or run only gd, sgd and sde", f), ErrConflict)
 			}
 		}
 	}
-	if network {
-		act, err := models.ParseActivation(m.Activation)
-		if err != nil {
-			return s.errAt("model.activation", fmt.Sprintf("unknown activation %q (valid: %s)", m.Activation, oneOf(activationNames())), ErrUnknownName)
-		}
-		loss, err := models.ParseLoss(m.Loss)
-		if err != nil {
-			return s.errAt("model.loss", fmt.Sprintf("unknown loss %q (valid: %s)", m.Loss, oneOf(lossNames())), ErrUnknownName)
-		}
-		if act == models.Relu {
-			for _, f := range []string{FlowNGD, FlowGRD} {
-				if s.HasFlow(f) {
-					return s.errAt("model.activation", fmt.Sprintf("relu has no second derivatives, so flow %s is not defined: use tanh, sigmoid or softplus, or run only gd, sgd and sde", f), ErrConflict)
-				}
-			}
-		}
-		if loss == models.CrossEntropy && !s.Data.Classes {
-			return s.errAt("model.loss", "cross-entropy needs class labels: set data.classes: true (or use loss: squared)", ErrConflict)
-		}
+	if loss == models.CrossEntropy && !s.Data.Classes {
+		return s.errAt("model.loss", "cross-entropy needs class labels: set data.classes: true (or use loss: squared)", ErrConflict)
 	}
-	if linear && s.Data.IsIDX() {
+	return nil
+}
+
+// validateLinearData refuses class labels (and IDX data) for the linear
+// models, which fit one real or 0/1 target.
+func (s *Scenario) validateLinearData() error {
+	m := &s.Model
+	if m.Kind != KindLinearRegression && m.Kind != KindLogistic {
+		return nil
+	}
+	if s.Data.IsIDX() {
 		return s.errAt("data", fmt.Sprintf("IDX data hold class labels, which %s does not fit: use model kind two-layer or mlp", m.Kind), ErrConflict)
 	}
-	if linear && s.Data.Classes {
+	if s.Data.Classes {
 		what := "a linear-regression fits one real target"
 		if m.Kind == KindLogistic {
 			what = "logistic takes one 0/1 target column"
