@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/grd-engine/grd/engine"
 	"sort"
 	"strings"
 )
@@ -113,18 +114,32 @@ func (s *Scenario) modelDim(ds *Dataset) (d, n float64, widths []float64) {
 //     16 MiB), and its goroutine;
 //   - dense paths: the exact inverse's Woodbury N×N system when N < d.
 func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate {
-	const word = 8.0
 	d, n, widths := s.modelDim(ds)
 	e := MemoryEstimate{Dim: int(min(d, 1<<62)), Samples: int(min(n, 1<<62))}
-	add := func(p MemoryPart) {
-		if p.Bytes > 0 {
-			e.Parts = append(e.Parts, p)
-		}
+	s.modelParts(&e, ds, d, n, widths)
+	s.flowParts(&e, lim, d)
+	s.workerParts(&e, lim, d, n)
+	sort.SliceStable(e.Parts, func(i, j int) bool { return e.Parts[i].Bytes > e.Parts[j].Bytes })
+	return e
+}
+
+// memWord is the size of a float64.
+const memWord = 8.0
+
+// add appends p to the estimate unless it is empty.
+func (e *MemoryEstimate) add(p MemoryPart) {
+	if p.Bytes > 0 {
+		e.Parts = append(e.Parts, p)
 	}
+}
+
+// modelParts adds the data set and the model (a quadratic's matrices, a
+// network's activations and weights) to e.
+func (s *Scenario) modelParts(e *MemoryEstimate, ds *Dataset, d, n float64, widths []float64) {
 	if ds != nil && ds.Data != nil {
 		cols := float64(ds.Data.In + ds.Data.Out)
-		add(MemoryPart{What: fmt.Sprintf("the data set (N = %d rows × %d columns)", ds.Data.N, int(cols)),
-			Key: "data.csv", Fix: "use a smaller data set", Bytes: 2 * n * cols * word})
+		e.add(MemoryPart{What: fmt.Sprintf("the data set (N = %d rows × %d columns)", ds.Data.N, int(cols)),
+			Key: "data.csv", Fix: "use a smaller data set", Bytes: 2 * n * cols * memWord})
 	}
 	m := &s.Model
 	switch {
@@ -135,8 +150,8 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 		} else if float64(m.Count) > d {
 			key = "model.count"
 		}
-		add(MemoryPart{What: fmt.Sprintf("the quadratic's %.0f matrices of %.0f×%.0f", n, d, d),
-			Key: key, Fix: fix, Bytes: n * (d*d + 2*d) * word})
+		e.add(MemoryPart{What: fmt.Sprintf("the quadratic's %.0f matrices of %.0f×%.0f", n, d, d),
+			Key: key, Fix: fix, Bytes: n * (d*d + 2*d) * memWord})
 	case widths != nil:
 		sum := 0.0
 		for _, w := range widths {
@@ -146,11 +161,15 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 		if m.Kind == KindMLP {
 			key, fix = "model.layers", "use narrower layers or less data"
 		}
-		add(MemoryPart{What: fmt.Sprintf("the network's per-sample activations (N = %.0f samples × %.0f units)", n, sum),
-			Key: key, Fix: fix, Bytes: 4 * n * sum * word})
-		add(MemoryPart{What: fmt.Sprintf("the network's weights (d = %.0f)", d),
-			Key: key, Fix: fix, Bytes: 8 * d * word})
+		e.add(MemoryPart{What: fmt.Sprintf("the network's per-sample activations (N = %.0f samples × %.0f units)", n, sum),
+			Key: key, Fix: fix, Bytes: 4 * n * sum * memWord})
+		e.add(MemoryPart{What: fmt.Sprintf("the network's weights (d = %.0f)", d),
+			Key: key, Fix: fix, Bytes: 8 * d * memWord})
 	}
+}
+
+// flowParts adds each flow's output rows (and an ensemble's runs) to e.
+func (s *Scenario) flowParts(e *MemoryEstimate, lim BuildOptions, d float64) {
 	flows := lim.Flows
 	if len(flows) == 0 {
 		flows = s.Flows
@@ -173,11 +192,11 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 				runs = float64(s.CD.Runs)
 			}
 			inFlight := min(runs, workers)
-			add(MemoryPart{What: fmt.Sprintf("the %s ensemble's output rows and sums (%.0f outputs × d = %.0f, %.0f runs in flight)", f, k, d, inFlight),
+			e.add(MemoryPart{What: fmt.Sprintf("the %s ensemble's output rows and sums (%.0f outputs × d = %.0f, %.0f runs in flight)", f, k, d, inFlight),
 				Key: rowsKey, Fix: rowsFix + " or lower --workers",
-				Bytes: (4 + inFlight) * k * d * word})
-			add(MemoryPart{What: fmt.Sprintf("the %s ensemble's bookkeeping of %.0f runs", f, runs),
-				Key: f + ".runs", Fix: "lower " + f + ".runs", Bytes: 3 * runs * word})
+				Bytes: (4 + inFlight) * k * d * memWord})
+			e.add(MemoryPart{What: fmt.Sprintf("the %s ensemble's bookkeeping of %.0f runs", f, runs),
+				Key: f + ".runs", Fix: "lower " + f + ".runs", Bytes: 3 * runs * memWord})
 		default:
 			// The rows of weights (grd: and velocities) are held by the
 			// integrator's solution, the flow's row storage and the
@@ -187,28 +206,32 @@ func (s *Scenario) EstimateMemory(ds *Dataset, lim BuildOptions) MemoryEstimate 
 			if f == FlowGRD {
 				m = 2 * d
 			}
-			add(MemoryPart{What: fmt.Sprintf("the %s flow's output rows (%.0f outputs × d = %.0f)", f, k, d),
+			e.add(MemoryPart{What: fmt.Sprintf("the %s flow's output rows (%.0f outputs × d = %.0f)", f, k, d),
 				Key: rowsKey, Fix: rowsFix,
-				Bytes: (3*m + 16) * k * word})
+				Bytes: (3*m + 16) * k * memWord})
 		}
 	}
+}
+
+// workerParts adds the workers' scratch and the exact inverse's Woodbury
+// system to e.
+func (s *Scenario) workerParts(e *MemoryEstimate, lim BuildOptions, d, n float64) {
+	workers := float64(max(lim.Workers, 1))
 	// Per worker: an evaluator over one chunk (≤ 256 samples) and a row
 	// buffer of at most 16 MiB, counted twice (the set-up geometry and the
 	// flows' share), and a goroutine stack.
 	chunk := min(max(n, 1), 256)
-	perWorker := 64<<10 + min(16<<20, chunk*d*word) + 4*d*word
+	perWorker := 64<<10 + min(16<<20, chunk*d*memWord) + 4*d*memWord
 	fix := "lower --workers"
 	if perWorker > 1<<20 {
 		fix = "lower --workers or the model's size d"
 	}
-	add(MemoryPart{What: fmt.Sprintf("the scratch of %.0f workers (%s each, for d = %.0f)", workers, formatBytes(2*perWorker), d),
+	e.add(MemoryPart{What: fmt.Sprintf("the scratch of %.0f workers (%s each, for d = %.0f)", workers, formatBytes(2*perWorker), d),
 		Key: "--workers", Fix: fix, Bytes: 2 * workers * perWorker})
-	if s.Metric.Inverse == "exact" && n < d {
-		add(MemoryPart{What: fmt.Sprintf("the exact inverse's %.0f×%.0f Woodbury system", n, n),
-			Key: "metric.inverse", Fix: "use metric.inverse: weak-field", Bytes: 2 * n * n * word})
+	if s.Metric.Inverse == engine.Exact.String() && n < d {
+		e.add(MemoryPart{What: fmt.Sprintf("the exact inverse's %.0f×%.0f Woodbury system", n, n),
+			Key: "metric.inverse", Fix: "use metric.inverse: weak-field", Bytes: 2 * n * n * memWord})
 	}
-	sort.SliceStable(e.Parts, func(i, j int) bool { return e.Parts[i].Bytes > e.Parts[j].Bytes })
-	return e
 }
 
 // sizeKey is the scenario key that sets the model's size d.
