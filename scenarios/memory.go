@@ -3,9 +3,10 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"github.com/grd-engine/grd/engine"
 	"sort"
 	"strings"
+
+	"github.com/grd-engine/grd/engine"
 )
 
 // ErrTooLarge: a run whose estimated memory exceeds the limit (the
