@@ -10,9 +10,7 @@ import (
 
 	"github.com/grd-engine/grd/engine"
 
-	"github.com/grd-engine/grd/models"
 	"github.com/sourcegraph/conc/pool"
-	"gonum.org/v1/gonum/floats"
 )
 
 // EnsembleSpec configures the ensemble flows sgd and sde (DESIGN §1).
@@ -190,122 +188,6 @@ type ensembleRun struct {
 	err   error     // why the run stopped early
 }
 
-// ensembleWorker holds one run's scratch: evaluators and buffers sized once.
-type ensembleWorker struct {
-	d, n  int
-	chunk int
-	ev    models.Evaluator // on the full model
-	w     []float64
-	dir   []float64 // the step's weighted gradient sum
-	part  []float64 // one chunk's partial
-	c     []float64 // per-sample weights (len N)
-	lossN []float64 // per-sample losses (len N)
-	xi    []float64 // sde noise (len N)
-	// sgd
-	perm  []int
-	cnt   []int // batch members per chunk (masked path)
-	sub   models.Model
-	evSub models.Evaluator
-	subs  models.Subsetter
-	// cd
-	cd *cdState
-}
-
-// sumChunks sets dst = Σ_{n∈[lo,hi)} c_n g_n over chunks of the evaluator's
-// size, each chunk's partial added in order (as engine.Geometry's passes do).
-func (wk *ensembleWorker) sumChunks(ev models.Evaluator, dst, c []float64, lo, hi int) {
-	clear(dst)
-	for a := lo; a < hi; a += wk.chunk {
-		b := min(a+wk.chunk, hi)
-		clear(wk.part)
-		ev.Accumulate(wk.part, c[a-lo:b-lo], nil, wk.w, nil, a, b)
-		floats.Add(dst, wk.part)
-	}
-}
-
-// fullLoss returns f(w) over all samples.
-func (wk *ensembleWorker) fullLoss() float64 {
-	for a := 0; a < wk.n; a += wk.chunk {
-		b := min(a+wk.chunk, wk.n)
-		wk.ev.Losses(wk.lossN[a:b], wk.w, a, b)
-	}
-	return sumOf(wk.lossN) / float64(wk.n)
-}
-
-// sgdState tracks the position in the current epoch.
-type sgdState struct {
-	pos int // index of the next batch's first sample in the permutation
-}
-
-// sgdStep takes one minibatch step.
-func (wk *ensembleWorker) sgdStep(rng *rand.Rand, st *sgdState, lr float64, batch int) {
-	n := wk.n
-	if batch >= n { // full batch, in sample order: discrete GD
-		wk.sumChunks(wk.ev, wk.dir, wk.c, 0, n)
-		floats.AddScaled(wk.w, -lr, wk.dir)
-		return
-	}
-	if st.pos == 0 || st.pos >= n {
-		for i := range wk.perm {
-			wk.perm[i] = i
-		}
-		rng.Shuffle(n, func(i, j int) { wk.perm[i], wk.perm[j] = wk.perm[j], wk.perm[i] })
-		st.pos = 0
-		if wk.subs != nil {
-			wk.sub = wk.subs.Subset(wk.perm)
-			wk.evSub = wk.sub.NewEvaluator(wk.chunk)
-		}
-	}
-	lo, hi := st.pos, min(st.pos+batch, n)
-	st.pos = hi
-	inv := 1 / float64(hi-lo)
-	if wk.subs != nil {
-		c := wk.c[:hi-lo]
-		for i := range c {
-			c[i] = inv
-		}
-		wk.sumChunks(wk.evSub, wk.dir, c, lo, hi)
-	} else {
-		// Masked full pass: c_n = 1/|B| on the batch, 0 elsewhere; chunks
-		// without batch members are skipped.
-		clear(wk.cnt)
-		for _, s := range wk.perm[lo:hi] {
-			wk.c[s] = inv
-			wk.cnt[s/wk.chunk]++
-		}
-		clear(wk.dir)
-		for k, cnt := range wk.cnt {
-			if cnt == 0 {
-				continue
-			}
-			a, b := k*wk.chunk, min((k+1)*wk.chunk, n)
-			clear(wk.part)
-			wk.ev.Accumulate(wk.part, wk.c[a:b], nil, wk.w, nil, a, b)
-			floats.Add(wk.dir, wk.part)
-		}
-		for _, s := range wk.perm[lo:hi] {
-			wk.c[s] = 0
-		}
-	}
-	floats.AddScaled(wk.w, -lr, wk.dir)
-}
-
-// sdeStep takes one Euler–Maruyama step of size dt at temperature η/|B|.
-func (wk *ensembleWorker) sdeStep(rng *rand.Rand, dt, temp float64) {
-	n := float64(wk.n)
-	for i := range wk.xi {
-		wk.xi[i] = rng.NormFloat64()
-	}
-	xbar := meanOf(wk.xi)
-	sig := math.Sqrt(temp) * math.Sqrt(dt) / math.Sqrt(n)
-	drift := -dt / n
-	for i, x := range wk.xi {
-		wk.c[i] = drift + sig*(x-xbar)
-	}
-	wk.sumChunks(wk.ev, wk.dir, wk.c, 0, wk.n)
-	floats.Add(wk.w, wk.dir)
-}
-
 // runEnsemble runs the sgd or sde ensemble into tr.
 func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float64, spec *Spec, progress func(done, total float64)) {
 	es := spec.Ensemble
@@ -319,19 +201,7 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	for k, t := range spec.Times {
 		jOut[k] = int(EnsembleSteps(t0, t, h)) // ≤ the run's steps: validated
 	}
-	total := jOut[K-1]
-
-	var mu sync.Mutex
-	var done float64
-	tick := func(steps int) {
-		if progress == nil {
-			return
-		}
-		mu.Lock()
-		done += float64(steps)
-		progress(done, float64(R)*float64(total))
-		mu.Unlock()
-	}
+	tick := stepTicker(progress, float64(R)*float64(jOut[K-1]))
 
 	workers := spec.Workers
 	if workers == 0 {
@@ -359,7 +229,45 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	}
 	p.Wait()
 
-	// Rows every run reached; the first failing run (in run order) explains.
+	rd.fill(tr, jOut, t0, h, R, hasKL)
+	cause := rd.err
+	if cause == nil {
+		cause = ensembleEpsLambdaMax(ctx, g, tr, spec)
+	}
+	if cause == nil {
+		tr.Status = StatusOK
+		return
+	}
+	tr.Status = StatusFailed
+	if ctx.Err() != nil && errors.Is(cause, ctx.Err()) || errors.Is(cause, engine.ErrRankCanceled) {
+		tr.Status = StatusCanceled
+	}
+	tr.Err = cause
+}
+
+// stepTicker returns the ensemble's progress callback: it adds the steps a
+// run reports to the total done (of total) and calls progress, serialised
+// (runs report from several goroutines). A nil progress gives a no-op.
+func stepTicker(progress func(done, total float64), total float64) func(int) {
+	var mu sync.Mutex
+	var done float64
+	return func(steps int) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		done += float64(steps)
+		progress(done, total)
+		mu.Unlock()
+	}
+}
+
+// fill sets tr's rows from the folded runs: the rows every run reached
+// (the first failing run, in run order, explains a shorter one), their
+// step times t_0 + j_k·h, the means and population standard deviations
+// over the runs, and the step counts.
+func (rd *ensembleReducer) fill(tr *Trajectory, jOut []int, t0, h float64, runs int, hasKL bool) {
+	d, R := rd.d, float64(runs)
 	rows := rd.rows
 	tr.Steps = 0
 	if rows > 0 {
@@ -376,30 +284,17 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	for k := range rows {
 		mk, sk := rd.mean[k*d:(k+1)*d:(k+1)*d], ws[k*d:(k+1)*d:(k+1)*d]
 		for i := range sk {
-			sk[i] = math.Sqrt(rd.m2[k*d+i] / float64(R))
+			sk[i] = math.Sqrt(rd.m2[k*d+i] / R)
 		}
 		tr.W[k], tr.WStd[k] = mk, sk
-		tr.Loss[k], tr.LossStd[k] = rd.lmean[k], math.Sqrt(rd.lm2[k]/float64(R))
+		tr.Loss[k], tr.LossStd[k] = rd.lmean[k], math.Sqrt(rd.lm2[k]/R)
 	}
 	if hasKL {
 		tr.KL, tr.KLStd = make([]float64, rows), make([]float64, rows)
 		for k := range rows {
-			tr.KL[k], tr.KLStd[k] = rd.klmean[k], math.Sqrt(rd.klm2[k]/float64(R))
+			tr.KL[k], tr.KLStd[k] = rd.klmean[k], math.Sqrt(rd.klm2[k]/R)
 		}
 	}
-	cause := rd.err
-	if cause == nil {
-		cause = ensembleEpsLambdaMax(ctx, g, tr, spec)
-	}
-	if cause == nil {
-		tr.Status = StatusOK
-		return
-	}
-	tr.Status = StatusFailed
-	if ctx.Err() != nil && errors.Is(cause, ctx.Err()) || errors.Is(cause, engine.ErrRankCanceled) {
-		tr.Status = StatusCanceled
-	}
-	tr.Err = cause
 }
 
 // ensembleEpsLambdaMax sets tr.EpsLambdaMax[k] = ε·λ_max(D(w̄_k)) at the
@@ -521,142 +416,6 @@ func welford(m, m2, x []float64, c float64) {
 	}
 }
 
-// newEnsembleWorker returns the scratch of one run of spec's flow.
-func newEnsembleWorker(g *engine.Geometry, spec *Spec) *ensembleWorker {
-	d, n, chunk := g.Dim(), g.Len(), g.ChunkSize()
-	wk := &ensembleWorker{d: d, n: n, chunk: chunk, ev: g.Model().NewEvaluator(chunk),
-		w: make([]float64, d), dir: make([]float64, d), part: make([]float64, d),
-		c: make([]float64, n), lossN: make([]float64, n)}
-	switch spec.Flow {
-	case CD:
-		wk.perm = make([]int, n)
-	case SGD:
-		if spec.Ensemble.Batch >= n {
-			for i := range wk.c {
-				wk.c[i] = 1 / float64(n)
-			}
-		} else {
-			wk.perm = make([]int, n)
-			if s, ok := g.Model().(models.Subsetter); ok {
-				wk.subs = s
-			} else {
-				wk.cnt = make([]int, (n+chunk-1)/chunk)
-			}
-		}
-	case SDE:
-		wk.xi = make([]float64, n)
-	}
-	return wk
-}
-
-// ensembleBound is the divergence bound of every run (DivergenceBound):
-// all runs start at w0.
-func ensembleBound(ctx context.Context, g *engine.Geometry, w0 []float64, span float64) (float64, error) {
-	grad := make([]float64, len(w0))
-	loss, err := g.LossGrad(ctx, grad, w0)
-	if err != nil {
-		return 0, err
-	}
-	return DivergenceBound(loss, floats.Norm(grad, 2), span), nil
-}
-
-// ensembleOne computes run r into out, from the start or from the state
-// rs (nil: the start). With ck it delivers its state when asked
-// (ck.c.Request), when it completes and when the context stops it.
-func ensembleOne(ctx context.Context, g *engine.Geometry, out *ensembleRun, r int, w0 []float64, spec *Spec, jOut []int, h, bound float64, tick func(int), ck *ensembleCk, rs *EnsembleRun) {
-	es := spec.Ensemble
-	d, K := g.Dim(), len(jOut)
-	wk := newEnsembleWorker(g, spec)
-	copy(wk.w, w0)
-	pcg := runSource(es.Seed, r)
-	rng := rand.New(pcg)
-	var st sgdState
-	temp := es.LR / float64(es.Batch)
-	klm, _ := g.Model().(KLModel)
-	rbm, _ := g.Model().(*models.RBM) // cd only (validated)
-
-	lastLoss, lastT := math.NaN(), spec.Times[0]
-	j, k0 := 0, 0
-	if rs != nil {
-		if err := wk.restore(rs, pcg, rng, &st, spec, rbm, out); err != nil {
-			out.err = err
-			return
-		}
-		j, k0 = rs.Step, rs.Out
-		lastLoss, lastT = rs.LastLoss, rs.LastT
-	}
-	var hook func(int, int)
-	var gen uint64
-	if ck != nil {
-		hook, gen = ck.c.EnsembleStep, ck.c.gen.Load()
-	}
-	fail := func(j int, cause error) {
-		t := spec.Times[0] + float64(j)*h
-		what := "failed"
-		if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
-			what = "canceled"
-		}
-		out.err = fmt.Errorf("engine: %s flow %s at t=%g (run %d, step %d, step size %g; last finite loss %g at t=%g): %w",
-			spec.Flow, what, t, r, j, h, lastLoss, lastT, cause)
-	}
-	for k := k0; k < K; k++ {
-		for ; j < jOut[k]; j++ {
-			out.steps = j
-			if ck != nil && j > 0 {
-				if g := ck.c.gen.Load(); g != gen {
-					gen = g
-					ck.put(r, wk.snapshot(r, j, k, pcg, &st, out, lastLoss, lastT))
-				}
-			}
-			if err := ctx.Err(); err != nil {
-				if ck != nil && j > 0 {
-					ck.put(r, wk.snapshot(r, j, k, pcg, &st, out, lastLoss, lastT))
-				}
-				fail(j, err)
-				return
-			}
-			switch spec.Flow {
-			case SGD:
-				wk.sgdStep(rng, &st, es.LR, es.Batch)
-			case CD:
-				wk.cdStep(rng, &st, &es, rbm)
-			default:
-				wk.sdeStep(rng, es.Dt, temp)
-			}
-			out.steps = j + 1
-			if !allFinite(wk.w) {
-				fail(j+1, errNonFinite)
-				return
-			}
-			if hook != nil {
-				hook(r, j+1)
-			}
-		}
-		loss := wk.fullLoss()
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			fail(j, errNonFinite)
-			return
-		}
-		if k > 0 && loss > bound {
-			fail(j, divergedError(spec.Times[0]+float64(j)*h, loss, bound))
-			return
-		}
-		copy(out.w[k*d:(k+1)*d], wk.w)
-		out.loss[k] = loss
-		if klm != nil {
-			out.kl[k] = klm.KL(wk.w)
-		}
-		out.rows = k + 1
-		lastLoss, lastT = loss, spec.Times[k]
-		if k > 0 {
-			tick(jOut[k] - jOut[k-1])
-		}
-	}
-	if ck != nil {
-		ck.put(r, wk.snapshot(r, j, K, pcg, &st, out, lastLoss, lastT))
-	}
-}
-
 // ensembleCheckpoint connects the ensemble to spec.Checkpoint: it restores
 // the reducer from the resume state and returns the bookkeeping (nil
 // without checkpointing) and each run's state to continue from (indexed
@@ -688,59 +447,4 @@ func ensembleCheckpoint(g *engine.Geometry, spec *Spec, rd *ensembleReducer, jOu
 	c.ens, c.latest = ck, &State{Flow: spec.Flow}
 	c.mu.Unlock()
 	return ck, resume, nil
-}
-
-// snapshot copies run r's state after j steps with k rows recorded.
-func (wk *ensembleWorker) snapshot(r, j, k int, pcg *rand.PCG, st *sgdState, out *ensembleRun, lastLoss, lastT float64) *EnsembleRun {
-	rng, err := pcg.MarshalBinary()
-	if err != nil {
-		panic("engine: marshalling a PCG state: " + err.Error()) // cannot fail
-	}
-	d := wk.d
-	s := &EnsembleRun{Run: r, Step: j, Out: k, W: append([]float64(nil), wk.w...), RNG: rng, Pos: st.pos,
-		RowW: append([]float64(nil), out.w[:k*d]...), Loss: append([]float64(nil), out.loss[:k]...),
-		KL: append([]float64(nil), out.kl[:k]...), LastLoss: lastLoss, LastT: lastT}
-	if wk.perm != nil {
-		s.Perm = append([]int(nil), wk.perm...)
-	}
-	if wk.cd != nil && wk.cd.chains != nil {
-		s.Chains = append([]float64(nil), wk.cd.chains...)
-	}
-	return s
-}
-
-// restore sets the worker, the run's random state, the epoch position and
-// the recorded rows from s.
-func (wk *ensembleWorker) restore(s *EnsembleRun, pcg *rand.PCG, rng *rand.Rand, st *sgdState, spec *Spec, rbm *models.RBM, out *ensembleRun) error {
-	bad := func(what string) error {
-		return fmt.Errorf("engine: %s flow: resume state of run %d: %s", spec.Flow, s.Run, what)
-	}
-	if err := pcg.UnmarshalBinary(s.RNG); err != nil {
-		return bad("random state: " + err.Error())
-	}
-	if (wk.perm == nil) != (s.Perm == nil) || (s.Perm != nil && len(s.Perm) != len(wk.perm)) {
-		return bad("the epoch permutation does not fit the flow")
-	}
-	es := &spec.Ensemble
-	if spec.Flow == CD && es.Persistent && s.Step > 0 && len(s.Chains) != es.Batch*rbm.Visible() {
-		return bad("the persistent chains do not fit the flow")
-	}
-	copy(wk.w, s.W)
-	copy(wk.perm, s.Perm)
-	st.pos = s.Pos
-	if wk.subs != nil && st.pos > 0 && st.pos < wk.n {
-		wk.sub = wk.subs.Subset(wk.perm)
-		wk.evSub = wk.sub.NewEvaluator(wk.chunk)
-	}
-	if spec.Flow == CD && s.Step > 0 {
-		wk.cd = &cdState{est: rbm.NewCD(rng)}
-		if es.Persistent {
-			wk.cd.chains = append([]float64(nil), s.Chains...)
-		}
-	}
-	copy(out.w, s.RowW)
-	copy(out.loss, s.Loss)
-	copy(out.kl, s.KL)
-	out.rows, out.steps = s.Out, s.Step
-	return nil
 }
