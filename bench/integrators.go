@@ -446,79 +446,15 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 	plots := make([][]*plot.Plot, len(probs))
 	for i, prob := range probs {
 		plots[i] = make([]*plot.Plot, 2)
-		for j, xname := range []string{"RHS evaluations", "seconds (median)"} {
-			p := plot.New()
+		for j := range 2 {
 			t := titles[prob]
 			if t == "" {
 				t = prob
 			}
-			if j == 0 {
-				p.Title.Text = t + " — error vs work"
-			} else {
-				p.Title.Text = t + " — error vs time"
+			p, err := workPrecisionPanel(rows, prob, t, methods, j == 1)
+			if err != nil {
+				return err
 			}
-			p.Title.TextStyle.Font.Size = vg.Points(13)
-			p.Title.Padding = vg.Points(6)
-			p.X.Label.Text = xname
-			// Keep this label short: gonum/plot reserves the rotated label's
-			// width above the axis centre, and a long one pushes the data
-			// area down.
-			p.Y.Label.Text = "error (max norm)"
-			p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-			p.X.Tick.Marker, p.Y.Tick.Marker = figure.LogTicks{}, figure.LogTicks{}
-			p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(10), vg.Points(10)
-			p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(11), vg.Points(11)
-			p.Add(plotter.NewGrid())
-			xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-			for k, m := range methods {
-				var xys plotter.XYs
-				for _, r := range rows {
-					if r.Problem != prob || r.Method != m {
-						continue
-					}
-					x := float64(r.NFev)
-					if j == 1 {
-						x = r.Seconds
-					}
-					// Log axes: floor the error at 1e-16 and skip empty timings
-					// and failed solves.
-					if x <= 0 || math.IsInf(r.Error, 1) {
-						continue
-					}
-					y := math.Max(r.Error, 1e-16)
-					xys = append(xys, plotter.XY{X: x, Y: y})
-					xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
-					ylo, yhi = math.Min(ylo, y), math.Max(yhi, y)
-				}
-				if len(xys) == 0 {
-					continue
-				}
-				sort.Slice(xys, func(a, b int) bool { return xys[a].X < xys[b].X })
-				line, pts, err := plotter.NewLinePoints(xys)
-				if err != nil {
-					return fmt.Errorf("bench: plot %s/%s: %w", prob, m, err)
-				}
-				line.Color = plotutil.Color(k)
-				line.Width = vg.Points(2)
-				pts.Color = plotutil.Color(k)
-				pts.Shape = plotutil.Shape(k)
-				pts.Radius = vg.Points(3.5)
-				p.Add(line, pts)
-				p.Legend.Add(m, line, pts)
-			}
-			// Log axes spanning whole decades around the data, so that
-			// every panel has labelled ticks (and a single point still has
-			// a valid range).
-			if xlo <= xhi {
-				p.X.Min, p.X.Max = integDecades(xlo, xhi)
-				p.Y.Min, p.Y.Max = integDecades(ylo, yhi)
-			}
-			// Work-precision lines fall from top left to bottom right: the
-			// bottom-left corner is free for the legend.
-			p.Legend.Top = false
-			p.Legend.Left = true
-			p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), vg.Points(8)
-			p.Legend.TextStyle.Font.Size = vg.Points(11)
 			plots[i][j] = p
 		}
 	}
@@ -542,6 +478,82 @@ func PlotWorkPrecision(rows []IntegratorRow, path string) error {
 		}
 	}
 	return integWritePlot(path, c)
+}
+
+// workPrecisionPanel is one panel of PlotWorkPrecision: the error of each
+// method on problem prob (titled title) against its RHS evaluations, or
+// against its median time when byTime.
+func workPrecisionPanel(rows []IntegratorRow, prob, title string, methods []string, byTime bool) (*plot.Plot, error) {
+	p := plot.New()
+	xname := "RHS evaluations"
+	p.Title.Text = title + " — error vs work"
+	if byTime {
+		xname = "seconds (median)"
+		p.Title.Text = title + " — error vs time"
+	}
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text = xname
+	// Keep this label short: gonum/plot reserves the rotated label's
+	// width above the axis centre, and a long one pushes the data
+	// area down.
+	p.Y.Label.Text = "error (max norm)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = figure.LogTicks{}, figure.LogTicks{}
+	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(10), vg.Points(10)
+	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(11), vg.Points(11)
+	p.Add(plotter.NewGrid())
+	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for k, m := range methods {
+		var xys plotter.XYs
+		for _, r := range rows {
+			if r.Problem != prob || r.Method != m {
+				continue
+			}
+			x := float64(r.NFev)
+			if byTime {
+				x = r.Seconds
+			}
+			// Log axes: floor the error at 1e-16 and skip empty timings
+			// and failed solves.
+			if x <= 0 || math.IsInf(r.Error, 1) {
+				continue
+			}
+			y := math.Max(r.Error, 1e-16)
+			xys = append(xys, plotter.XY{X: x, Y: y})
+			xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
+			ylo, yhi = math.Min(ylo, y), math.Max(yhi, y)
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		sort.Slice(xys, func(a, b int) bool { return xys[a].X < xys[b].X })
+		line, pts, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, fmt.Errorf("bench: plot %s/%s: %w", prob, m, err)
+		}
+		line.Color = plotutil.Color(k)
+		line.Width = vg.Points(2)
+		pts.Color = plotutil.Color(k)
+		pts.Shape = plotutil.Shape(k)
+		pts.Radius = vg.Points(3.5)
+		p.Add(line, pts)
+		p.Legend.Add(m, line, pts)
+	}
+	// Log axes spanning whole decades around the data, so that every
+	// panel has labelled ticks (and a single point still has a valid
+	// range).
+	if xlo <= xhi {
+		p.X.Min, p.X.Max = integDecades(xlo, xhi)
+		p.Y.Min, p.Y.Max = integDecades(ylo, yhi)
+	}
+	// Work-precision lines fall from top left to bottom right: the
+	// bottom-left corner is free for the legend.
+	p.Legend.Top = false
+	p.Legend.Left = true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), vg.Points(8)
+	p.Legend.TextStyle.Font.Size = vg.Points(11)
+	return p, nil
 }
 
 // integDecades widens [lo, hi] (lo > 0) to whole decades.
