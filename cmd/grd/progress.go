@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,8 @@ type progressLine struct {
 	pct    map[string]int // whole percentage per flow
 	width  int            // of the last line drawn, to blank leftovers
 	frac   map[string]float64
-	t0, t1 float64 // the flows' time span; t0 = t1: not shown
+	loss   map[string]float64 // loss at each flow's last output row (NaN: none yet)
+	t0, t1 float64            // the flows' time span; t0 = t1: not shown
 	now    func() time.Time
 	start  time.Time
 }
@@ -44,7 +46,7 @@ func newProgressLine(w io.Writer, prefix string, total int) *progressLine {
 // newProgressLineClock is newProgressLine reading the time from now.
 func newProgressLineClock(w io.Writer, prefix string, total int, now func() time.Time) *progressLine {
 	return &progressLine{w: w, prefix: prefix, total: total, pct: make(map[string]int), frac: make(map[string]float64),
-		now: now, start: now()}
+		loss: make(map[string]float64), now: now, start: now()}
 }
 
 // setSpan sets the flows' time span [t0, t1], so that the line shows each
@@ -68,14 +70,18 @@ func clock(d time.Duration) string {
 }
 
 // Update records that flow has covered the fraction frac of its time span
-// (the experiment.RunOptions.Progress callback).
-func (p *progressLine) Update(flow string, frac float64) {
+// and that its loss at the last output row is loss (NaN: not known; the
+// experiment.RunOptions.Progress callback).
+func (p *progressLine) Update(flow string, frac, loss float64) {
 	pc := int(100 * min(max(frac, 0), 1))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old, seen := p.pct[flow]
-	if seen && old == pc {
+	if seen && old == pc && (p.loss[flow] == loss || math.IsNaN(loss)) {
 		return
+	}
+	if !math.IsNaN(loss) {
+		p.loss[flow] = loss
 	}
 	if !seen {
 		p.order = append(p.order, flow)
@@ -93,6 +99,9 @@ func (p *progressLine) Update(flow string, frac float64) {
 			fmt.Fprintf(&active, "  %s %3d%%", f, v)
 			if p.t1 != p.t0 {
 				fmt.Fprintf(&active, " t=%.3g", p.t0+p.frac[f]*(p.t1-p.t0))
+			}
+			if l, ok := p.loss[f]; ok {
+				fmt.Fprintf(&active, " loss=%.4g", l)
 			}
 		}
 	}

@@ -189,9 +189,9 @@ func progressFor(g *globals, prefix string, total int, ro *experiment.RunOptions
 	}
 	if hook := g.progress; hook != nil {
 		line := ro.Progress
-		ro.Progress = func(flow string, frac float64) {
+		ro.Progress = func(flow string, frac, loss float64) {
 			if line != nil {
-				line(flow, frac)
+				line(flow, frac, loss)
 			}
 			hook(flow, frac)
 		}

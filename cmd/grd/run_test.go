@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -239,19 +240,22 @@ func TestProgressLine(t *testing.T) {
 	p := newProgressLineClock(&b, "grd run x:", 3, func() time.Time { return now })
 	p.setSpan(0, 10)
 	now = now.Add(3 * time.Second)
-	p.Update("gd", 0.5)   // F = 0.5/3: ETA 3 s × 5 = 15 s
-	p.Update("gd", 0.501) // same whole percentage: no redraw
-	p.Update("grd", 0.2)
+	nan := math.NaN()
+	p.Update("gd", 0.5, 0.25)  // F = 0.5/3: ETA 3 s × 5 = 15 s
+	p.Update("gd", 0.501, nan) // same whole percentage, no new loss: no redraw
+	p.Update("grd", 0.2, nan)  // no row yet: no loss shown
 	now = now.Add(5 * time.Second)
-	p.Update("gd", 1)
-	p.Update("sgd", 2) // clamped to 100%
-	p.Update("sde", 0) // a fourth flow: the total grows
+	p.Update("gd", 1, 0.125)
+	p.Update("sgd", 2, nan) // clamped to 100%
+	p.Update("sde", 0, nan) // a fourth flow: the total grows
+	p.Update("grd", 0.2, 3) // same percentage, a new loss: redrawn
 	p.Done()
-	want := "\rgrd run x: 0/3 done  gd  50% t=5  elapsed 0:03  ETA 0:15" +
-		"\rgrd run x: 0/3 done  gd  50% t=5  grd  20% t=2  elapsed 0:03  ETA 0:10" + // F = 0.7/3: 9.86 s
-		"\rgrd run x: 1/3 done  grd  20% t=2  elapsed 0:08  ETA 0:12             " + // F = 0.4
+	want := "\rgrd run x: 0/3 done  gd  50% t=5 loss=0.25  elapsed 0:03  ETA 0:15" +
+		"\rgrd run x: 0/3 done  gd  50% t=5 loss=0.25  grd  20% t=2  elapsed 0:03  ETA 0:10" + // F = 0.7/3: 9.86 s
+		"\rgrd run x: 1/3 done  grd  20% t=2  elapsed 0:08  ETA 0:12                       " + // F = 0.4
 		"\rgrd run x: 2/3 done  grd  20% t=2  elapsed 0:08  ETA 0:03" + // F = 2.2/3: 2.9 s
-		"\rgrd run x: 2/4 done  grd  20% t=2  sde   0% t=0  elapsed 0:08  ETA 0:07\n" // F = 0.55: 6.5 s
+		"\rgrd run x: 2/4 done  grd  20% t=2  sde   0% t=0  elapsed 0:08  ETA 0:07" + // F = 0.55: 6.5 s
+		"\rgrd run x: 2/4 done  grd  20% t=2 loss=3  sde   0% t=0  elapsed 0:08  ETA 0:07\n"
 	if b.String() != want {
 		t.Errorf("progress output\n%q\nwant\n%q", b.String(), want)
 	}

@@ -72,6 +72,11 @@ type Spec struct {
 	// (an RBM's cd metric). It must have the same dimension d.
 	MetricGeometry *engine.Geometry
 
+	// Row, if not nil, is called after gd, ngd or grd records an output
+	// row, with its time and loss (for progress displays; the ensembles
+	// know their rows only when all runs are folded and do not call it).
+	Row func(t, loss float64)
+
 	// Checkpoint, if non-nil, resumes the flow from Checkpoint.Resume and
 	// hands out snapshots for checkpointing (see Checkpoint).
 	Checkpoint *Checkpoint
@@ -216,6 +221,7 @@ type odeFlow struct {
 	lastLossT  float64
 	user       integrators.Recorder
 	progress   func(done, total float64)
+	row        func(t, loss float64) // Spec.Row
 	t0, tSpan  float64
 	wBuf, uBuf []float64 // row storage, K·d each
 	ck         *odeCheckpoint
@@ -366,6 +372,9 @@ func (f *odeFlow) output(ctx context.Context, t float64, y []float64) error {
 		return err
 	}
 	f.next++
+	if f.row != nil {
+		f.row(t, f.tr.Loss[len(f.tr.Loss)-1])
+	}
 	return nil
 }
 
@@ -408,7 +417,7 @@ func newODEFlow(g *engine.Geometry, tr *Trajectory, spec *Spec, progress func(do
 	}
 	f := &odeFlow{g: g, flow: spec.Flow, met: spec.Metric, eps: spec.Metric.Epsilon, d: d, tr: tr, times: spec.Times,
 		y: make([]float64, m), grad: make([]float64, d), lastLoss: math.NaN(),
-		user: spec.Settings.Recorder, progress: progress,
+		user: spec.Settings.Recorder, progress: progress, row: spec.Row,
 		t0: spec.Times[0], tSpan: spec.Times[K-1] - spec.Times[0],
 		wBuf: make([]float64, K*d)}
 	f.mg = g

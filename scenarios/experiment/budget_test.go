@@ -38,7 +38,7 @@ func TestRunWithinWorkerBudget(t *testing.T) {
 	for _, w := range []int{1, 2, 3, 4, 8} {
 		var mu sync.Mutex
 		running, peak, overlap := 0, 0, 0
-		spy := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+		spy := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress progressFunc) *flow.Trajectory {
 			mu.Lock()
 			running += g.Workers()
 			peak = max(peak, running)

@@ -144,7 +144,7 @@ time: {t1: 1, outputs: 3}
 		t.Errorf("flat metric: err = %v, want λ_max = 0", err)
 	}
 	// A sweep whose GRD blows up keeps its points and reports the failure.
-	fail := func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+	fail := func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress progressFunc) *flow.Trajectory {
 		tr := engineFlow(ctx, g, p, fl, met, progress)
 		if fl == scenarios.FlowGRD && met.Epsilon*p.lambdaMax > 0.3 {
 			tr.Status, tr.Err = flow.StatusFailed, errors.New("injected fault")

@@ -426,7 +426,7 @@ func (rc *runCheckpoint) wrap(run flowRunner) flowRunner {
 	if rc == nil {
 		return run
 	}
-	return func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+	return func(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress progressFunc) *flow.Trajectory {
 		rc.mu.Lock()
 		fc := rc.flows[fl]
 		if fc == nil {
@@ -438,7 +438,7 @@ func (rc *runCheckpoint) wrap(run flowRunner) flowRunner {
 		rc.mu.Unlock()
 		if done != nil {
 			if progress != nil {
-				progress(1)
+				progress(1, lastLoss(done))
 			}
 			return done
 		}
@@ -643,4 +643,12 @@ func describeSet(set []string) string {
 		return "no --set"
 	}
 	return "--set " + strings.Join(set, " --set ")
+}
+
+// lastLoss is the loss at a trajectory's last row (NaN if it has none).
+func lastLoss(tr *flow.Trajectory) float64 {
+	if len(tr.Loss) == 0 {
+		return math.NaN()
+	}
+	return tr.Loss[len(tr.Loss)-1]
 }

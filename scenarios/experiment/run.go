@@ -35,9 +35,11 @@ type RunOptions struct {
 	// Results do not depend on it (DESIGN §2, deterministic parallelism).
 	Workers int
 	// Progress, if not nil, is called with the fraction (0..1) of the time
-	// span a flow has covered. Calls are serialised (never concurrent), but
-	// the calls for different flows interleave.
-	Progress func(flow string, frac float64)
+	// span a flow has covered and the loss at its last output row (NaN
+	// before the first, and for the ensembles, whose rows are known only
+	// at the end). Calls are serialised (never concurrent), but the calls
+	// for different flows interleave.
+	Progress func(flow string, frac, loss float64)
 	// Checkpoint, if non-nil, makes Run write checkpoints into
 	// Checkpoint.Dir (periodically and when interrupted) and continue from
 	// Checkpoint.Resume (see CheckpointOptions). Run only.
@@ -277,10 +279,14 @@ func compare(gd, ngd, grd *flow.Trajectory, w0 []float64) Comparisons {
 	return c
 }
 
+// progressFunc receives a flow's progress: the fraction of its time span
+// covered and the loss at its last output row (NaN if none yet).
+type progressFunc func(frac, loss float64)
+
 // flowRunner runs one flow of a prepared scenario from p.W0 at p.Times with
 // the metric met, on its own Geometry g. It always returns a trajectory;
 // faults are recorded in its Status and Err.
-type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *flow.Trajectory
+type flowRunner func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress progressFunc) *flow.Trajectory
 
 // prepared is a built scenario with ε fixed, ready to run flows.
 type prepared struct {
@@ -445,7 +451,7 @@ func workerBudget(workers, jobs int) (flows, perFlow int) {
 // runFlows runs the jobs concurrently, each on its own Geometry, within the
 // budget of p.workers goroutines (workerBudget), and returns their
 // trajectories in the order given.
-func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64)) []*flow.Trajectory {
+func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, progress func(string, float64, float64)) []*flow.Trajectory {
 	out := make([]*flow.Trajectory, len(jobs))
 	var mu sync.Mutex
 	flows, perFlow := workerBudget(p.workers, len(jobs))
@@ -455,12 +461,12 @@ func runFlows(ctx context.Context, p *prepared, jobs []flowJob, run flowRunner, 
 	pl := pool.New().WithMaxGoroutines(flows)
 	for i, job := range jobs {
 		pl.Go(func() {
-			var prog func(float64)
+			var prog progressFunc
 			if progress != nil {
-				prog = func(frac float64) {
+				prog = func(frac, loss float64) {
 					mu.Lock()
 					defer mu.Unlock()
-					progress(job.label, frac)
+					progress(job.label, frac, loss)
 				}
 			}
 			g := engine.New(p.b.Model, &engine.Options{Workers: perFlow, Comm: p.comm})

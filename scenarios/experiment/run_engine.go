@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/engine/flow"
@@ -39,7 +40,7 @@ func (p *prepared) flowSpec(fl string, met engine.Metric) (flow.Spec, error) {
 }
 
 // engineFlow runs a flow with flow.Run.
-func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string, met engine.Metric, progress progressFunc) *flow.Trajectory {
 	spec, err := p.flowSpec(fl, met)
 	if err != nil {
 		return &flow.Trajectory{Flow: flow.Name(fl), Status: flow.StatusFailed, Err: fmt.Errorf("scenarios: %s flow: %w", fl, err)}
@@ -47,9 +48,11 @@ func engineFlow(ctx context.Context, g *engine.Geometry, p *prepared, fl string,
 	p.ck.apply(&spec)
 	var prog func(done, total float64)
 	if progress != nil {
+		loss := math.NaN() // at the last output row
+		spec.Row = func(_, l float64) { loss = l }
 		prog = func(done, total float64) {
 			if total > 0 {
-				progress(done / total)
+				progress(done/total, loss)
 			}
 		}
 	}

@@ -42,12 +42,13 @@ func parseTiny(t *testing.T, repl ...string) *scenarios.Scenario {
 func TestRunTiny(t *testing.T) {
 	sc := parseTiny(t)
 	var mu sync.Mutex
-	last := map[string]float64{}
+	last, lastLoss := map[string]float64{}, map[string]float64{}
 	calls := 0
-	r, err := Run(context.Background(), sc, RunOptions{Workers: 2, Progress: func(flow string, frac float64) {
+	r, err := Run(context.Background(), sc, RunOptions{Workers: 2, Progress: func(flow string, frac, loss float64) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
+		lastLoss[flow] = loss
 		if frac < 0 || frac > 1+1e-12 {
 			t.Errorf("progress %s: fraction %g outside [0, 1]", flow, frac)
 		}
@@ -69,6 +70,11 @@ func TestRunTiny(t *testing.T) {
 		}
 		if math.Abs(last[f]-1) > 1e-9 {
 			t.Errorf("progress of %s ended at %g, want 1", f, last[f])
+		}
+		// The deterministic flows report the loss of their last row; the
+		// ensembles know theirs only at the end (NaN).
+		if l := lastLoss[f]; !tr.Flow.Ensemble() && l != tr.Loss[tr.Len()-1] || tr.Flow.Ensemble() && !math.IsNaN(l) {
+			t.Errorf("progress of %s ended with loss %g; its last row has %g", f, l, tr.Loss[tr.Len()-1])
 		}
 	}
 	if calls == 0 {
@@ -118,7 +124,7 @@ func TestRunTiny(t *testing.T) {
 
 func TestRunErrorsBeforeRunning(t *testing.T) {
 	ran := false
-	spy := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress func(float64)) *flow.Trajectory {
+	spy := func(ctx context.Context, g *engine.Geometry, p *prepared, flow string, met engine.Metric, progress progressFunc) *flow.Trajectory {
 		ran = true
 		return engineFlow(ctx, g, p, flow, met, progress)
 	}
