@@ -109,19 +109,11 @@ func (d *driver) calmCheck(h float64) {
 		}
 		return
 	}
-	yt, f1, fh := kr.ytmp[:n], kr.k[kr.s][:n], d.ros.flast[:n]
-	var num, den float64
-	for i, v := range d.y {
-		r := v - yt[i]
-		den += r * r
-		q := f1[i] - fh[i]
-		num += q * q
-	}
-	if !(den > 0) {
+	hr, ok := hRho(h, d.y, kr.ytmp[:n], kr.k[kr.s][:n], d.ros.flast[:n])
+	if !ok {
 		a.calm = 0
 		return
 	}
-	hr := math.Abs(h) * math.Sqrt(num/den)
 	d.stiff.lastHRho = hr
 	if hr < a.tb[0].stiff.bound/2 { // the quotient may underestimate ρ
 		a.calm++

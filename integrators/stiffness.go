@@ -67,19 +67,10 @@ func (d *driver) stiffCheck(h float64) {
 	d.ensureKS()
 	kr := d.kr
 	n := len(d.y)
-	yt := kr.ytmp[:n]
-	f1, fh := kr.k[kr.s][:n], kr.k[d.tb.stiff.slot][:n]
-	var num, den float64
-	for i, v := range d.y {
-		r := v - yt[i]
-		den += r * r
-		q := f1[i] - fh[i]
-		num += q * q
-	}
-	if !(den > 0) {
+	hr, ok := hRho(h, d.y, kr.ytmp[:n], kr.k[kr.s][:n], kr.k[d.tb.stiff.slot][:n])
+	if !ok {
 		return
 	}
-	hr := math.Abs(h) * math.Sqrt(num/den)
 	st.lastHRho = hr
 	if hr > d.tb.stiff.bound {
 		st.below = 0
@@ -93,4 +84,21 @@ func (d *driver) stiffCheck(h float64) {
 	if st.below == stiffCalm {
 		st.above = 0
 	}
+}
+
+// hRho is Hairer's estimate of h·ρ(J) from two states and their
+// derivatives: |h|·‖F(y1) − F(ŷ)‖ / ‖y1 − ŷ‖ (y1 the step's end, yt the
+// other state, f1 and fh their F). ok is false when the states coincide.
+func hRho(h float64, y1, yt, f1, fh []float64) (hr float64, ok bool) {
+	var num, den float64
+	for i, v := range y1 {
+		r := v - yt[i]
+		den += r * r
+		q := f1[i] - fh[i]
+		num += q * q
+	}
+	if !(den > 0) {
+		return 0, false
+	}
+	return math.Abs(h) * math.Sqrt(num/den), true
 }
