@@ -198,6 +198,7 @@ func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 	st.Y = append([]float64(nil), rs.Solver.Y...)
 	f.ck.st, f.ck.next, f.ck.lastLoss, f.ck.lastLossT, f.ck.valid = st, n, rs.LastLoss, rs.LastLossT, true
 	f.rhsPasses, f.diagPasses, f.monPasses = rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses
+	f.uncounted = st.EndDerivative // integrators.driver.start re-evaluates it without counting
 	f.ck.passes = [3]int64{rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses}
 	if f.lmStart != nil && len(rs.LambdaStart) == f.d {
 		copy(f.lmStart, rs.LambdaStart)

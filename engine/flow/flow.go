@@ -275,6 +275,10 @@ type odeFlow struct {
 	// the diagnostics so far, and of the last monitor after t_0: the
 	// budget's state (checkpointed with the flow).
 	rhsPasses, diagPasses, monPasses int64
+	// uncounted: the next right-hand side re-evaluates, on a resume, the
+	// end derivative the original run counted (as the integrator's NFev
+	// does not count it again), so its passes are not counted either.
+	uncounted bool
 
 	// err is the first error of a right-hand side or diagnostic
 	// evaluation; once set, the right-hand side returns NaN so that the
@@ -305,6 +309,10 @@ func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
 	start, p0 := time.Now(), g.Passes()
 	defer func() {
 		f.tr.RHSSeconds += time.Since(start).Seconds()
+		if f.uncounted {
+			f.uncounted = false
+			return
+		}
 		f.rhsPasses += g.Passes() - p0
 	}()
 	var err error
