@@ -185,6 +185,7 @@ func (g *Geometry) denseGram(ctx context.Context, c, w, mean []float64) error {
 		}
 	}
 	g.vp = pass{job: j, n: g.n, chunk: chunk, fold: j, lanes: npan, slotLen: chunk * d, window: 2}
+	g.passes++
 	err := g.sched.run(ctx, &g.vp)
 	g.vp = pass{}
 	j.c, j.w, j.mean = nil, nil, nil

@@ -176,6 +176,9 @@ type Geometry struct {
 	lz lanczos
 	cg cgState
 	wb woodbury
+
+	// passes counts the sweeps over the samples run so far (Passes).
+	passes int64
 }
 
 // New returns the Geometry of m with the given options (nil means
@@ -222,6 +225,16 @@ func (g *Geometry) Len() int { return g.n }
 
 // Workers returns the number of goroutines a pass runs on.
 func (g *Geometry) Workers() int { return g.sched.workers() }
+
+// Passes returns the number of sweeps over the N samples g has run so far:
+// every vector pass (a gradient, the s = g_n·v pass of D·v, the
+// Hessian-vector and Christoffel passes) and every row pass (per-sample
+// gradient or Hessian rows, the dense D's Gram pass) counts 1. It is the
+// cost unit a flow budgets its diagnostics in: a count, not a clock, so
+// that a budget gives the same decisions on every machine and run. A
+// sweep costs O(N·d) flops, except the dense D's Gram pass (O(N·d²),
+// used by LambdaMax only for d ≤ Options.DenseMaxDim).
+func (g *Geometry) Passes() int64 { return g.passes }
 
 // ChunkSize returns the number of samples per chunk of the vector passes.
 func (g *Geometry) ChunkSize() int { return g.opt.Chunk }

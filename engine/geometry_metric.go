@@ -119,8 +119,29 @@ func ResolveEpsilon(spec EpsilonSpec, lambdaMax float64) (float64, error) {
 // (‖∇f‖² + λ_max ≤ (1/N) Σ_n ‖g_n‖², so this never zeroes a spread that
 // is resolved).
 func (g *Geometry) Epsilon(ctx context.Context, w0 []float64, spec EpsilonSpec) (eps, lambdaMax float64, err error) {
+	return g.epsilon(ctx, w0, nil, spec)
+}
+
+// EpsilonFrom is Epsilon that also returns, in vec (length d, overwritten),
+// the top Ritz vector of D(w0) when λ_max comes from Lanczos
+// (d > Options.DenseMaxDim; otherwise vec is zeroed): the warm start of a
+// flow's ε·λ_max monitor (flow.Monitor). ε and λ_max are those of Epsilon,
+// bit for bit.
+func (g *Geometry) EpsilonFrom(ctx context.Context, w0, vec []float64, spec EpsilonSpec) (eps, lambdaMax float64, err error) {
+	g.checkVec("vec", vec)
+	clear(vec)
+	return g.epsilon(ctx, w0, vec, spec)
+}
+
+func (g *Geometry) epsilon(ctx context.Context, w0, vec []float64, spec EpsilonSpec) (eps, lambdaMax float64, err error) {
 	g.checkVec("w0", w0)
-	lambdaMax, err = g.LambdaMax(ctx, w0)
+	if vec != nil {
+		var r LanczosResult
+		r, err = g.LambdaMaxFrom(ctx, w0, vec)
+		lambdaMax = r.Value
+	} else {
+		lambdaMax, err = g.LambdaMax(ctx, w0)
+	}
 	if err != nil {
 		return 0, lambdaMax, err
 	}

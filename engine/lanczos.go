@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -71,7 +72,7 @@ func (g *Geometry) LambdaMaxDense(ctx context.Context, w []float64) (float64, er
 // λ_max is returned as 0 when D(w)v vanishes on the whole Krylov space
 // (all per-sample gradients equal).
 func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosResult, error) {
-	return g.lanczos(ctx, w, nil)
+	return g.lanczos(ctx, w, nil, g.opt.LanczosTol)
 }
 
 // LambdaMaxFrom returns λ_max(D(w)) as LambdaMax does (in Value; for
@@ -88,17 +89,32 @@ func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosRe
 // then filled). For d ≤ DenseMaxDim the dense eigensolver is used and
 // start is left as it is.
 func (g *Geometry) LambdaMaxFrom(ctx context.Context, w, start []float64) (LanczosResult, error) {
+	return g.LambdaMaxFromTol(ctx, w, start, g.opt.LanczosTol)
+}
+
+// LambdaMaxFromTol is LambdaMaxFrom with the relative tolerance tol in
+// place of Options.LanczosTol (tol > 0; the dense eigensolver, used for
+// d ≤ DenseMaxDim, ignores it). A flow's ε·λ_max monitor uses a loose
+// tol after t_0: the stopping test residual ≤ tol·θ_max bounds the
+// distance from θ_max to an eigenvalue of D by tol·θ_max, and from a
+// warm start near the top eigenvector that eigenvalue is λ_max, so the
+// monitor's value is good to about tol relative, in a few D·v products.
+func (g *Geometry) LambdaMaxFromTol(ctx context.Context, w, start []float64, tol float64) (LanczosResult, error) {
 	g.checkVec("start", start)
+	if !(tol > 0) {
+		panic(fmt.Sprintf("engine: LambdaMaxFromTol: tolerance %g, want > 0", tol))
+	}
 	if g.d <= g.opt.DenseMaxDim {
 		v, err := g.LambdaMaxDense(ctx, w)
 		return LanczosResult{Value: v}, err
 	}
-	return g.lanczos(ctx, w, start)
+	return g.lanczos(ctx, w, start, tol)
 }
 
 // lanczos is LambdaMaxLanczos from start (nil or zero: the seeded random
-// vector); a non-nil start receives the top Ritz vector.
-func (g *Geometry) lanczos(ctx context.Context, w, start []float64) (LanczosResult, error) {
+// vector) to the relative tolerance tol; a non-nil start receives the top
+// Ritz vector.
+func (g *Geometry) lanczos(ctx context.Context, w, start []float64, tol float64) (LanczosResult, error) {
 	g.checkVec("w", w)
 	d := g.d
 	maxIter := min(g.opt.LanczosMaxIter, d, g.n+1)
@@ -168,7 +184,7 @@ func (g *Geometry) lanczos(ctx context.Context, w, start []float64) (LanczosResu
 
 		scale := math.Max(math.Abs(theta), math.Abs(a))
 		invariant := b <= 1e-14*scale || b == 0
-		if res.Residual <= g.opt.LanczosTol*math.Abs(theta) || invariant {
+		if res.Residual <= tol*math.Abs(theta) || invariant {
 			ritz(&vecs, k)
 			return res, nil
 		}
@@ -181,7 +197,7 @@ func (g *Geometry) lanczos(ctx context.Context, w, start []float64) (LanczosResu
 		floats.ScaleTo(lz.basis[k*d:(k+1)*d], 1/b, wv)
 	}
 	return res, errorf(ErrNotConverged, "Lanczos did not reach relative accuracy %g for λ_max(D) in %d iterations (θ_max = %g, residual %g); raise Options.LanczosMaxIter",
-		g.opt.LanczosTol, res.Iterations, res.Value, res.Residual)
+		tol, res.Iterations, res.Value, res.Residual)
 }
 
 // growKeep returns buf resized to n, keeping its contents.

@@ -74,3 +74,57 @@ func dot(a, b []float64) float64 {
 	}
 	return s
 }
+
+// TestLambdaMaxLooseTolAndEpsilonFrom checks the monitor's building
+// blocks: EpsilonFrom gives Epsilon's ε and λ_max bit for bit and leaves
+// the top Ritz vector; from that vector a loose-tolerance Lanczos at a
+// nearby point is within its tolerance of the 1e-10 value in fewer
+// passes; and Passes counts two sweeps per D·v product.
+func TestLambdaMaxLooseTolAndEpsilonFrom(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	m, err := models.NewTwoLayer(testData(rng, 300, 12, 4), 6, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	g := New(m, &Options{Workers: 2, DenseMaxDim: 1})
+	w := randVec(rng, d, 0.5)
+	eps, lam, err := g.Epsilon(ctx, w, EpsilonSpec{Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec := randVec(rng, d, 1) // overwritten
+	eps2, lam2, err := g.EpsilonFrom(ctx, w, vec, EpsilonSpec{Auto: true})
+	if err != nil || eps2 != eps || lam2 != lam {
+		t.Fatalf("EpsilonFrom = %v, %v, %v; Epsilon gave %v, %v", eps2, lam2, err, eps, lam)
+	}
+	if n := math.Sqrt(dot(vec, vec)); math.Abs(n-1) > 1e-12 {
+		t.Errorf("EpsilonFrom's Ritz vector has norm %g, want 1", n)
+	}
+	dir := randVec(rng, d, 0.02)
+	for i := range w {
+		w[i] += dir[i]
+	}
+	exact, err := g.LambdaMaxLanczos(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tol = 1e-4
+	p0 := g.Passes()
+	loose, err := g.LambdaMaxFromTol(ctx, w, vec, tol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Passes() - p0; got != int64(2*loose.Iterations) {
+		t.Errorf("Passes grew by %d over %d Lanczos iterations, want 2 per D·v", got, loose.Iterations)
+	}
+	if e := math.Abs(loose.Value-exact.Value) / exact.Value; e > tol {
+		t.Errorf("λ_max at tol %g = %.12g, to 1e-10 %.12g: rel. error %.2g", tol, loose.Value, exact.Value, e)
+	}
+	if loose.Iterations >= exact.Iterations {
+		t.Errorf("tol %g from the warm start took %d iterations, 1e-10 cold %d: want fewer", tol, loose.Iterations, exact.Iterations)
+	}
+	t.Logf("iterations: warm at %g %d, cold at 1e-10 %d; rel. difference %.2g", tol, loose.Iterations, exact.Iterations,
+		math.Abs(loose.Value-exact.Value)/exact.Value)
+}

@@ -426,6 +426,7 @@ func (g *Geometry) sum(ctx context.Context, job chunkJob, chunk, width int, dst 
 		panic(fmt.Sprintf("engine: internal: reduction destination has length %d, want %d", len(dst), width))
 	}
 	g.vp = pass{job: job, n: g.n, chunk: chunk}
+	g.passes++
 	if width > 0 {
 		clear(dst)
 		g.vsum.dst = dst

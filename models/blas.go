@@ -47,3 +47,17 @@ func nnTrans(t bool) blas.Transpose {
 	}
 	return blas.NoTrans
 }
+
+// Gemm sets C = A·B for the row-major m×k matrix A and k×n matrix B into
+// the m×n matrix C (strides k, n, n), on the calling goroutine with the
+// BLAS the network models use (BLASBackend; OpenBLAS single-threaded). It
+// costs 2·m·n·k flops: benchmarks time it, on one goroutine per core, as
+// the machine's GEMM rate that bounds a network pass. It panics if a
+// dimension is < 1 or a slice is too short.
+func Gemm(m, n, k int, a, b, c []float64) {
+	if m < 1 || n < 1 || k < 1 || len(a) < m*k || len(b) < k*n || len(c) < m*n {
+		panic(fmt.Sprintf("models: Gemm: m, n, k = %d, %d, %d with len(a), len(b), len(c) = %d, %d, %d: need dimensions ≥ 1, len(a) ≥ m·k, len(b) ≥ k·n, len(c) ≥ m·n",
+			m, n, k, len(a), len(b), len(c)))
+	}
+	nnGemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/grd-engine/grd/bench"
+	"github.com/grd-engine/grd/models"
+	"github.com/grd-engine/grd/scenarios"
 	"github.com/spf13/cobra"
 )
 
@@ -123,6 +125,10 @@ type benchGeometryOptions struct {
 	// scale point's for the others).
 	Scale       bool
 	ScaleConfig bench.ScaleConfig
+	// Real, if set, names a scenario (a built-in such as paper-resnet-size,
+	// or a file) with a two-layer model: its row on real data is measured
+	// instead of the table (bench.RunGeometryReal).
+	Real string
 }
 
 // newCmdBenchGeometry returns `grd bench geometry`.
@@ -137,9 +143,16 @@ one full-batch gradient pass in the same run: D·v (budget 2.5 passes),
 Γ(v,v) (budget 3), the GRD right-hand side (budget 6), the speed-up of Γ(v,v)
 on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 100.
 --scale instead times one Γ(v,v) at the scale point N = 60000, 1024 inputs,
-1600 hidden, 10 outputs (d ≈ 1.66e6; about 0.5 GB), or the sizes given.`,
+1600 hidden, 10 outputs (d ≈ 1.66e6; about 0.5 GB), or the sizes given.
+--real SCENARIO instead measures a scenario's own two-layer network on its
+data at its w0, once each (minutes at the paper's size): ∇f, D·v, Γ(v,v),
+the GRD right-hand side, the gradient pass's GFLOP/s against the GEMM rate
+of the same BLAS measured in the same run, and the peak RSS; e.g.
+paper-resnet-size (Fashion-MNIST, N = 60000, d = 1 709 260, the paper's
+ResNet row; about 1 GB).`,
 		Example: `  grd bench geometry
-  grd bench geometry --n 2000 --min-time 50ms --skip-dense`,
+  grd bench geometry --n 2000 --min-time 50ms --skip-dense
+  grd bench geometry --real paper-resnet-size`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			for _, p := range []struct {
@@ -182,11 +195,15 @@ on 2 workers over 1, and matrix-free Γ(v,v) against the dense tensor at d ≈ 1
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the data, weights and directions")
 	f.BoolVar(&cfg.SkipSpeedup, "skip-speedup", false, "leave out the 1-vs-2-worker speed-up row")
 	f.BoolVar(&cfg.SkipDense, "skip-dense", false, "leave out the dense-tensor comparison rows")
+	f.StringVar(&opts.Real, "real", "", "measure this scenario's two-layer network on its own data once instead (e.g. paper-resnet-size)")
 	f.BoolVar(&opts.Scale, "scale", false, "time one Γ(v,v) at the DESIGN scale point instead (N = 60000, d ≈ 1.66e6, ~0.5 GB; --n … override)")
 	return c
 }
 
 func runBenchGeometry(ctx context.Context, opts *benchGeometryOptions) error {
+	if opts.Real != "" {
+		return runBenchGeometryReal(ctx, opts)
+	}
 	if opts.Scale {
 		r, err := bench.RunGeometryScale(ctx, opts.ScaleConfig)
 		if err != nil {
@@ -200,4 +217,27 @@ func runBenchGeometry(ctx context.Context, opts *benchGeometryOptions) error {
 		return err
 	}
 	return bench.WriteGeometryTable(opts.g.Out, rows)
+}
+
+// runBenchGeometryReal builds the scenario opts.Real and measures its
+// network with bench.RunGeometryReal.
+func runBenchGeometryReal(ctx context.Context, opts *benchGeometryOptions) error {
+	s, err := scenarios.Open(opts.Real)
+	if err != nil {
+		return err
+	}
+	b, err := s.Build()
+	if err != nil {
+		return err
+	}
+	m, ok := b.Model.(*models.TwoLayer)
+	if !ok || b.Data == nil {
+		return fmt.Errorf("bench geometry --real %s: the scenario's model is %s, want a two-layer network on data", opts.Real, b.Model.Name())
+	}
+	r, err := bench.RunGeometryReal(ctx, bench.RealConfig{Name: s.Name, Model: m, W0: b.W0, In: b.Data.In, Out: b.Data.Out,
+		Workers: opts.Config.Workers, Seed: opts.Config.Seed})
+	if err != nil {
+		return err
+	}
+	return bench.WriteReal(opts.g.Out, r)
 }

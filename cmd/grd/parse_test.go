@@ -182,6 +182,7 @@ func TestParseBenchGeometry(t *testing.T) {
 		{args: []string{"geometry", "--scale"}, want: benchGeometryOptions{Config: def, Scale: true, ScaleConfig: bench.ScaleConfig{Workers: 4, Seed: 1}}},
 		{args: []string{"geometry", "--scale", "--n", "100", "--outputs", "3"}, want: benchGeometryOptions{Config: scaleSmall, Scale: true,
 			ScaleConfig: bench.ScaleConfig{N: 100, Out: 3, Workers: 4, Seed: 1}}},
+		{args: []string{"geometry", "--real", "paper-resnet-size"}, want: benchGeometryOptions{Config: def, Real: "paper-resnet-size"}},
 		{args: []string{"geometry", "--n", "0"}, wantUsage: "--n must be at least 1"},
 		{args: []string{"geometry", "--min-time", "fast"}, wantUsage: `invalid argument "fast"`},
 		{args: []string{"geometry", "--min-time", "0s"}, wantUsage: "--min-time must be positive"},

@@ -40,6 +40,10 @@ type State struct {
 	// when there is none (resuming without it changes only the last bits
 	// of later ε·λ_max values).
 	LambdaStart []float64
+	// RHSPasses, DiagnosticPasses and MonitorPasses are the pass counts of
+	// the diagnostics' budget (Monitor) at the snapshot; resuming without
+	// them (a checkpoint from an older grd) may monitor other rows.
+	RHSPasses, DiagnosticPasses, MonitorPasses int64
 }
 
 // Checkpoint connects Run to a caller that checkpoints: it carries
@@ -104,6 +108,7 @@ type odeCheckpoint struct {
 	next                int
 	lastLoss, lastLossT float64
 	lm                  []float64 // f.lmStart at the step's end
+	passes              [3]int64  // f.rhsPasses, f.diagPasses, f.monPasses there
 	valid               bool
 }
 
@@ -117,6 +122,7 @@ func (f *odeFlow) ckStep(s integrators.StepInfo) {
 	}
 	s.State(&ck.st)
 	ck.next, ck.lastLoss, ck.lastLossT, ck.valid = f.next, f.lastLoss, f.lastLossT, true
+	ck.passes = [3]int64{f.rhsPasses, f.diagPasses, f.monPasses}
 	if f.lmStart != nil {
 		ck.lm = append(ck.lm[:0], f.lmStart...)
 	}
@@ -137,7 +143,8 @@ func (f *odeFlow) ckSnapshot() *State {
 	if ck.lm != nil {
 		lm = append([]float64(nil), ck.lm...)
 	}
-	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT, LambdaStart: lm}
+	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT, LambdaStart: lm,
+		RHSPasses: ck.passes[0], DiagnosticPasses: ck.passes[1], MonitorPasses: ck.passes[2]}
 }
 
 // ckFinish leaves the final state in the checkpoint of a flow that did not
@@ -190,6 +197,9 @@ func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 	st := *rs.Solver
 	st.Y = append([]float64(nil), rs.Solver.Y...)
 	f.ck.st, f.ck.next, f.ck.lastLoss, f.ck.lastLossT, f.ck.valid = st, n, rs.LastLoss, rs.LastLossT, true
+	f.rhsPasses, f.diagPasses, f.monPasses = rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses
+	f.uncounted = st.EndDerivative // integrators.driver.start re-evaluates it without counting
+	f.ck.passes = [3]int64{rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses}
 	if f.lmStart != nil && len(rs.LambdaStart) == f.d {
 		copy(f.lmStart, rs.LambdaStart)
 		f.ck.lm = append([]float64(nil), rs.LambdaStart...)

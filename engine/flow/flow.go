@@ -80,6 +80,66 @@ type Spec struct {
 	// Checkpoint, if non-nil, resumes the flow from Checkpoint.Resume and
 	// hands out snapshots for checkpointing (see Checkpoint).
 	Checkpoint *Checkpoint
+
+	// Monitor configures the ε·λ_max monitor of gd, ngd and grd and the
+	// pass budget of their diagnostics (see Monitor); the zero value means
+	// the defaults.
+	Monitor Monitor
+}
+
+// DefaultMonitorTol and DefaultMonitorBudget are the defaults of
+// Monitor.Tol and Monitor.Budget.
+const (
+	DefaultMonitorTol    = 1e-4
+	DefaultMonitorBudget = 0.2
+)
+
+// Monitor configures how a deterministic flow (gd, ngd, grd) monitors
+// ε·λ_max(D(w(t))) and what its diagnostics may cost (DESIGN §6: at most
+// a fifth of the flow's own right-hand-side work).
+//
+// Costs are counted in sweeps over the samples (engine.Geometry.Passes),
+// never in seconds, so the rows monitored are the same on every machine
+// and run. The loss, ‖∇f‖ and (grd) the residuals are computed at every
+// output row (they are its CSV columns); the ε·λ_max monitor is computed
+//
+//   - at t_0: λ_max(D(w0)) to Options.LanczosTol (1e-10; the value that
+//     fixes ε), taken from LambdaMax0 when the caller has it;
+//   - at the last output time, always;
+//   - at an output time in between only if the diagnostic passes spent so
+//     far plus the passes of the previous monitor stay within
+//     Budget × the right-hand-side passes spent so far;
+//
+// and after t_0 by Lanczos warm-started from the previous monitored row's
+// top Ritz vector and stopped at the relative residual Tol: ε·λ_max is
+// monitored to decide whether it approaches 1, which needs a few digits,
+// not ten. Rows not monitored hold NaN in Trajectory.EpsLambdaMax
+// (Trajectory.MaxEpsLambdaMax skips them).
+type Monitor struct {
+	// LambdaMax0, when Have0 is set, is λ_max(D(w0)) of the monitor's
+	// geometry as engine.Geometry.Epsilon computed it, and Start0 (nil, or
+	// length d) its top Ritz vector (engine.Geometry.EpsilonFrom): the
+	// row at t_0 then costs no pass, and the first warm start is good.
+	LambdaMax0 float64
+	Have0      bool
+	Start0     []float64
+	// Tol is the relative Lanczos tolerance after t_0 (default
+	// DefaultMonitorTol, 1e-4).
+	Tol float64
+	// Budget is the fraction of the right-hand-side passes the
+	// diagnostics may spend (default DefaultMonitorBudget, 0.2). A Budget
+	// < 0 monitors every row.
+	Budget float64
+}
+
+func (m Monitor) withDefaults() Monitor {
+	if m.Tol == 0 {
+		m.Tol = DefaultMonitorTol
+	}
+	if m.Budget == 0 {
+		m.Budget = DefaultMonitorBudget
+	}
+	return m
 }
 
 // Run integrates the flow spec.Flow from w0 and records it at
@@ -146,6 +206,15 @@ func (s *Spec) validate(m models.Model) error {
 			return fmt.Errorf("engine: %s flow: output times must increase strictly, but t[%d] = %g ≤ t[%d] = %g", s.Flow, i, t, i-1, s.Times[i-1])
 		}
 	}
+	if t := s.Monitor.Tol; !(t >= 0 && t < 1) {
+		return fmt.Errorf("engine: %s flow: monitor tolerance %g, want 0 (default) or in (0, 1)", s.Flow, t)
+	}
+	if b := s.Monitor.Budget; math.IsNaN(b) || math.IsInf(b, 0) {
+		return fmt.Errorf("engine: %s flow: monitor budget %g, want a finite fraction (0: default, < 0: every row)", s.Flow, b)
+	}
+	if st := s.Monitor.Start0; st != nil && len(st) != m.Dim() {
+		return fmt.Errorf("engine: %s flow: the monitor's start vector has length %d, want d = %d", s.Flow, len(st), m.Dim())
+	}
 	if mg := s.MetricGeometry; mg != nil && mg.Dim() != m.Dim() {
 		return fmt.Errorf("engine: %s flow: the metric geometry has dimension %d, the model %d", s.Flow, mg.Dim(), m.Dim())
 	}
@@ -206,6 +275,15 @@ type odeFlow struct {
 	// so the row at t_0 equals a fresh LambdaMax). nil when eps is 0.
 	lmStart []float64
 	d       int
+	mon     Monitor
+	// Pass counts (engine.Geometry.Passes) of the right-hand sides and of
+	// the diagnostics so far, and of the last monitor after t_0: the
+	// budget's state (checkpointed with the flow).
+	rhsPasses, diagPasses, monPasses int64
+	// uncounted: the next right-hand side re-evaluates, on a resume, the
+	// end derivative the original run counted (as the integrator's NFev
+	// does not count it again), so its passes are not counted either.
+	uncounted bool
 
 	// err is the first error of a right-hand side or diagnostic
 	// evaluation; once set, the right-hand side returns NaN so that the
@@ -234,8 +312,15 @@ func (f *odeFlow) rhs(ctx context.Context, y, dy []float64) {
 		return
 	}
 	g, d := f.g, f.d
-	start := time.Now()
-	defer func() { f.tr.RHSSeconds += time.Since(start).Seconds() }()
+	start, p0 := time.Now(), g.Passes()
+	defer func() {
+		f.tr.RHSSeconds += time.Since(start).Seconds()
+		if f.uncounted {
+			f.uncounted = false
+			return
+		}
+		f.rhsPasses += g.Passes() - p0
+	}()
 	var err error
 	switch f.flow {
 	case GD:
@@ -262,6 +347,8 @@ func (f *odeFlow) jv(ctx context.Context, y, v, jv []float64) {
 		fillNaN(jv)
 		return
 	}
+	p0 := f.g.Passes()
+	defer func() { f.rhsPasses += f.g.Passes() - p0 }()
 	if err := f.g.HessVec(ctx, jv, y, v); err != nil {
 		f.err = err
 		fillNaN(jv)
@@ -282,8 +369,11 @@ var errNonFinite = errors.New("the state or the loss is not finite (the flow div
 // record computes the diagnostics at t for the state f.y and appends a row.
 func (f *odeFlow) record(ctx context.Context, t float64) error {
 	g, d, tr := f.g, f.d, f.tr
-	start := time.Now()
-	defer func() { tr.DiagnosticSeconds += time.Since(start).Seconds() }()
+	start, p0 := time.Now(), f.passes()
+	defer func() {
+		tr.DiagnosticSeconds += time.Since(start).Seconds()
+		f.diagPasses += f.passes() - p0
+	}()
 	w := f.y[:d]
 	if !allFinite(f.y) {
 		return errNonFinite
@@ -303,19 +393,15 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	}
 	wr := f.wBuf[k*d : (k+1)*d : (k+1)*d]
 	copy(wr, w)
-	var elm float64
-	if f.eps != 0 {
-		lm, err := f.mg.LambdaMaxFrom(ctx, w, f.lmStart)
-		if err != nil {
-			return err
-		}
-		elm = f.eps * lm.Value
-	}
 	var res engine.Residuals
 	if f.flow == GRD {
 		if res, err = g.Residuals(ctx, w, f.y[d:], f.met); err != nil {
 			return err
 		}
+	}
+	elm, err := f.monitor(ctx, k, w, f.passes()-p0)
+	if err != nil {
+		return err
 	}
 	tr.T = append(tr.T, t)
 	tr.W = append(tr.W, wr)
@@ -333,6 +419,44 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	}
 	f.lastLoss, f.lastLossT = loss, t
 	return nil
+}
+
+// passes is the pass count of the flow's geometry and, when it is
+// another one, of the monitor's.
+func (f *odeFlow) passes() int64 {
+	p := f.g.Passes()
+	if f.mg != f.g {
+		p += f.mg.Passes()
+	}
+	return p
+}
+
+// monitor returns ε·λ_max(D(w)) for output row k, or NaN when the pass
+// budget skips the row (see Monitor); spent is what the row's other
+// diagnostics have cost so far.
+func (f *odeFlow) monitor(ctx context.Context, k int, w []float64, spent int64) (float64, error) {
+	if f.eps == 0 {
+		return 0, nil
+	}
+	if k == 0 {
+		if f.mon.Have0 {
+			if f.mon.Start0 != nil {
+				copy(f.lmStart, f.mon.Start0)
+			}
+			return f.eps * f.mon.LambdaMax0, nil
+		}
+		lm, err := f.mg.LambdaMaxFrom(ctx, w, f.lmStart)
+		return f.eps * lm.Value, err
+	}
+	last := k == len(f.times)-1
+	if !last && f.mon.Budget >= 0 &&
+		float64(f.diagPasses+spent+f.monPasses) > f.mon.Budget*float64(f.rhsPasses) {
+		return math.NaN(), nil
+	}
+	p0 := f.passes()
+	lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+	f.monPasses = f.passes() - p0
+	return f.eps * lm.Value, err
 }
 
 func allFinite(x []float64) bool {
@@ -421,6 +545,7 @@ func newODEFlow(g *engine.Geometry, tr *Trajectory, spec *Spec, progress func(do
 		t0: spec.Times[0], tSpan: spec.Times[K-1] - spec.Times[0],
 		wBuf: make([]float64, K*d)}
 	f.mg = g
+	f.mon = spec.Monitor.withDefaults()
 	if spec.Flow == GD {
 		f.met = engine.Metric{}
 		if spec.MetricGeometry != nil {
@@ -502,6 +627,7 @@ func (f *odeFlow) failAs(status Status, t, h float64, cause error) {
 func (f *odeFlow) finish(ctx context.Context, res *integrators.Result, err error) {
 	tr, K := f.tr, len(f.times)
 	t, h := f.t0, 0.0
+	tr.RHSPasses, tr.DiagnosticPasses, tr.MonitorTol = f.rhsPasses, f.diagPasses, f.mon.Tol
 	if res != nil {
 		tr.NFev, tr.Steps, tr.Rejected = res.Stats.NFev, res.Stats.Accepted, res.Stats.Rejected
 		tr.NJv = res.Stats.NJv

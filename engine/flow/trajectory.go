@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/grd-engine/grd/integrators"
 )
@@ -38,8 +39,9 @@ type Trajectory struct {
 	R2        []float64 // sqrt(tr Cov_n(a_n)), a_n = ∇³f_n[u,u] + H_n a
 
 	// EpsLambdaMax is ε·λ_max(D(w(t))) at each output time, for every flow
-	// (ensembles: at the ensemble-mean w of the row). Values ≥ 1 mean the
-	// weak-field inverse is no longer valid.
+	// (ensembles: at the ensemble-mean w of the row); NaN at the rows of
+	// gd, ngd and grd that the diagnostics' pass budget did not monitor
+	// (Monitor). Values ≥ 1 mean the weak-field inverse is no longer valid.
 	EpsLambdaMax []float64
 
 	// Integrator statistics (deterministic flows) or step counts (sgd, sde:
@@ -61,6 +63,13 @@ type Trajectory struct {
 	// the residuals of grd). Both count only this process's part of a
 	// resumed run.
 	RHSSeconds, DiagnosticSeconds float64
+	// RHSPasses and DiagnosticPasses count the same two parts in sweeps
+	// over the samples (engine.Geometry.Passes), the unit of the
+	// diagnostics' budget (Monitor); MonitorTol is the relative Lanczos
+	// tolerance of the ε·λ_max monitor after t_0 (0 for the ensembles).
+	// Unlike the seconds they cover the whole run, resumed or not.
+	RHSPasses, DiagnosticPasses int64
+	MonitorTol                  float64
 
 	Status Status // StatusOK, StatusFailed or StatusCanceled
 	Err    error  // why the flow stopped early; nil when Status is StatusOK
@@ -75,6 +84,22 @@ func (tr *Trajectory) StiffnessWarning() string {
 	}
 	return fmt.Sprintf("flow %s looks stiff from t = %.4g on (step %d: h·ρ(J) ≈ %.3g, above the explicit method's stability bound %.3g, so its step is limited by stability, not accuracy): a stiff method needs far fewer evaluations, e.g. --set integrator.method=rodas4 or =auto",
 		tr.Flow, st.T, st.Step, st.HRho, st.Bound)
+}
+
+// MaxEpsLambdaMax returns the largest ε·λ_max over the monitored rows
+// (EpsLambdaMax not NaN) and their number; NaN and 0 when none is.
+func (tr *Trajectory) MaxEpsLambdaMax() (max float64, monitored int) {
+	max = math.NaN()
+	for _, x := range tr.EpsLambdaMax {
+		if math.IsNaN(x) {
+			continue
+		}
+		if monitored == 0 || x > max {
+			max = x
+		}
+		monitored++
+	}
+	return max, monitored
 }
 
 // Len is the number of output rows recorded.

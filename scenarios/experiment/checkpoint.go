@@ -125,6 +125,12 @@ type CheckpointFlow struct {
 	// the wall time spent on the flow so far.
 	NFev, Steps, Rejected int
 	Seconds               float64
+	// RHSPasses and DiagnosticPasses are the pass counts of the
+	// diagnostics' budget (flow.Monitor): final (Done) or at the resume
+	// point (with MonitorPasses); MonitorTol the monitor's tolerance
+	// (Done only).
+	RHSPasses, DiagnosticPasses, MonitorPasses int64
+	MonitorTol                                 float64
 	// Rows are the rows recorded (Done) or recorded up to the resume point.
 	Rows *Rows
 	// Solver is the integrator state to continue from (deterministic flows
@@ -409,6 +415,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 			if f.Done {
 				tr := f.Rows.trajectory(f.Flow)
 				tr.Status, tr.NFev, tr.Steps, tr.Rejected, tr.Seconds = flow.Status(f.Status), f.NFev, f.Steps, f.Rejected, f.Seconds
+				tr.RHSPasses, tr.DiagnosticPasses, tr.MonitorTol = f.RHSPasses, f.DiagnosticPasses, f.MonitorTol
 				if f.Err != "" {
 					tr.Err = errors.New(f.Err)
 				}
@@ -467,7 +474,8 @@ func (rc *runCheckpoint) apply(spec *flow.Spec) {
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Solver != nil {
 		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Rows: r.Rows.trajectory(r.Flow), Solver: r.Solver,
-			LastLoss: r.LastLoss, LastLossT: r.LastLossT, LambdaStart: r.LambdaStart}
+			LastLoss: r.LastLoss, LastLossT: r.LastLossT, LambdaStart: r.LambdaStart,
+			RHSPasses: r.RHSPasses, DiagnosticPasses: r.DiagnosticPasses, MonitorPasses: r.MonitorPasses}
 	}
 	if r := fc.resumed; r != nil && !r.Done && r.Ensemble != nil {
 		c.Resume = &flow.State{Flow: flow.Name(r.Flow), Ensemble: r.Ensemble}
@@ -505,6 +513,7 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 		case fc.done != nil:
 			tr := fc.done
 			e.Done, e.Status, e.NFev, e.Steps, e.Rejected, e.Seconds = true, string(tr.Status), tr.NFev, tr.Steps, tr.Rejected, tr.Seconds
+			e.RHSPasses, e.DiagnosticPasses, e.MonitorTol = tr.RHSPasses, tr.DiagnosticPasses, tr.MonitorTol
 			if tr.Err != nil {
 				e.Err = tr.Err.Error()
 			}
@@ -522,9 +531,11 @@ func (rc *runCheckpoint) snapshot(flows []string) *Checkpoint {
 				// Nothing new since the resume: keep the old state.
 				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = r.Rows, r.Solver, r.LastLoss, r.LastLossT, r.Ensemble
 				e.LambdaStart = r.LambdaStart
+				e.RHSPasses, e.DiagnosticPasses, e.MonitorPasses = r.RHSPasses, r.DiagnosticPasses, r.MonitorPasses
 			} else if st != nil {
 				e.Rows, e.Solver, e.LastLoss, e.LastLossT, e.Ensemble = rowsOf(st.Rows), st.Solver, st.LastLoss, st.LastLossT, st.Ensemble
 				e.LambdaStart = st.LambdaStart
+				e.RHSPasses, e.DiagnosticPasses, e.MonitorPasses = st.RHSPasses, st.DiagnosticPasses, st.MonitorPasses
 			}
 		}
 		ck.Flows = append(ck.Flows, e)

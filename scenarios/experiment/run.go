@@ -293,6 +293,7 @@ type prepared struct {
 	sc        *scenarios.Scenario
 	b         *scenarios.Built
 	lambdaMax float64
+	lmVec     []float64 // top Ritz vector of D(w0) (zero for dense λ_max): the monitors' warm start
 	eps       float64
 	met       engine.Metric
 	times     []float64
@@ -338,7 +339,8 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 		return nil, err
 	}
 	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers, Comm: comm})
-	lmax, err := lambdaMaxAt(ctx, g, b.W0)
+	lmVec := make([]float64, g.Dim())
+	_, lmax, err := g.EpsilonFrom(ctx, b.W0, lmVec, engine.EpsilonSpec{Auto: true}) // λ_max as lambdaMaxAt
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
@@ -353,7 +355,7 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 		return nil, err
 	}
 	p := &prepared{
-		sc: sc, b: b, lambdaMax: lmax, eps: eps,
+		sc: sc, b: b, lambdaMax: lmax, lmVec: lmVec, eps: eps,
 		met:     engine.Metric{Epsilon: eps, Inverse: inv, Christoffel: chr},
 		times:   sc.Time.Times(),
 		workers: workers,
@@ -565,7 +567,7 @@ func flowWarnings(trs []*flow.Trajectory, p *prepared) []string {
 			w = append(w, fmt.Sprintf("flow %s: its step is longer than the output spacing, so %d of its %d output times share a step with the one before; %s.csv holds one row per distinct step time (%d rows)",
 				tr.Flow, tr.Len()-distinct, tr.Len(), tr.Flow, distinct))
 		}
-		if m := maxOf(tr.EpsLambdaMax); m >= 1 {
+		if m, _ := tr.MaxEpsLambdaMax(); m >= 1 {
 			k := 0
 			for i, x := range tr.EpsLambdaMax {
 				if x >= 1 {

@@ -19,7 +19,10 @@ import (
 // the number of runs of one does not change the other.
 func (p *prepared) flowSpec(fl string, met engine.Metric) (flow.Spec, error) {
 	sc := p.sc
-	spec := flow.Spec{Flow: flow.Name(fl), Times: p.times, Metric: met, V0: flow.V0(sc.GRD.V0)}
+	spec := flow.Spec{Flow: flow.Name(fl), Times: p.times, Metric: met, V0: flow.V0(sc.GRD.V0),
+		// λ_max(D(w0)) of the metric's model is known from the ε policy:
+		// the monitors' row at t_0 and their first warm start.
+		Monitor: flow.Monitor{LambdaMax0: p.lambdaMax, Have0: true, Start0: p.lmVec}}
 	m, err := integrators.MethodByName(sc.Integrator.Method)
 	if err != nil {
 		return spec, sc.ErrorAt("integrator.method", err.Error(), scenarios.ErrUnknownName)

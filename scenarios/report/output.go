@@ -481,6 +481,17 @@ type FlowSummary struct {
 	// when ε = 0; null only when no row was recorded). ≥ 1 means the
 	// weak-field inverse I − εD was not valid there (a warning).
 	MaxEpsLambdaMax *float64 `json:"max_eps_lambda_max"`
+	// RHSPasses and DiagnosticPasses count the same split as the seconds
+	// in sweeps over the samples, the unit of the diagnostics' budget (a
+	// fifth of the right-hand sides' passes, DESIGN §6; flow.Monitor).
+	// MonitoredRows is the number of output rows at which ε·λ_max was
+	// computed (t0, the last, and those in between the budget allowed),
+	// MonitorTol the relative Lanczos tolerance after t0 (at t0 it is
+	// 1e-10, the λ_max that fixes ε). All absent for the ensembles.
+	RHSPasses        int64   `json:"rhs_passes,omitempty"`
+	DiagnosticPasses int64   `json:"diagnostic_passes,omitempty"`
+	MonitoredRows    int     `json:"monitored_rows,omitempty"`
+	MonitorTol       float64 `json:"monitor_tol,omitempty"`
 	// FinalKL is KL(p_data ‖ p_model) at TEnd and FinalKLStd its ensemble
 	// standard deviation (rbm scenarios only; absent otherwise, and
 	// FinalKLStd absent for the deterministic flows).
@@ -548,7 +559,14 @@ func NewSummary(r *experiment.Report) (*Summary, error) {
 			Seconds:           tr.Seconds,
 			RHSSeconds:        tr.RHSSeconds,
 			DiagnosticSeconds: tr.DiagnosticSeconds,
-			MaxEpsLambdaMax:   jnum(maxOf(tr.EpsLambdaMax)),
+			RHSPasses:         tr.RHSPasses,
+			DiagnosticPasses:  tr.DiagnosticPasses,
+			MonitorTol:        tr.MonitorTol,
+		}
+		m, monitored := tr.MaxEpsLambdaMax()
+		fs.MaxEpsLambdaMax = jnum(m)
+		if tr.MonitorTol > 0 {
+			fs.MonitoredRows = monitored
 		}
 		if tr.Err != nil {
 			fs.Error = tr.Err.Error()
@@ -599,19 +617,4 @@ func WriteSummaryJSON(w io.Writer, r *experiment.Report) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
-}
-
-// maxOf is the largest element of xs, NaN if xs is empty or holds a NaN.
-func maxOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	m := math.Inf(-1)
-	for _, x := range xs {
-		if math.IsNaN(x) {
-			return math.NaN()
-		}
-		m = math.Max(m, x)
-	}
-	return m
 }

@@ -150,7 +150,7 @@ func TestSummaryKeys(t *testing.T) {
 		keys := []string{"status", "error", "rows", "t_end", "final_loss", "final_loss_std",
 			"nfev", "steps", "rejected", "seconds", "max_eps_lambda_max"}
 		if name == "gd" || name == "ngd" || name == "grd" { // the wall time split, deterministic flows only
-			keys = append(keys, "rhs_seconds", "diagnostic_seconds")
+			keys = append(keys, "rhs_seconds", "diagnostic_seconds", "rhs_passes", "diagnostic_passes", "monitored_rows", "monitor_tol")
 		}
 		wantKeys("flows."+name, f.(map[string]any), keys...)
 	}
@@ -168,8 +168,20 @@ func TestSummaryKeys(t *testing.T) {
 		t.Errorf("flows.grd = %v", grd)
 	}
 	for _, tr := range r.Flows { // every flow monitors ε·λ_max (DESIGN §1)
-		if got := flows[string(tr.Flow)].(map[string]any)["max_eps_lambda_max"]; got != maxOf(tr.EpsLambdaMax) || !(got.(float64) > 0) {
-			t.Errorf("%s max_eps_lambda_max = %v, want %v > 0", tr.Flow, got, maxOf(tr.EpsLambdaMax))
+		fs := flows[string(tr.Flow)].(map[string]any)
+		want, monitored := tr.MaxEpsLambdaMax()
+		if got := fs["max_eps_lambda_max"]; got != want || !(got.(float64) > 0) {
+			t.Errorf("%s max_eps_lambda_max = %v, want %v > 0", tr.Flow, got, want)
+		}
+		if tr.Flow == "gd" || tr.Flow == "ngd" || tr.Flow == "grd" {
+			// the budget always monitors t0 and t1, at most every row
+			if got := fs["monitored_rows"]; got != float64(monitored) || monitored < 2 || monitored > tr.Len() {
+				t.Errorf("%s monitored_rows = %v, want %d in [2, %d]", tr.Flow, got, monitored, tr.Len())
+			}
+			if fs["monitor_tol"] != flow.DefaultMonitorTol || !(fs["rhs_passes"].(float64) >= float64(tr.NFev)) || !(fs["diagnostic_passes"].(float64) > 0) {
+				t.Errorf("%s monitor_tol, rhs_passes, diagnostic_passes = %v %v %v, want %g, ≥ nfev %d, > 0",
+					tr.Flow, fs["monitor_tol"], fs["rhs_passes"], fs["diagnostic_passes"], flow.DefaultMonitorTol, tr.NFev)
+			}
 		}
 	}
 	// The echo reads back as the same scenario, defaults included.

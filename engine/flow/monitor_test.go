@@ -1,0 +1,94 @@
+package flow
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/grd-engine/grd/engine"
+	"github.com/grd-engine/grd/models"
+)
+
+// TestMonitorBudget checks the ε·λ_max monitor of the deterministic flows
+// (Monitor) on a two-layer network whose λ_max comes from Lanczos:
+//   - with Budget < 0 every row is monitored, each within the monitor's
+//     tolerance of a fresh 1e-10 Lanczos at the recorded w;
+//   - with the default budget t0 and t1 always are, the rows skipped hold
+//     NaN, fewer passes are spent, and the rows monitored are the same
+//     values as with every row monitored only up to the tolerance;
+//   - a known λ_max(D(w0)) (Have0) is the row at t0 exactly, and the run
+//     is bit-identical when repeated (the budget counts passes, not time);
+//   - the pass counts cover the right-hand sides (≥ 1 per evaluation).
+func TestMonitorBudget(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(21, 22))
+	m, err := models.NewTwoLayer(testDataFlow(rng, 200, 8, 3), 6, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	g := engine.New(m, &engine.Options{Workers: 2, DenseMaxDim: 1}) // Lanczos at d = 75
+	w0 := make([]float64, d)
+	for i := range w0 {
+		w0[i] = 0.4 * rng.NormFloat64()
+	}
+	vec := make([]float64, d)
+	eps, lam, err := g.EpsilonFrom(ctx, w0, vec, engine.EpsilonSpec{Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	met := engine.Metric{Epsilon: eps}
+	times := flLinspace(0, 2, 21)
+	for _, fl := range []Name{GD, NGD} {
+		all := flRun(t, g, w0, Spec{Flow: fl, Times: times, Metric: met, Monitor: Monitor{Budget: -1}})
+		spec := Spec{Flow: fl, Times: times, Metric: met, Monitor: Monitor{LambdaMax0: lam, Have0: true, Start0: vec}}
+		bud := flRun(t, g, w0, spec)
+		again := flRun(t, g, w0, spec)
+		same := flBits(bud.Loss, again.Loss) && flBits(bud.EpsLambdaMax, again.EpsLambdaMax) && bud.DiagnosticPasses == again.DiagnosticPasses
+		for k := range bud.W {
+			same = same && flBits(bud.W[k], again.W[k])
+		}
+		if !same {
+			t.Errorf("%s: the budgeted monitor is not reproducible", fl)
+		}
+		if _, n := all.MaxEpsLambdaMax(); n != len(times) {
+			t.Errorf("%s with Budget < 0: %d of %d rows monitored", fl, n, len(times))
+		}
+		for k, x := range all.EpsLambdaMax {
+			lk, err := g.LambdaMax(ctx, all.W[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := math.Abs(x-eps*lk) / (eps * lk); e > DefaultMonitorTol {
+				t.Errorf("%s row %d: ε·λ_max = %.12g, to 1e-10 %.12g: rel. error %.2g > tol %g", fl, k, x, eps*lk, e, DefaultMonitorTol)
+			}
+		}
+		if bud.EpsLambdaMax[0] != eps*lam {
+			t.Errorf("%s: row t0 = %v, want ε·λ_max(D(w0)) = %v exactly", fl, bud.EpsLambdaMax[0], eps*lam)
+		}
+		_, n := bud.MaxEpsLambdaMax()
+		last := bud.EpsLambdaMax[len(times)-1]
+		if math.IsNaN(last) || n < 2 || n >= len(times) {
+			t.Errorf("%s default budget: %d of %d rows monitored (last %v), want t0, t1 and not all", fl, n, len(times), last)
+		}
+		for k, x := range bud.EpsLambdaMax {
+			if !math.IsNaN(x) && math.Abs(x-all.EpsLambdaMax[k]) > 2*DefaultMonitorTol*x {
+				t.Errorf("%s row %d: budgeted %v, every-row %v", fl, k, x, all.EpsLambdaMax[k])
+			}
+		}
+		if !(bud.DiagnosticPasses < all.DiagnosticPasses) || bud.RHSPasses != all.RHSPasses || bud.RHSPasses < int64(bud.NFev) {
+			t.Errorf("%s: passes rhs %d/%d (nfev %d), diagnostics budgeted %d vs every row %d",
+				fl, bud.RHSPasses, all.RHSPasses, bud.NFev, bud.DiagnosticPasses, all.DiagnosticPasses)
+		}
+		if bud.MonitorTol != DefaultMonitorTol {
+			t.Errorf("%s: MonitorTol = %g, want %g", fl, bud.MonitorTol, DefaultMonitorTol)
+		}
+		t.Logf("%s: nfev %d, rhs passes %d, diagnostic passes %d (every row: %d), %d of %d rows monitored",
+			fl, bud.NFev, bud.RHSPasses, bud.DiagnosticPasses, all.DiagnosticPasses, n, len(times))
+	}
+	bad := Spec{Flow: GD, Times: times, Metric: met, Monitor: Monitor{Tol: 2}}
+	if tr := Run(ctx, g, w0, bad, nil); tr.Status != StatusFailed || tr.Err == nil {
+		t.Errorf("monitor tolerance 2: status %s, err %v; want a failed spec", tr.Status, tr.Err)
+	}
+}
