@@ -163,6 +163,12 @@ func TestReportInBrowser(t *testing.T) {
 			t.Errorf("flow table lacks %s:\n%s", f.Flow, flows)
 		}
 	}
+	files, _ := eval(`document.getElementById("files").innerText`).(string)
+	for _, f := range []string{ReportFile, SummaryFile, CheckDir + "/" + CheckJSONFile, CheckDir + "/" + SweepCSVFile, CheckDir + "/" + SweepJSONFile} {
+		if !strings.Contains(files, f) {
+			t.Errorf("the file list lacks %s:\n%s", f, files)
+		}
+	}
 	sweep, _ := eval(`document.getElementById("sweep-verdict").textContent`).(string)
 	if sweep != sw.Verdict {
 		t.Errorf("sweep verdict in the DOM %q, want %q", sweep, sw.Verdict)

@@ -272,10 +272,18 @@ func (rep *htmlReport) listFiles(dir string) error {
 			rep.Files = append(rep.Files, e.Name())
 		}
 	}
+	// The machine-readable checks (check.json, sweep.csv, sweep.json).
+	if checks, err := os.ReadDir(filepath.Join(dir, CheckDir)); err == nil {
+		for _, e := range checks {
+			if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				rep.Files = append(rep.Files, CheckDir+"/"+e.Name())
+			}
+		}
+	}
 	if !slices.Contains(rep.Files, ReportFile) {
 		rep.Files = append(rep.Files, ReportFile)
-		slices.Sort(rep.Files)
 	}
+	slices.Sort(rep.Files)
 	return nil
 }
 
