@@ -104,7 +104,8 @@ cd "$T"
 D=$repo/deploy/slurm
 # 1. The MPI batch script.
 if [ -n "$MPI_GRD" ]; then
-	mpi=$(sbatch --parsable --nodes=1 --ntasks=2 --cpus-per-task=1 \
+	# Two ranks on the one node: --ntasks-per-node overrides the script's 1.
+	mpi=$(sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
 		--export=ALL,GRD="$MPI_GRD",SCENARIO="$SCENARIO",OUT="$T/mpi",LAUNCH="mpirun --oversubscribe --allow-run-as-root -np 2" "$D/grd-mpi.sbatch")
 else
 	mpi=$(sbatch --parsable --nodes=1 --ntasks=1 --cpus-per-task=1 \
@@ -130,8 +131,8 @@ done
 echo "test-slurm: MPI script: every CSV identical to the single-process run ($(ls "$T"/ref-run/*.csv | wc -l) files)"
 
 "$T/grd" check "$SCENARIO" --sweep "${SAFETIES// /,}" --out "$T/ref-sweep" --workers 1 >"$T/ref-sweep.txt"
-grep -v '^plot:' "$T/ref-sweep.txt" >"$T/ref-sweep.cmp"
-grep -v '^plot:' "$T/grd-sweep-collect-$sweep_collect.out" >"$T/collect.cmp"
+grep -v '^plot:\|^data:' "$T/ref-sweep.txt" >"$T/ref-sweep.cmp"
+grep -v '^plot:\|^data:' "$T/grd-sweep-collect-$sweep_collect.out" >"$T/collect.cmp"
 diff "$T/ref-sweep.cmp" "$T/collect.cmp" || fail "sweep: the collected table differs from grd check --sweep"
 cmp -s "$T/ref-sweep/sweep.svg" "$T/sweep/sweep/sweep.svg" || fail "sweep: sweep.svg differs from grd check --sweep's"
 echo "test-slurm: sweep: collect's table and plot identical to grd check --sweep's:"
