@@ -8,6 +8,7 @@ import (
 
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/engine/flow"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 // TestWorkerBudget: the split of W workers never exceeds W goroutines
@@ -53,10 +54,10 @@ func TestRunWithinWorkerBudget(t *testing.T) {
 			mu.Unlock()
 			return tr
 		}
-		if _, err := runWith(context.Background(), parseTiny(t), RunOptions{Workers: w}, spy); err != nil {
+		if _, err := runWith(context.Background(), scenariotest.Tiny(t), RunOptions{Workers: w}, spy); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := sweepWith(context.Background(), parseTiny(t), []float64{0.1, 0.2, 0.4}, RunOptions{Workers: w}, spy); err != nil {
+		if _, err := sweepWith(context.Background(), scenariotest.Tiny(t), []float64{0.1, 0.2, 0.4}, RunOptions{Workers: w}, spy); err != nil {
 			t.Fatal(err)
 		}
 		if peak > w {

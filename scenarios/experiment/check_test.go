@@ -11,6 +11,7 @@ import (
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -72,7 +73,7 @@ func TestOrderName(t *testing.T) {
 // TestCheckVerdict covers each branch of the verdict on synthetic reports.
 func TestCheckVerdict(t *testing.T) {
 	base := func(rel, relRef, r2r1 float64) *Report {
-		sc := parseTiny(t)
+		sc := scenariotest.Tiny(t)
 		// A large initial transient (MaxR2OverR1): the verdict judges (8)
 		// by the median after it.
 		return &Report{Scenario: sc, Epsilon: 0.1, Comparisons: Comparisons{RelativeGap: rel, RelativeGapNGDGD: relRef,
@@ -107,7 +108,7 @@ func TestCheckVerdict(t *testing.T) {
 }
 
 func TestSweepVerdict(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	pts := []SweepPoint{{Safety: 0.1, Epsilon: 0.01, GapGRDNGD: 1e-3, GapNGDGD: 1e-2, OK: true}, {Safety: 0.4, Epsilon: 0.04, GapGRDNGD: 1.6e-2, GapNGDGD: 4e-2, OK: true}}
 	for _, tc := range []struct {
 		name   string
@@ -127,7 +128,7 @@ func TestSweepVerdict(t *testing.T) {
 }
 
 func TestSweepErrors(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	for _, s := range [][]float64{{0.1}, {0.1, 0.1}, {0.1, 1}, {0, 0.2}, {0.2, math.NaN()}} {
 		if _, err := Sweep(context.Background(), sc, s, RunOptions{Workers: 1}); err == nil {
 			t.Errorf("safeties %v: no error", s)

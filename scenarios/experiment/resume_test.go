@@ -14,12 +14,13 @@ import (
 
 	"github.com/grd-engine/grd/integrators"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
-// resumeYAML is tinyYAML with a longer span, so that each deterministic
+// resumeYAML is scenariotest.TinyYAML with a longer span, so that each deterministic
 // flow takes dozens of steps.
 func resumeScenario(t *testing.T) *scenarios.Scenario {
-	return parseTiny(t, "t1: 2, outputs: 11", "t1: 6, outputs: 31", "rtol: 1.0e-8", "rtol: 1.0e-10")
+	return scenariotest.Tiny(t, "t1: 2, outputs: 11", "t1: 6, outputs: 31", "rtol: 1.0e-8", "rtol: 1.0e-10")
 }
 
 // outputsOf runs sc uninterrupted and writes its outputs into a new
@@ -223,7 +224,7 @@ func TestCheckpointRefused(t *testing.T) {
 		_, err := Run(context.Background(), sc, RunOptions{Workers: 1, Checkpoint: &CheckpointOptions{Dir: t.TempDir(), Version: version, Resume: ck}})
 		return err
 	}
-	other := parseTiny(t, "seed: 7", "seed: 8")
+	other := scenariotest.Tiny(t, "seed: 7", "seed: 8")
 	// The same scenario, read with an override that changes nothing: the
 	// overrides differ, so the resume is refused all the same.
 	y, err := sc.YAML()

@@ -13,34 +13,11 @@ import (
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
-// tinyYAML is a fast scenario: 6 generated 2-D quadratics, every flow,
-// 11 output times on [0, 2], 4 ensemble runs.
-const tinyYAML = `name: tiny
-seed: 7
-model: {kind: quadratic, dim: 2, count: 6, condition: 5}
-init: {normal: 1.5}
-flows: [gd, ngd, grd, sgd, sde]
-sgd: {lr: 0.05, batch: 2, runs: 4}
-sde: {lr: 0.05, batch: 2, runs: 4, dt: 0.05}
-integrator: {method: dopri5, rtol: 1.0e-8, atol: 1.0e-10}
-time: {t0: 0, t1: 2, outputs: 11}
-`
-
-// runTiny parses tinyYAML with the replacements old→new applied.
-func parseTiny(t *testing.T, repl ...string) *scenarios.Scenario {
-	t.Helper()
-	text := strings.NewReplacer(repl...).Replace(tinyYAML)
-	sc, err := scenarios.Parse([]byte(text), "")
-	if err != nil {
-		t.Fatalf("parse: %v\n%s", err, text)
-	}
-	return sc
-}
-
 func TestRunTiny(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	var mu sync.Mutex
 	last, lastLoss := map[string]float64{}, map[string]float64{}
 	calls := 0
@@ -136,7 +113,7 @@ func TestRunErrorsBeforeRunning(t *testing.T) {
 		inMsg string
 	}{
 		{"epsilon too large", func(t *testing.T) *scenarios.Scenario {
-			return parseTiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
+			return scenariotest.Tiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
 		}, scenarios.ErrBadValue, engine.ErrEpsilon, "metric.epsilon"},
 		{"relu with ngd", func(t *testing.T) *scenarios.Scenario {
 			sc := &scenarios.Scenario{Name: "relu", Data: &scenarios.DataSpec{CSV: "builtin:iris", Classes: true},
@@ -237,7 +214,7 @@ func TestR2OverR1TimeResolved(t *testing.T) {
 }
 
 func TestRunCanceled(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r, err := Run(ctx, sc, RunOptions{Workers: 1})
@@ -279,7 +256,7 @@ func hasWarning(ws []string, sub string) bool {
 // second-order system (u + ∇f is conserved), NGD is GD exactly (P = I), so
 // the GRD–NGD gap is integration error only (DESIGN §1, invariant 1).
 func TestRunEpsilonZero(t *testing.T) {
-	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {epsilon: 0}\ngrd: {v0: gd}\nflows: [gd, ngd, grd]")
+	sc := scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {epsilon: 0}\ngrd: {v0: gd}\nflows: [gd, ngd, grd]")
 	r, err := Run(context.Background(), sc, RunOptions{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +310,7 @@ func TestEpsLambdaMaxAtW0(t *testing.T) {
 	rbm := "name: r\nseed: 3\ndata: {bars-and-stripes: 2}\nmodel: {kind: rbm, hidden: 2}\nflows: [gd, ngd, cd]\n" +
 		"cd: {lr: 0.1, batch: 3, runs: 2, k: 1}\ntime: {t1: 0.4, outputs: 3}\n"
 	for name, sc := range map[string]*scenarios.Scenario{
-		"tiny":          parseTiny(t),
+		"tiny":          scenariotest.Tiny(t),
 		"rbm exact":     mustParse(t, rbm),
 		"rbm cd metric": mustParse(t, strings.Replace(rbm, "flows:", "metric: {source: cd}\nflows:", 1)),
 	} {

@@ -11,10 +11,11 @@ import (
 
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 func TestCheckTiny(t *testing.T) {
-	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [sgd]")
+	sc := scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [sgd]")
 	cr, err := experiment.Check(context.Background(), sc, experiment.RunOptions{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestCheckTiny(t *testing.T) {
 		t.Errorf("Check changed the caller's scenario: flows %v", sc.Flows)
 	}
 	// The check's comparisons equal those of a Run of the same flows.
-	sc2 := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]")
+	sc2 := scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]")
 	r, err := experiment.Run(context.Background(), sc2, experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestCheckTiny(t *testing.T) {
 }
 
 func TestSweepTiny(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	safeties := []float64{0.4, 0.05, 0.1, 0.2} // any order
 	sw, err := experiment.Sweep(context.Background(), sc, safeties, experiment.RunOptions{Workers: 2})
 	if err != nil {
@@ -87,7 +88,7 @@ func TestSweepTiny(t *testing.T) {
 	}
 	// ε = s/λ_max exactly, so the sweep's NGD at s = 0.5 would match Run;
 	// check the point at s = 0.2 against a Run with that safety instead.
-	r, err := experiment.Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {safety: 0.2}\nflows: [gd, ngd, grd]"), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "metric: {safety: 0.2}\nflows: [gd, ngd, grd]"), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 // TestCheckAndSweepFiles: check.json, sweep.csv (the columns of DESIGN §9,
@@ -17,7 +18,7 @@ import (
 // DIR/check/, agree with the reports, and report.html shows the sweep
 // when only the sweep was run in the directory.
 func TestCheckAndSweepFiles(t *testing.T) {
-	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]")
+	sc := scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]")
 	ctx := context.Background()
 	dir := t.TempDir()
 	sw, err := experiment.Sweep(ctx, sc, []float64{0.1, 0.2, 0.4}, experiment.RunOptions{Workers: 1})

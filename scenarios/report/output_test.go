@@ -19,6 +19,7 @@ import (
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 // DESIGN §5 headers, written out by hand for d = 2.
@@ -119,7 +120,7 @@ func TestWriteCSVErrors(t *testing.T) {
 
 // TestSummaryKeys: summary.json has exactly the documented keys.
 func TestSummaryKeys(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestCheckOutDir(t *testing.T) {
 // caller has nothing to write and the output directory is never created.
 func TestNothingWrittenOnFailure(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	sc := parseTiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
+	sc := scenariotest.Tiny(t, "flows:", "metric: {epsilon: 1000}\nflows:")
 	if err := CheckOutDir(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func readSummary(t *testing.T, path string) map[string]any {
 // spacing 0.2 puts several output times on one step; sgd.csv then has one
 // row per distinct step time (t = 0, 0.5, 1, 1.5, 2), and a warning says so.
 func TestEnsembleCSVDistinctTimes(t *testing.T) {
-	sc := parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, sgd]", "sgd: {lr: 0.05,", "sgd: {lr: 0.5,")
+	sc := scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, sgd]", "sgd: {lr: 0.05,", "sgd: {lr: 0.5,")
 	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -16,12 +16,13 @@ import (
 	"github.com/grd-engine/grd/engine"
 	"github.com/grd-engine/grd/internal/figure"
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 // TestRunPlots: a d = 2 run writes every plot as a PNG of the documented
 // size and an SVG, both non-trivial.
 func TestRunPlots(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 2})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestRunPlots(t *testing.T) {
 // TestPlotsWithoutOptionalFlows: only gd → loss plot only; d ≠ 2 → no
 // contours.
 func TestPlotsWithoutOptionalFlows(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd]", "dim: 2", "dim: 3"), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd]", "dim: 2", "dim: 3"), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +80,11 @@ func TestPlotsWithoutOptionalFlows(t *testing.T) {
 // TestPlotText: every character of every title, label and legend entry
 // exists in the plot font (a missing glyph renders as nothing).
 func TestPlotText(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := experiment.Sweep(context.Background(), parseTiny(t), []float64{0.1, 0.2}, experiment.RunOptions{Workers: 1})
+	sw, err := experiment.Sweep(context.Background(), scenariotest.Tiny(t), []float64{0.1, 0.2}, experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestPlotText(t *testing.T) {
 
 // TestLossGrid: the contour grid holds f(w) as the engine computes it.
 func TestLossGrid(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd]"), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd]"), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +141,11 @@ func TestLossGrid(t *testing.T) {
 // with sgd, "CD" on an rbm's, "SDE: t = j·dt" with sde — and is plain
 // "time t" otherwise (the gap and residual plots draw no ensemble).
 func TestTimeAxisLabels(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gdOnly, err := experiment.Run(context.Background(), parseTiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]"), experiment.RunOptions{Workers: 1})
+	gdOnly, err := experiment.Run(context.Background(), scenariotest.Tiny(t, "flows: [gd, ngd, grd, sgd, sde]", "flows: [gd, ngd, grd]"), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestTimeAxisLabels(t *testing.T) {
 // reached on a log axis, one series per flow, so that flows ending close
 // together (GD, NGD, SGD) are told apart.
 func TestLossExcessPanel(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

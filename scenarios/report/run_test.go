@@ -16,6 +16,7 @@ import (
 	"github.com/grd-engine/grd/engine/flow"
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 // TestRunWorkersIdentical: every output file is byte-identical for 1, 2
@@ -23,7 +24,7 @@ import (
 // flows with 1 each), apart from the wall times in summary.json, for a
 // run and for a sweep.
 func TestRunWorkersIdentical(t *testing.T) {
-	sc := parseTiny(t)
+	sc := scenariotest.Tiny(t)
 	var dirs []string
 	var sweeps []string
 	for _, w := range []int{1, 2, 3} {
@@ -76,7 +77,7 @@ func TestRunWorkersIdentical(t *testing.T) {
 // other flows still finish, the failure is recorded and reported, and the
 // outputs are written (sgd.csv with the rows before the blow-up).
 func TestRunFailingFlow(t *testing.T) {
-	sc := parseTiny(t, "sgd: {lr: 0.05, batch: 2, runs: 4}", "sgd: {lr: 40, batch: 6, runs: 2}",
+	sc := scenariotest.Tiny(t, "sgd: {lr: 0.05, batch: 2, runs: 4}", "sgd: {lr: 40, batch: 6, runs: 2}",
 		"t1: 2, outputs: 11", "t1: 8000, outputs: 11")
 	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 2})
 	if !errors.Is(err, experiment.ErrFlowFailed) {
@@ -213,7 +214,7 @@ func TestDefaultTargetEchoed(t *testing.T) {
 // (DESIGN §1: t = jη), not the requested time; gd keeps the requested
 // times.
 func TestEnsembleRowsAtStepTimes(t *testing.T) {
-	sc := parseTiny(t, "lr: 0.05, batch: 2, runs: 4}", "lr: 0.03, batch: 2, runs: 4}", "dt: 0.05", "dt: 0.03")
+	sc := scenariotest.Tiny(t, "lr: 0.05, batch: 2, runs: 4}", "lr: 0.03, batch: 2, runs: 4}", "dt: 0.05", "dt: 0.03")
 	r, err := experiment.Run(context.Background(), sc, experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -9,10 +9,11 @@ import (
 
 	"github.com/grd-engine/grd/scenarios"
 	"github.com/grd-engine/grd/scenarios/experiment"
+	"github.com/grd-engine/grd/scenarios/scenariotest"
 )
 
 func TestWriteTable(t *testing.T) {
-	r, err := experiment.Run(context.Background(), parseTiny(t), experiment.RunOptions{Workers: 1})
+	r, err := experiment.Run(context.Background(), scenariotest.Tiny(t), experiment.RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
