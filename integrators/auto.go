@@ -7,17 +7,35 @@ import "math"
 // auto-switching methods do):
 //
 //   - in dopri5, Hairer's stiffness test (stiffness.go) runs at every
-//     step; when h·ρ exceeds 3.25 in stiffCount tests in a row the step
-//     size is limited by stability, and auto switches to rodas4;
+//     step; when h·ρ exceeds 3.25 on an accepted step (autoStiffAfter
+//     tests), the step size is limited by stability, and auto switches
+//     to rodas4 at once;
 //   - in rodas4 the same quotient is formed from its last stage (ŷ, the
 //     stage value at t + h, and y1 = ŷ + u_6):
 //     h·ρ ≈ |h| ‖F(t+h, y1) − F(t+h, ŷ)‖ / ‖y1 − ŷ‖; when it stays below
 //     dopri5's bound 3.25 for stiffCount steps in a row, dopri5 could take
 //     the same steps without a Jacobian, and auto switches back.
 //
+// The switch to rodas4 is eager and the switch back is not: waiting for
+// Hairer's 15 stiff tests (as the warning of a plain dopri5 run does) lets
+// dopri5 accept, at loose tolerances, the inaccurate stability-limited
+// steps that carry the state into a region the problem cannot come back
+// from (Robertson at rtol = atol = 1e-3: y2 turns negative in the third
+// step and the ODE itself blows up from there, so dopri5 fails with a
+// step size underflow after 52 steps; switching at the first test above
+// the bound takes rodas4's path). A false alarm costs at most stiffCount
+// rodas4 steps; none occurred on the non-stiff suite (Lorenz, Arenstorf,
+// Van der Pol μ = 1, the GRD toy at 1e-3 … 1e-9: auto takes dopri5's
+// steps exactly). Measurements: bench/RESULTS.md, "Stiff problems".
+//
 // A switch happens at the end of an accepted step and keeps t, y, the
 // proposed step size and F(t, y); the new method's controller starts
 // afresh. With fixed steps (Settings.Dt) auto is dopri5.
+
+// autoStiffAfter is the number of stiffness tests above dopri5's bound
+// (counted as Hairer's IASTI, see stiffState.above) after which auto
+// switches to rodas4.
+const autoStiffAfter = 1
 
 // autoSwitch holds auto's two kernels: 0 dopri5, 1 rodas4.
 type autoSwitch struct {
@@ -71,11 +89,11 @@ func (d *driver) switchTo(mode int) {
 }
 
 // autoDecide switches after an accepted step whose test completed a
-// count (in dopri5, stiffCount steps above its bound; in rodas4,
-// stiffCount steps that dopri5 could take).
+// count (in dopri5, autoStiffAfter tests above its bound; in rodas4,
+// stiffCount steps in a row that dopri5 could take).
 func (d *driver) autoDecide() {
 	switch a := d.auto; {
-	case a.mode == 0 && d.stiff.above >= stiffCount:
+	case a.mode == 0 && d.stiff.above >= autoStiffAfter:
 		d.switchTo(1)
 	case a.mode == 1 && a.calm >= stiffCount:
 		d.switchTo(0)

@@ -88,3 +88,42 @@ func TestAutoCost(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoLooseRobertson: at rtol = atol = 1e-3 and 1e-4 dopri5 lets y2
+// of Robertson's problem (scale 4e-5) turn negative within its first few
+// steps, and the ODE itself blows up from there: dopri5 ends with a step
+// size underflow. auto must switch to rodas4 before that happens (its
+// first stiffness test above the bound) and finish as rodas4 does: within
+// 10 times rodas4's error of a tight rodas4 reference, at most 1.3 times
+// its cost.
+func TestAutoLooseRobertson(t *testing.T) {
+	ctx := context.Background()
+	p := Problem{F: robertson, Y0: []float64{1, 0, 0}, T1: 40, Autonomous: true}
+	rodas, _ := MethodByName("rodas4")
+	ref, err := Solve(ctx, p, rodas, nil, &Settings{RTol: 1e-11, ATol: 1e-14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tol := range []float64{1e-3, 1e-4} {
+		set := Settings{RTol: tol, ATol: tol}
+		dp, _ := MethodByName("dopri5")
+		if _, err := Solve(ctx, p, dp, nil, &set); err == nil {
+			t.Errorf("tol %g: dopri5 finished; this test needs the case where it fails", tol)
+		}
+		r, err := Solve(ctx, p, rodas, nil, &set)
+		if err != nil {
+			t.Fatalf("tol %g: rodas4: %v", tol, err)
+		}
+		auto, _ := MethodByName("auto")
+		a, err := Solve(ctx, p, auto, nil, &set)
+		if err != nil {
+			t.Fatalf("tol %g: auto: %v", tol, err)
+		}
+		ea, er := odetest.MaxErr(a.YEnd, ref.YEnd), odetest.MaxErr(r.YEnd, ref.YEnd)
+		t.Logf("tol %g: auto %+v error %.3g; rodas4 nfev %d error %.3g", tol, a.Stats, ea, r.Stats.NFev, er)
+		if a.Stats.NSwitch == 0 || ea > 10*er+1e-12 || 10*a.Stats.NFev > 13*r.Stats.NFev {
+			t.Errorf("tol %g: auto switched %d times, error %.3g (rodas4 %.3g), nfev %d (rodas4 %d)",
+				tol, a.Stats.NSwitch, ea, er, a.Stats.NFev, r.Stats.NFev)
+		}
+	}
+}

@@ -153,7 +153,9 @@
 // step, which counts the evaluation of F(t+h, y1) the test made).
 //
 // auto (auto.go) runs dopri5 with the test at every step and switches to
-// rodas4 after fifteen stiff steps; it switches back when h·‖J‖_∞ (or,
+// rodas4 at the first test above the bound (waiting longer lets dopri5
+// accept the inaccurate steps that wreck Robertson's problem at loose
+// tolerances); it switches back when h·‖J‖_∞ (or,
 // with GMRES, the quotient above for rodas4's last stage, halved) stays
 // below 3.25 for fifteen steps. Stats.NSwitch counts the switches; with
 // fixed steps auto is dopri5.
