@@ -51,9 +51,14 @@ const (
 	// max(estimate, 1/MaxStep).
 	rock4PowerIter = 50
 	rock4PowerTol  = 0.01
-	// rock4CheckRejects consecutive rejections with a user bound
-	// (Settings.SpectralRadius) trigger a power iteration that checks it;
-	// an estimate above (1 + rock4BoundSlack)·bound ends the run.
+	// rock4Window: iterates per window of the oscillation test (power).
+	rock4Window = 10
+	// A user bound (Settings.SpectralRadius) is checked by a power
+	// iteration before the first step and after every rock4CheckRejects
+	// rejected steps (an unstable step is rejected, but an explicit method
+	// at its stability limit alternates rejections with acceptances, so
+	// they are not required to be consecutive); a converged estimate
+	// above (1 + rock4BoundSlack)·bound ends the run.
 	rock4CheckRejects = 3
 	rock4BoundSlack   = 0.05
 )
@@ -113,7 +118,8 @@ type rock4 struct {
 	age     int     // accepted steps since the estimate
 	fresh   bool    // the estimate was made at the current point
 	rejects int     // rejected attempts since the last accepted step
-	checked bool    // the bound was checked in this run of rejections
+	checked bool    // the bound was checked before the first step
+	unseen  int     // rejected attempts since the bound was last checked
 	haveVec bool    // vec holds the last eigenvector estimate
 	vec     []float64
 
@@ -156,11 +162,11 @@ func stepRock4(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) fl
 func (r *rock4) prepare(t float64, y, f0 []float64, hAbs float64, fixed bool) (float64, error) {
 	switch {
 	case r.bound > 0:
-		if r.rejects >= rock4CheckRejects && !r.checked {
-			r.checked = true
+		if !r.checked || r.unseen >= rock4CheckRejects {
+			r.checked, r.unseen = true, 0
 			if est, err := r.power(t, y, f0); err == nil && est > (1+rock4BoundSlack)*r.bound {
-				return hAbs, fmt.Errorf("%w: Settings.SpectralRadius = %g is violated: after %d rejected steps in a row a power iteration finds ρ(∂F/∂y) ≈ %.4g at t=%g",
-					ErrSpectralRadius, r.bound, r.rejects, est, t)
+				return hAbs, fmt.Errorf("%w: Settings.SpectralRadius = %g is violated: a power iteration finds ρ(∂F/∂y) ≈ %.4g at t=%g",
+					ErrSpectralRadius, r.bound, est, t)
 			}
 		}
 	case !r.valid || r.age >= rock4RhoEvery || (r.rejects > 0 && !r.fresh):
@@ -188,12 +194,29 @@ func (r *rock4) prepare(t float64, y, f0 []float64, hAbs float64, fixed bool) (f
 // accepted updates the estimate's bookkeeping after an accepted step.
 func (r *rock4) accepted() {
 	r.age++
-	r.fresh, r.rejects, r.checked = false, 0, false
+	r.fresh, r.rejects = false, 0
+}
+
+// rejected counts a rejected attempt.
+func (r *rock4) rejected() {
+	r.rejects++
+	r.unseen++
 }
 
 // power estimates ρ(∂F/∂y) at (t, y) by the power iteration
 // v ← Jv/‖Jv‖ from the last eigenvector estimate (or f0, or y, or ones),
 // returning ‖Jv‖ once two successive values agree to rock4PowerTol.
+//
+// When a complex pair (or a ± pair) of eigenvalues dominates, ‖Jv‖
+// oscillates instead of converging; restricted to their invariant plane
+// J maps the unit circle onto an ellipse whose largest semi-axis bounds
+// the pair's modulus, and the iterates sample that ellipse. So if after
+// rock4PowerIter iterations the largest value of the last rock4Window
+// iterates agrees with that of the window before to rock4PowerTol, that
+// maximum is returned: a bound of ρ when the iterates repeat (a ± pair,
+// or a pair whose rotation is a rational fraction of a turn), a
+// heuristic otherwise, backed by the error test. Otherwise the iteration
+// has failed: ROCK4 is made for spectra near the negative real axis.
 func (r *rock4) power(t float64, y, f0 []float64) (float64, error) {
 	r.nrho++
 	v := r.vec
@@ -210,11 +233,15 @@ func (r *rock4) power(t float64, y, f0 []float64) (float64, error) {
 	}
 	scal(v, 1/nrm2(v))
 	prev := 0.0
+	var env [2]float64 // max of the iterates in the last two windows
 	for it := 1; it <= rock4PowerIter; it++ {
 		r.jv(t, y, f0, v, r.w)
 		est := nrm2(r.w)
 		if math.IsNaN(est) || math.IsInf(est, 0) {
 			return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g met a non-finite J·v", ErrSpectralRadius, t)
+		}
+		if w := rock4PowerIter - it; w < 2*rock4Window {
+			env[w/rock4Window] = math.Max(env[w/rock4Window], est)
 		}
 		if it >= 2 && math.Abs(est-prev) <= rock4PowerTol*math.Max(est, 1/r.maxStep) {
 			r.haveVec = true
@@ -235,9 +262,13 @@ func (r *rock4) power(t float64, y, f0 []float64) (float64, error) {
 		copy(v, r.w)
 		scal(v, 1/est)
 	}
+	if env[0] > 0 && math.Abs(env[0]-env[1]) <= rock4PowerTol*env[0] {
+		r.haveVec = true
+		return env[0], nil
+	}
 	r.haveVec = false
-	return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g did not converge in %d iterations (last estimate %.4g; a complex or ± pair of dominant eigenvalues?): give Settings.SpectralRadius, or use rodas4",
-		ErrSpectralRadius, t, rock4PowerIter, prev)
+	return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g did not converge in %d iterations (last estimate %.4g, the last two windows of %d iterates peak at %.4g and %.4g; a dominant complex pair?): give Settings.SpectralRadius, or use rodas4",
+		ErrSpectralRadius, t, rock4PowerIter, prev, rock4Window, env[1], env[0])
 }
 
 // jv writes J·v at (t, y), f0 = F(t, y), for ‖v‖₂ = 1: the problem's JV,

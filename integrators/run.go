@@ -179,7 +179,7 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 func (d *driver) reject(h, hNew, errm float64, nonFinite *int) error {
 	d.res.Stats.Rejected++
 	if r := d.kr.rock; r != nil {
-		r.rejects++
+		r.rejected()
 	}
 	if r := d.kr.ros; r != nil && r.lastError != nil {
 		return d.rejectLinear(h, r)

@@ -70,7 +70,7 @@ func (s StepInfo) State(dst *State) {
 			dst.Rock = &RockState{}
 		}
 		rs := dst.Rock
-		rs.Rho, rs.Age = r.rho, r.age
+		rs.Rho, rs.Age, rs.Unchecked = r.rho, r.age, r.unseen
 		rs.Vec = rs.Vec[:0]
 		if r.haveVec {
 			rs.Vec = append(rs.Vec, r.vec...)
@@ -107,7 +107,7 @@ func validateResume(name string, p Problem, st *State) error {
 	if st.Stats.NFev < 0 || st.Stats.Accepted < 0 || st.Stats.Rejected < 0 {
 		return invalid("%s: Settings.Resume.Stats %+v has negative counts", name, st.Stats)
 	}
-	if rs := st.Rock; rs != nil && (len(rs.Vec) != 0 && len(rs.Vec) != len(p.Y0) || !(rs.Rho >= 0) || math.IsInf(rs.Rho, 0) || rs.Age < 0 || !allFinite(rs.Vec)) {
+	if rs := st.Rock; rs != nil && (len(rs.Vec) != 0 && len(rs.Vec) != len(p.Y0) || !(rs.Rho >= 0) || math.IsInf(rs.Rho, 0) || rs.Age < 0 || rs.Unchecked < 0 || !allFinite(rs.Vec)) {
 		return invalid("%s: Settings.Resume.Rock (ρ = %g, age %d, %d eigenvector values) is not a rock4 state for %d unknowns", name, rs.Rho, rs.Age, len(rs.Vec), len(p.Y0))
 	}
 	if math.IsNaN(st.ErrPrev) || st.ErrPrev < 0 {
@@ -135,7 +135,8 @@ func (d *driver) resume(st *State) {
 	d.kr.nfev = st.Stats.NFev
 	if r := d.kr.rock; r != nil && st.Rock != nil {
 		r.njv, r.nrho, r.maxStages, r.ncapped = st.Stats.NJv, st.Stats.NRho, st.Stats.MaxStages, st.Stats.NCapped
-		r.age, r.haveVec = st.Rock.Age, len(st.Rock.Vec) == len(r.vec)
+		r.age, r.unseen, r.checked = st.Rock.Age, st.Rock.Unchecked, true
+		r.haveVec = len(st.Rock.Vec) == len(r.vec)
 		if r.haveVec {
 			copy(r.vec, st.Rock.Vec)
 		}
@@ -166,10 +167,12 @@ func (d *driver) resume(st *State) {
 
 // RockState is rock4's part of a State: the spectral radius it uses (the
 // estimate times the safety factor, or Settings.SpectralRadius), the
-// accepted steps since it was estimated, and the power iteration's last
-// eigenvector (empty if none), its warm start.
+// accepted steps since it was estimated, the rejected steps since a user
+// bound was last checked, and the power iteration's last eigenvector
+// (empty if none), its warm start.
 type RockState struct {
-	Rho float64
-	Age int
-	Vec []float64 `json:",omitempty"`
+	Rho       float64
+	Age       int
+	Unchecked int       `json:",omitempty"`
+	Vec       []float64 `json:",omitempty"`
 }
