@@ -27,7 +27,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 	p := Problem{F: vanDerPol, Y0: []float64{2, 0}, T0: 0, T1: 10}
 	rob := Problem{F: robertson, Y0: []float64{1, 0, 0}, T0: 0, T1: 10, Autonomous: true}
-	hp, _ := heat(49, 10)               // rock4: ρ re-estimated every 25 steps
+	hp, _ := heat(49, 10)                // rock4: ρ re-estimated every 25 steps
 	dg, _ := diagonal(10, 1e6, 10, true) // rock4: steps capped at 152 stages
 	cases := []struct {
 		method string
@@ -44,8 +44,8 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},  // Rosenbrock, dense LU
 		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}, nil},
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
-		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},   // switches to rodas4
-		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // detects stiffness
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},                     // switches to rodas4
+		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},                   // detects stiffness
 		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9, SpectralRadius: 300}, nil}, // complex ρ: the power iteration fails
 		{"rock4", Settings{RTol: 1e-8, ATol: 1e-12}, &hp},
 		{"rock4", Settings{RTol: 1e-6, ATol: 1e-9, SpectralRadius: 1e4}, &hp},
