@@ -246,7 +246,7 @@ func RunIntegrators(ctx context.Context, cfg IntegratorConfig) ([]IntegratorRow,
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		if !m.Adaptive() {
-			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853, rodas4, auto)", name)
+			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853, rodas4, rock4, auto)", name)
 		}
 		methods = append(methods, m)
 	}

@@ -147,7 +147,8 @@
 // h·ρ(J) ≈ |h|·‖F(t+h, y1) − F(t+h, ŷ)‖/‖y1 − ŷ‖ from the last stage ŷ at
 // t + h. Fifteen values in a row above the stability bound (3.25 for
 // dopri5, 6.1 for dop853) set Result.Stiffness (time, h·ρ, step): the
-// step size was limited by stability, and rodas4 or auto would do better.
+// step size was limited by stability, and rodas4, rock4 or auto would do
+// better.
 // The test changes neither the steps nor the results of a run, nor its
 // counts (but for a dop853 run ending at a terminal event on a tested
 // step, which counts the evaluation of F(t+h, y1) the test made).

@@ -80,7 +80,7 @@ type Result struct {
 	// Stiffness, if non-nil, says where dopri5 or dop853 found the problem
 	// stiff (see "Stiffness detection" in the package documentation): the
 	// step size was then limited by stability, not accuracy, and a stiff
-	// method (rodas4, or auto) would need far fewer evaluations.
+	// method (rodas4, rock4 or auto) would need far fewer evaluations.
 	Stiffness *Stiffness
 }
 
