@@ -51,8 +51,6 @@ const (
 	// max(estimate, 1/MaxStep).
 	rock4PowerIter = 50
 	rock4PowerTol  = 0.01
-	// rock4Window: iterates per window of the oscillation test (power).
-	rock4Window = 10
 	// A user bound (Settings.SpectralRadius) is checked by a power
 	// iteration before the first step and after every rock4CheckRejects
 	// rejected steps (an unstable step is rejected, but an explicit method
@@ -126,14 +124,14 @@ type rock4 struct {
 	g          [3][]float64 // the recurrence's rotating stage values
 	f          []float64    // F of a recurrence stage; k1 of the finishing procedure
 	k2, k3, k4 []float64
-	w, tmp     []float64 // power iteration: J·v and the perturbed state
+	w, tmp, pv []float64 // power iteration: J·v, the perturbed state, the previous iterate
 
 	nrho, njv, maxStages, ncapped int
 }
 
 func newRock4(kr *kernel, p Problem, norm ErrorNorm, set *Settings) *rock4 {
 	n := len(p.Y0)
-	back := make([]float64, 10*n)
+	back := make([]float64, 11*n)
 	next := func() []float64 {
 		v := back[:n:n]
 		back = back[n:]
@@ -143,7 +141,7 @@ func newRock4(kr *kernel, p Problem, norm ErrorNorm, set *Settings) *rock4 {
 	for i := range r.g {
 		r.g[i] = next()
 	}
-	r.f, r.k2, r.k3, r.k4, r.w, r.tmp, r.vec = next(), next(), next(), next(), next(), next(), next()
+	r.f, r.k2, r.k3, r.k4, r.w, r.tmp, r.vec, r.pv = next(), next(), next(), next(), next(), next(), next(), next()
 	if r.bound > 0 {
 		r.rho = r.bound
 	}
@@ -204,22 +202,17 @@ func (r *rock4) rejected() {
 }
 
 // power estimates ρ(∂F/∂y) at (t, y) by the power iteration
-// v ← Jv/‖Jv‖ from the last eigenvector estimate (or f0, or y, or ones),
-// returning ‖Jv‖ once two successive values agree to rock4PowerTol.
-//
-// When a complex pair (or a ± pair) of eigenvalues dominates, ‖Jv‖
-// oscillates instead of converging; restricted to their invariant plane
-// J maps the unit circle onto an ellipse whose largest semi-axis bounds
-// the pair's modulus, and the iterates sample that ellipse. So if after
-// rock4PowerIter iterations the largest value of the last rock4Window
-// iterates agrees with that of the window before to rock4PowerTol, that
-// maximum is returned: a bound of ρ when the iterates repeat (a ± pair,
-// or a pair whose rotation is a rational fraction of a turn), a
-// heuristic otherwise, backed by the error test. Otherwise the iteration
-// has failed: ROCK4 is made for spectra near the negative real axis.
+// v ← Jv/‖Jv‖ from the last eigenvector estimate (or f0, or y, or ones).
+// It has converged when two successive values of ‖Jv‖ agree to
+// rock4PowerTol (a dominant real eigenvalue), or two successive
+// Rayleigh–Ritz values on the plane of the last two iterates (ritz2) do:
+// when a complex pair dominates, ‖Jv‖ oscillates for ever, but the
+// iterates approach the pair's invariant plane, on which Rayleigh–Ritz
+// gives the pair itself. Otherwise, after rock4PowerIter iterations, it
+// fails: ROCK4 is made for spectra near the negative real axis.
 func (r *rock4) power(t float64, y, f0 []float64) (float64, error) {
 	r.nrho++
-	v := r.vec
+	v, pv, w := r.vec, r.pv, r.w
 	if !r.haveVec {
 		copy(v, f0)
 		if nrm2(v) == 0 {
@@ -232,43 +225,71 @@ func (r *rock4) power(t float64, y, f0 []float64) (float64, error) {
 		}
 	}
 	scal(v, 1/nrm2(v))
-	prev := 0.0
-	var env [2]float64 // max of the iterates in the last two windows
+	floor := 1 / r.maxStep
+	prev, prevRitz := 0.0, 0.0
+	havePrev, haveRitz := false, false
 	for it := 1; it <= rock4PowerIter; it++ {
-		r.jv(t, y, f0, v, r.w)
-		est := nrm2(r.w)
+		r.jv(t, y, f0, v, w)
+		est := nrm2(w)
 		if math.IsNaN(est) || math.IsInf(est, 0) {
 			return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g met a non-finite J·v", ErrSpectralRadius, t)
 		}
-		if w := rock4PowerIter - it; w < 2*rock4Window {
-			env[w/rock4Window] = math.Max(env[w/rock4Window], est)
-		}
-		if it >= 2 && math.Abs(est-prev) <= rock4PowerTol*math.Max(est, 1/r.maxStep) {
-			r.haveVec = true
-			if est > 0 {
-				copy(v, r.w)
-				scal(v, 1/est)
-			}
-			return est, nil
+		rho, done := est, it >= 2 && math.Abs(est-prev) <= rock4PowerTol*math.Max(est, floor)
+		if !done && havePrev {
+			ritz, ok := ritz2(pv, v, w, prev)
+			done = ok && haveRitz && math.Abs(ritz-prevRitz) <= rock4PowerTol*math.Max(ritz, floor)
+			prevRitz, haveRitz, rho = ritz, ok, ritz
 		}
 		if est == 0 {
+			if done {
+				r.haveVec = true
+				return 0, nil
+			}
 			// v is in the kernel of J: try another direction.
 			j := it % len(v)
 			v[j] = -v[j]
-			prev = est
+			prev, havePrev, haveRitz = 0, false, false
 			continue
 		}
-		prev = est
-		copy(v, r.w)
+		copy(pv, v)
+		copy(v, w)
 		scal(v, 1/est)
-	}
-	if env[0] > 0 && math.Abs(env[0]-env[1]) <= rock4PowerTol*env[0] {
-		r.haveVec = true
-		return env[0], nil
+		if done {
+			r.haveVec = true
+			return rho, nil
+		}
+		prev, havePrev = est, true
 	}
 	r.haveVec = false
-	return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g did not converge in %d iterations (last estimate %.4g, the last two windows of %d iterates peak at %.4g and %.4g; a dominant complex pair?): give Settings.SpectralRadius, or use rodas4",
-		ErrSpectralRadius, t, rock4PowerIter, prev, rock4Window, env[1], env[0])
+	return 0, fmt.Errorf("%w: the power iteration for ρ(∂F/∂y) at t=%g did not converge in %d iterations (last estimates ‖Jv‖ = %.4g, Rayleigh–Ritz %.4g): give Settings.SpectralRadius, or use rodas4",
+		ErrSpectralRadius, t, rock4PowerIter, prev, prevRitz)
+}
+
+// ritz2 returns the largest modulus of the Rayleigh–Ritz values of J on
+// the plane spanned by the unit vectors p and v = Jp/np (np = ‖Jp‖), given
+// w = Jv: the eigenvalues of the 2×2 matrix Qᵀ J Q, Q = [p, q] with
+// q = (v − (p·v) p)/s, s = ‖v − (p·v) p‖. ok is false when p and v are
+// nearly parallel (s < 1e-3): the plane is then ill-determined, and the
+// power iteration is converging to a real eigenvalue on its own.
+func ritz2(p, v, w []float64, np float64) (float64, bool) {
+	a := dot(p, v)
+	s2 := 1 - a*a
+	if !(s2 > 1e-6) {
+		return 0, false
+	}
+	s := math.Sqrt(s2)
+	pw, vw := dot(p, w), dot(v, w)
+	// Jp = np·v, Jq = (w − a·np·v)/s, q·v = s, q·w = (v·w − a·p·w)/s.
+	h11 := np * a
+	h21 := np * s
+	h12 := (pw - a*a*np) / s
+	h22 := ((vw-a*pw)/s - a*np*s) / s
+	half, det := (h11+h22)/2, h11*h22-h12*h21
+	if disc := half*half - det; disc >= 0 {
+		sq := math.Sqrt(disc)
+		return math.Max(math.Abs(half+sq), math.Abs(half-sq)), true
+	}
+	return math.Sqrt(det), true // a complex pair: |λ|² = det
 }
 
 // jv writes J·v at (t, y), f0 = F(t, y), for ‖v‖₂ = 1: the problem's JV,

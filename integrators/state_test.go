@@ -44,9 +44,10 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"rodas4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},  // Rosenbrock, dense LU
 		{"rodas4", Settings{RTol: 1e-6, ATol: 1e-8, Linear: LinearGMRES}, nil},
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
-		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},                     // switches to rodas4
-		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},                   // detects stiffness
-		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9, SpectralRadius: 300}, nil}, // complex ρ: the power iteration fails
+		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},   // switches to rodas4
+		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // detects stiffness
+		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},    // complex pairs: Rayleigh–Ritz
+		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9, SpectralRadius: 300}, nil},
 		{"rock4", Settings{RTol: 1e-8, ATol: 1e-12}, &hp},
 		{"rock4", Settings{RTol: 1e-6, ATol: 1e-9, SpectralRadius: 1e4}, &hp},
 		{"rock4", Settings{RTol: 1e-4, ATol: 1e-6}, &dg},
