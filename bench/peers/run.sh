@@ -4,7 +4,7 @@
 #   integrators: grd (bs3, dopri5, tsit5, dop853) vs Boost.Odeint, GSL odeiv2
 #                (odeint_gsl.cpp) and scipy solve_ivp (scipy_ivp.py)
 #   kernels:     grd (gokernels) vs numpy and PyTorch (kernels.py)
-#   stiff:       grd --stiff (dopri5, rodas4, auto) vs SUNDIALS CVODE BDF with
+#   stiff:       grd --stiff (dopri5, rodas4, rock4, auto) vs SUNDIALS CVODE BDF with
 #                dense LU and with SPGMR (cvode_stiff.c) and scipy Radau, BDF,
 #                LSODA (scipy_ivp.py --stiff); Boost's rosenbrock4 is not
 #                wired in yet (issue 13)
