@@ -126,8 +126,8 @@ func (m Method) DenseOrder() int { return m.tab.DenseOrder }
 func (m Method) Adaptive() bool { return m.tab.Adaptive() }
 
 // Tableau returns the method's tableau. Its slices are shared: do not
-// modify them. For a Rosenbrock method (Stiff) it holds only the name and
-// the orders.
+// modify them. For a Rosenbrock method (Stiff) and for rock4
+// (Stabilized) it holds only the name and the orders.
 func (m Method) Tableau() Tableau { return *m.tab }
 
 // Stiff reports whether the method is linearly implicit (rodas4): it
