@@ -158,7 +158,8 @@
 // internal/rockgen) that makes the step stable for h·ρ. ρ is
 // Settings.SpectralRadius, an upper bound the user guarantees (checked
 // by a power iteration before the first step and after every third
-// rejected step: a violation ends the run), or else estimated by a power
+// rejected step: a violation ends the run; a check that does not
+// converge leaves the bound trusted), or else estimated by a power
 // iteration on J·v (Problem.JV, else directional differences of F, as
 // rodas4's GMRES), warm-started at the previous eigenvector, converged to
 // 1% in ‖Jv‖ or, for a dominant complex pair, in the Rayleigh–Ritz

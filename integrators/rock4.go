@@ -155,8 +155,10 @@ func stepRock4(kr *kernel, t, h, tEnd float64, y, y1 []float64, withErr bool) fl
 
 // prepare runs before every attempt from (t, y), f0 = F(t, y), with the
 // proposed |h| = hAbs: it (re-)estimates ρ when due, checks a user bound
-// after repeated rejections, and returns hAbs shortened if it needs more
-// stages than the largest degree has (an error instead with fixed steps).
+// before the first step and after every rock4CheckRejects rejections (a
+// power iteration that does not converge leaves the bound trusted), and
+// returns hAbs shortened if it needs more stages than the largest degree
+// has (an error instead with fixed steps).
 func (r *rock4) prepare(t float64, y, f0 []float64, hAbs float64, fixed bool) (float64, error) {
 	switch {
 	case r.bound > 0:
