@@ -172,11 +172,14 @@
 // (ErrSpectralRadius). Stats counts NRho (estimates), NJv (their
 // products), MaxStages and NCapped. Its dense output is the cubic Hermite
 // interpolant through y and F at both ends of the step (local error
-// O(h⁴), order 3): across rock4's long steps it is the least accurate
-// part of the method, good to about 1e-3 relative where the step ends
-// are good to the tolerance. rock4 suits spectra near the negative real
-// axis (gradient flows, diffusion); with large imaginary parts (Van der
-// Pol, oscillatory problems) it needs many more evaluations than rodas4.
+// O(h⁴), order 3). Its error control is weaker than the other
+// methods': the embedded estimate's constant shrinks with the degree, so
+// at many stages it underestimates the error of the slow modes, and
+// global errors reach tens to a hundred times the tolerance (rodas4's stay
+// near it; TestRock4GlobalError): ask rock4 for a tighter tolerance. rock4
+// suits spectra near the negative real axis (gradient flows, diffusion);
+// with large imaginary parts (Van der Pol, oscillatory problems) it needs
+// many more evaluations than rodas4.
 //
 // Stiffness detection: dopri5 and dop853 run Hairer's test (stiffness.go)
 // every 1000 accepted steps, and at every step after a positive test:

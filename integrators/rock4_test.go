@@ -300,3 +300,68 @@ func TestRock4Events(t *testing.T) {
 		t.Errorf("event at t=%.10g, exact %.10g (off by %.2g)", res.Events[0].T, tt, d)
 	}
 }
+
+// TestRock4GlobalError measures what rock4's error control delivers on the
+// gradient flow of a diagonal quadratic (eigenvalues 1 … 10⁴, t1 = 20,
+// RTol 1e-6, ATol 1e-10), in units of the tolerance per component
+// (ATol + RTol·|y_i|) at every step end, beside rodas4. ROCK4's embedded
+// order-3 estimate has an error constant that shrinks with the degree
+// (measured here too: at 152 stages it is about 20× below the true local
+// error of a step on y' = −y with h = 0.1, at 5 stages 3.5× above it), so
+// on the slow modes, which its long steps integrate with an error ≈ h⁵/120,
+// the estimate passes steps whose true error is far above the tolerance:
+// rock4's global error reaches about 120 tolerance units where rodas4's
+// stays near 1. The bounds are this measurement with a margin; a change
+// that makes rock4 worse (or better: then tighten them) fails here.
+func TestRock4GlobalError(t *testing.T) {
+	const d = 10
+	lam := make([]float64, d)
+	for i := range lam {
+		lam[i] = math.Pow(1e4, float64(i)/(d-1))
+	}
+	y0 := make([]float64, d)
+	for i := range y0 {
+		y0[i] = 1
+	}
+	p := Problem{F: func(_ float64, y, dy []float64) {
+		for i, l := range lam {
+			dy[i] = -l * y[i]
+		}
+	}, JV: func(_ float64, _, v, out []float64) {
+		for i, l := range lam {
+			out[i] = -l * v[i]
+		}
+	}, Y0: y0, T0: 0, T1: 20, Autonomous: true}
+	const rtol, atol = 1e-6, 1e-10
+	units := map[string]float64{}
+	for _, name := range []string{"rodas4", "rock4"} {
+		m, _ := MethodByName(name)
+		worst := 0.0
+		rec := RecorderFunc(func(s StepInfo) error {
+			for i, l := range lam {
+				want := math.Exp(-l * s.T1)
+				worst = math.Max(worst, math.Abs(s.Y[i]-want)/(atol+rtol*want))
+			}
+			return nil
+		})
+		res, err := Solve(context.Background(), p, m, nil, &Settings{RTol: rtol, ATol: atol, Recorder: rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units[name] = worst
+		t.Logf("%s: %d steps, %d evaluations: worst error at a step end %.3g tolerance units", name, res.Stats.Accepted, res.Stats.NFev, worst)
+	}
+	if units["rodas4"] > 3 || units["rock4"] > 300 {
+		t.Errorf("worst errors in tolerance units: rodas4 %.3g (want ≤ 3), rock4 %.3g (want ≤ 300)", units["rodas4"], units["rock4"])
+	}
+	// The estimate against the true local error of one step on y' = −y.
+	ratio := func(idx int) float64 {
+		y1, est := rock4Step(t, idx, -1, 0.1)
+		return est / math.Abs(y1-math.Exp(-0.1))
+	}
+	lo, hi := ratio(0), ratio(len(rock4Degrees)-1)
+	t.Logf("estimate / true local error at h = 0.1: %.3g with 5 stages, %.3g with 152", lo, hi)
+	if !(lo > 1 && hi < 0.1) {
+		t.Errorf("estimate / true local error: %.3g (5 stages), %.3g (152 stages): want > 1 and < 0.1", lo, hi)
+	}
+}
