@@ -47,7 +47,7 @@ type IntegratorConfig struct {
 	Reps int
 	// Stiff selects the stiff suite's defaults: problems robertson,
 	// vdp1000, hires, quad1e6 and grdquad1e6 (StiffProblems), methods
-	// dopri5, rodas4 and auto, tolerances 1e-3 … 1e-8. Fields set
+	// dopri5, rodas4, rock4 and auto, tolerances 1e-3 … 1e-8. Fields set
 	// explicitly take precedence.
 	Stiff bool
 }
@@ -71,8 +71,8 @@ type IntegratorRow struct {
 	Seconds float64
 	// NJac, NJv and NLinSolve are a stiff method's Jacobian evaluations,
 	// Jacobian-vector products (exact ones where the problem supplies
-	// them) and linear solves (integrators.Stats); zero for explicit
-	// methods.
+	// them; for rock4 those of its spectral-radius power iteration) and
+	// linear solves (integrators.Stats); zero for explicit methods.
 	NJac, NJv, NLinSolve int
 }
 
@@ -204,7 +204,7 @@ func (c IntegratorConfig) withDefaults() IntegratorConfig {
 	if len(c.Methods) == 0 {
 		c.Methods = []string{"bs3", "dopri5", "tsit5", "dop853"}
 		if c.Stiff {
-			c.Methods = []string{"dopri5", "rodas4", "auto"}
+			c.Methods = []string{"dopri5", "rodas4", "rock4", "auto"}
 		}
 	}
 	if len(c.Tols) == 0 {
@@ -246,7 +246,7 @@ func RunIntegrators(ctx context.Context, cfg IntegratorConfig) ([]IntegratorRow,
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		if !m.Adaptive() {
-			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853, rodas4, auto)", name)
+			return nil, fmt.Errorf("bench: method %q has a fixed step and no tolerance; the work-precision sweep takes adaptive methods (bs3, dopri5, tsit5, dop853, rodas4, rock4, auto)", name)
 		}
 		methods = append(methods, m)
 	}

@@ -41,7 +41,7 @@ func TestConvergenceOrder(t *testing.T) {
 	}
 	def := map[string]cfg{
 		"euler": {2, 200}, "heun": {2, 40}, "rk4": {2, 10}, "bs3": {2, 20},
-		"dopri5": {2, 8}, "tsit5": {10, 64}, "dop853": {10, 8}, "rodas4": {2, 8}, "auto": {2, 8},
+		"dopri5": {2, 8}, "tsit5": {10, 64}, "dop853": {10, 8}, "rodas4": {2, 8}, "rock4": {2, 8}, "auto": {2, 8},
 	}
 	override := map[[2]string]cfg{
 		{"tsit5", "decay"}:     {4, 32},
@@ -89,8 +89,8 @@ func TestConvergenceOrder(t *testing.T) {
 func TestDenseOutputOrder(t *testing.T) {
 	// Largest step per method: small enough to be asymptotic, large enough
 	// that the finest of 5 levels stays above round-off.
-	h0 := map[string]float64{"bs3": 0.4, "dopri5": 0.4, "tsit5": 0.2, "dop853": 1.6, "rodas4": 0.4}
-	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853", "rodas4"} {
+	h0 := map[string]float64{"bs3": 0.4, "dopri5": 0.4, "tsit5": 0.2, "dop853": 1.6, "rodas4": 0.4, "rock4": 0.4}
+	for _, name := range []string{"bs3", "dopri5", "tsit5", "dop853", "rodas4", "rock4"} {
 		m, _ := MethodByName(name)
 		for _, p := range odetest.All(1) {
 			var hs, errs []float64

@@ -1,6 +1,6 @@
 // Package integrators solves initial value problems y' = F(t, y), y ∈ R^m,
 // with explicit Runge–Kutta methods and, for stiff problems, a Rosenbrock
-// method, all sharing one driver.
+// method and a stabilized explicit one, all sharing one driver.
 //
 // It knows nothing of losses or geometry: a problem is a right-hand side on
 // []float64 state.
@@ -25,6 +25,9 @@
 //	dop853  Hairer's DOP853 8(5,3), dense output of order 7 (3 extra stages)
 //	rodas4  Hairer–Wanner RODAS4 4(3), Rosenbrock, L-stable, stiffly accurate,
 //	        dense output of order 3 (see "Stiff problems")
+//	rock4   Abdulle's ROCK4, stabilized explicit, order 4 (embedded 3), 5 to 152
+//	        stages chosen from the spectral radius, cubic Hermite dense output
+//	        (order 3)
 //	auto    dopri5, switching to rodas4 where the problem is stiff and back
 //
 // For bs3, dopri5, tsit5 and dop853 the kernel's step is replaced by a
@@ -142,12 +145,49 @@
 // halves h; five in a row, or a non-finite Jacobian, end the run with
 // status LinearSolveFailed (ErrLinearSolve).
 //
+// rock4 (rock4.go) is Abdulle's fourth-order orthogonal-Runge–Kutta–
+// Chebyshev method (SIAM J. Sci. Comput. 23, 2002): explicit, with a
+// stability region along the negative real axis of length ≈ 0.353·s² for
+// s stages, so a step of size h needs only s ≈ sqrt(h·ρ/0.353) stages,
+// ρ the spectral radius of J. A step is a three-term recurrence of
+// m = s − 4 stages and a four-stage finishing procedure with an embedded
+// order-3 solution (error exponent 4); it costs m + 4 evaluations of F,
+// the last one F(t+h, y1) being the next step's first (FSAL). The degree
+// m is the smallest of Abdulle's 50 tabulated degrees 1…148 (his
+// coefficient tables, generated into rock4_tables.go by
+// internal/rockgen) that makes the step stable for h·ρ. ρ is
+// Settings.SpectralRadius, an upper bound the user guarantees (checked
+// by a power iteration before the first step and after every third
+// rejected step: a violation ends the run; a check that does not
+// converge leaves the bound trusted), or else estimated by a power
+// iteration on J·v (Problem.JV, else directional differences of F, as
+// rodas4's GMRES), warm-started at the previous eigenvector, converged to
+// 1% in ‖Jv‖ or, for a dominant complex pair, in the Rayleigh–Ritz
+// values of the last two iterates, multiplied by 1.2, and repeated every
+// 25 accepted steps and after a rejected step (Abdulle's constants). A
+// step needing more than 152 stages is shortened to 0.8 of the largest
+// stable one (Stats.NCapped). A power iteration that does not converge in
+// 50 iterations, a violated bound, or a fixed step Dt needing more than
+// 152 stages end the run with status SpectralRadiusFailed
+// (ErrSpectralRadius). Stats counts NRho (estimates), NJv (their
+// products), MaxStages and NCapped. Its dense output is the cubic Hermite
+// interpolant through y and F at both ends of the step (local error
+// O(h⁴), order 3). Its error control is weaker than the other
+// methods': the embedded estimate's constant shrinks with the degree, so
+// at many stages it underestimates the error of the slow modes, and
+// global errors reach tens to a hundred times the tolerance (rodas4's stay
+// near it; TestRock4GlobalError): ask rock4 for a tighter tolerance. rock4
+// suits spectra near the negative real axis (gradient flows, diffusion);
+// with large imaginary parts (Van der Pol, oscillatory problems) it needs
+// many more evaluations than rodas4.
+//
 // Stiffness detection: dopri5 and dop853 run Hairer's test (stiffness.go)
 // every 1000 accepted steps, and at every step after a positive test:
 // h·ρ(J) ≈ |h|·‖F(t+h, y1) − F(t+h, ŷ)‖/‖y1 − ŷ‖ from the last stage ŷ at
 // t + h. Fifteen values in a row above the stability bound (3.25 for
 // dopri5, 6.1 for dop853) set Result.Stiffness (time, h·ρ, step): the
-// step size was limited by stability, and rodas4 or auto would do better.
+// step size was limited by stability, and rodas4, rock4 or auto would do
+// better.
 // The test changes neither the steps nor the results of a run, nor its
 // counts (but for a dop853 run ending at a terminal event on a tested
 // step, which counts the evaluation of F(t+h, y1) the test made).

@@ -77,6 +77,7 @@ func ExampleMethods() {
 	// tsit5   order 5, dense 4, adaptive true
 	// dop853  order 8, dense 7, adaptive true
 	// rodas4  order 4, dense 3, adaptive true
+	// rock4   order 4, dense 3, adaptive true
 	// auto    order 5, dense 4, adaptive true
 }
 
@@ -115,5 +116,5 @@ func ExampleFixedStepMethods() {
 	fmt.Println("adaptive:  ", strings.Join(integrators.AdaptiveMethods(), ", "))
 	// Output:
 	// fixed step: euler, heun, rk4
-	// adaptive:   bs3, dopri5, tsit5, dop853, rodas4, auto
+	// adaptive:   bs3, dopri5, tsit5, dop853, rodas4, rock4, auto
 }

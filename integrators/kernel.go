@@ -32,6 +32,8 @@ type kernel struct {
 	// ros, if non-nil, is the Rosenbrock stepper that fast (stepRos)
 	// runs; it also provides the dense output.
 	ros *rosenbrock
+	// rock, if non-nil, is the ROCK4 stepper that fast (stepRock4) runs.
+	rock *rock4
 }
 
 // stepFunc is a kernel's step specialised to one tableau: it must do what

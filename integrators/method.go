@@ -21,19 +21,23 @@ type Method struct {
 	// auto: the method switches between dopri5 (tab, fast) and rodas4
 	// (auto.go).
 	auto bool
+	// rock: the method is ROCK4 (rock4.go); tab holds only its name,
+	// orders and driver slots, and fast is stepRock4.
+	rock bool
 }
 
 // methodNames lists the built-in methods in order of increasing cost, the
 // fixed-step ones (numFixed) first.
-var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"}
+var methodNames = [...]string{"euler", "heun", "rk4", "bs3", "dopri5", "tsit5", "dop853", "rodas4", "rock4", "auto"}
 
 // numFixed is the number of fixed-step methods at the start of methodNames.
 const numFixed = 3
 
 // Methods returns the names of the built-in methods: the fixed-step
 // "euler", "heun", "rk4" and the adaptive "bs3", "dopri5", "tsit5",
-// "dop853", the stiff "rodas4" and "auto" (dopri5 switching to rodas4
-// where the problem is stiff).
+// "dop853", the stiff "rodas4" (Rosenbrock) and "rock4" (stabilized
+// explicit, for spectra near the negative real axis), and "auto" (dopri5
+// switching to rodas4 where the problem is stiff).
 func Methods() []string {
 	out := make([]string, len(methodNames))
 	copy(out, methodNames[:])
@@ -49,7 +53,7 @@ func FixedStepMethods() []string {
 }
 
 // AdaptiveMethods returns the names of the built-in methods with step-size
-// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4", "auto"
+// control, "bs3", "dopri5", "tsit5", "dop853", "rodas4", "rock4", "auto"
 // (Method.Adaptive is true).
 func AdaptiveMethods() []string {
 	out := make([]string, len(methodNames)-numFixed)
@@ -79,6 +83,8 @@ func MethodByName(name string) (Method, error) {
 		tb, fast = tableauDop853(), stepdop853
 	case "rodas4":
 		return Method{tab: tableauRodas4(), fast: stepRos, ros: rodas4Tableau()}, nil
+	case "rock4":
+		return Method{tab: tableauRock4(), fast: stepRock4, rock: true}, nil
 	case "auto":
 		tb := tableauDopri5()
 		tb.Name = "auto"
@@ -120,14 +126,20 @@ func (m Method) DenseOrder() int { return m.tab.DenseOrder }
 func (m Method) Adaptive() bool { return m.tab.Adaptive() }
 
 // Tableau returns the method's tableau. Its slices are shared: do not
-// modify them. For a Rosenbrock method (Stiff) it holds only the name and
-// the orders.
+// modify them. For a Rosenbrock method (Stiff) and for rock4
+// (Stabilized) it holds only the name and the orders.
 func (m Method) Tableau() Tableau { return *m.tab }
 
 // Stiff reports whether the method is linearly implicit (rodas4): it
 // uses the Jacobian of F (Problem.JV, Problem.Jac or finite differences)
 // and solves linear systems.
 func (m Method) Stiff() bool { return m.ros != nil }
+
+// Stabilized reports whether the method is the stabilized explicit
+// rock4: it uses the spectral radius of ∂F/∂y (Settings.SpectralRadius,
+// or a power iteration on Problem.JV or finite differences of F) to
+// choose its number of stages.
+func (m Method) Stabilized() bool { return m.rock }
 
 // Switching reports whether the method switches between a non-stiff and
 // a stiff method (auto). Its Tableau, Order and DenseOrder are those of

@@ -43,6 +43,10 @@ func (d *driver) interp(tt float64, dst []float64) {
 		return
 	}
 	d.ensureKS()
+	if d.kr.rock != nil {
+		rock4Interpolate(dst, (tt-d.tPrev)/d.h, d.h, d.y1, d.y, d.kr.k[0], d.kr.k[d.kr.s])
+		return
+	}
 	if !d.dense && len(d.tb.ExtraC) > 0 {
 		d.kr.extra(d.tPrev, d.h, d.y1)
 	}

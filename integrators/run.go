@@ -62,6 +62,11 @@ func (d *driver) runFixed(ctx context.Context) error {
 			tEnd, last = p.T0+d.dir*float64(nAcc+1)*d.set.Dt, false
 		}
 		h := tEnd - d.t
+		if r := d.kr.rock; r != nil {
+			if _, err := r.prepare(d.t, d.y, d.kr.k[0], math.Abs(h), true); err != nil {
+				return d.fail(SpectralRadiusFailed, h, err, "")
+			}
+		}
 		d.kr.step(d.t, h, tEnd, d.y, d.y1, false)
 		if r := d.kr.ros; r != nil && r.lastError != nil {
 			return d.fail(LinearSolveFailed, h, r.lastError, "with fixed steps: ")
@@ -99,6 +104,12 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 			return d.fail(MaxStepsReached, d.dir*hAbs, nil, "Settings.MaxSteps = %d", d.set.MaxSteps)
 		}
 		d.startStep()
+		if r := d.kr.rock; r != nil {
+			var err error
+			if hAbs, err = r.prepare(d.t, d.y, d.kr.k[0], hAbs, false); err != nil {
+				return d.fail(SpectralRadiusFailed, d.dir*hAbs, err, "")
+			}
+		}
 		// Step size and end of this attempt: a step that would end within
 		// 1% of a step of T1 ends on T1.
 		h, tEnd, last := d.dir*hAbs, 0.0, false
@@ -167,6 +178,9 @@ func (d *driver) runAdaptive(ctx context.Context) error {
 // step.
 func (d *driver) reject(h, hNew, errm float64, nonFinite *int) error {
 	d.res.Stats.Rejected++
+	if r := d.kr.rock; r != nil {
+		r.rejected()
+	}
 	if r := d.kr.ros; r != nil && r.lastError != nil {
 		return d.rejectLinear(h, r)
 	}

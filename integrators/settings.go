@@ -54,6 +54,13 @@ type Settings struct {
 	// Linear selects how the stiff methods (Method.Stiff) solve their
 	// linear systems (I/(γh) − J)x = b. Default LinearAuto.
 	Linear LinearSolver
+	// SpectralRadius, if positive, is an upper bound of the spectral
+	// radius of ∂F/∂y over the whole run, which rock4 then uses to choose
+	// its number of stages instead of estimating it (by a power iteration
+	// on J·v every 25 accepted steps and after rejections). A bound found
+	// violated ends the run with SpectralRadiusFailed. Other methods
+	// ignore it.
+	SpectralRadius float64
 	// Resume, if non-nil, continues a run from a State taken by
 	// StepInfo.State (same Problem, method, times and settings): the run
 	// starts at Resume.T with Resume.Y instead of T0 and Y0 (T0 still
@@ -220,7 +227,7 @@ func (s *Settings) checkRanges(name string) error {
 		name string
 		v    float64
 	}{{"RTol", s.RTol}, {"ATol", s.ATol}, {"H0", s.H0}, {"MaxStep", s.MaxStep},
-		{"MinStep", s.MinStep}, {"Dt", s.Dt}, {"EventTol", s.EventTol}} {
+		{"MinStep", s.MinStep}, {"Dt", s.Dt}, {"EventTol", s.EventTol}, {"SpectralRadius", s.SpectralRadius}} {
 		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return invalid("%s: Settings.%s = %g, want a finite value ≥ 0", name, f.name, f.v)
 		}

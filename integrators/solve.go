@@ -17,8 +17,9 @@ type Problem struct {
 	Y0     []float64
 	T0, T1 float64
 
-	// The fields below are used only by the stiff methods (rodas4 and
-	// auto); the explicit methods ignore them.
+	// The fields below are used only by the stiff methods (rodas4, auto,
+	// and JV by rock4's spectral-radius estimate); the explicit methods
+	// ignore them.
 
 	// JV, if non-nil, writes the Jacobian-vector product ∂F/∂y(t, y)·v
 	// into jv. Otherwise J·v is the directional difference
@@ -46,6 +47,14 @@ type Stats struct {
 	NLinSolve int `json:",omitempty"` // linear solves (one per Rosenbrock stage)
 	NKrylov   int `json:",omitempty"` // GMRES iterations
 	NSwitch   int `json:",omitempty"` // switches between dopri5 and rodas4 (auto)
+
+	// rock4: estimates of the spectral radius (power iterations, whose
+	// products J·v are counted in NJv), the most stages one step used,
+	// and the step attempts shortened because they needed more stages
+	// than rock4 has (152).
+	NRho      int `json:",omitempty"`
+	MaxStages int `json:",omitempty"`
+	NCapped   int `json:",omitempty"`
 }
 
 // Result is the outcome of Solve.
@@ -71,7 +80,7 @@ type Result struct {
 	// Stiffness, if non-nil, says where dopri5 or dop853 found the problem
 	// stiff (see "Stiffness detection" in the package documentation): the
 	// step size was then limited by stability, not accuracy, and a stiff
-	// method (rodas4, or auto) would need far fewer evaluations.
+	// method (rodas4, rock4 or auto) would need far fewer evaluations.
 	Stiffness *Stiffness
 }
 
@@ -178,6 +187,9 @@ func newDriver(p Problem, m Method, times []float64, s *Settings) (*driver, erro
 		d.kr.ros = newRosenbrock(m.ros, d.kr, p, d.norm, set.krylov(n))
 		d.ros = d.kr.ros
 	}
+	if m.rock {
+		d.kr.rock = newRock4(d.kr, p, d.norm, &set)
+	}
 	if m.auto && !d.fixed {
 		d.newAuto()
 	}
@@ -239,6 +251,9 @@ func (d *driver) syncStats() {
 	if r := d.ros; r != nil {
 		st.NJac, st.NJv, st.NDecomp, st.NLinSolve, st.NKrylov = r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov
 	}
+	if r := d.kr.rock; r != nil {
+		st.NJv, st.NRho, st.MaxStages, st.NCapped = r.njv, r.nrho, r.maxStages, r.ncapped
+	}
 }
 
 // acceptState moves the driver onto the end of an accepted step of size h
@@ -255,6 +270,9 @@ func (d *driver) acceptState(h, tEnd, hNext float64) {
 	d.res.H = d.dir * hNext
 	if d.kr.ros != nil {
 		d.kr.ros.jacOK = false
+	}
+	if d.kr.rock != nil {
+		d.kr.rock.accepted()
 	}
 }
 

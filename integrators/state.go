@@ -38,6 +38,8 @@ type State struct {
 	StiffBelow int `json:",omitempty"`
 	// Auto is auto's current method: 0 dopri5, 1 rodas4.
 	Auto int `json:",omitempty"`
+	// Rock is rock4's spectral-radius estimate (nil for other methods).
+	Rock *RockState `json:",omitempty"`
 	// Stiffness is Result.Stiffness so far (nil: not detected), so that a
 	// resumed run still reports a detection made before the state was
 	// taken.
@@ -63,6 +65,19 @@ func (s StepInfo) State(dst *State) {
 	dst.EndDerivative = d.kSValid
 	dst.StiffAbove, dst.StiffBelow = d.stiff.above, d.stiff.below
 	dst.Stiffness = d.res.Stiffness // set once per run, never modified: shared
+	if r := d.kr.rock; r != nil {
+		if dst.Rock == nil {
+			dst.Rock = &RockState{}
+		}
+		rs := dst.Rock
+		rs.Rho, rs.Age, rs.Unchecked = r.rho, r.age, r.unseen
+		rs.Vec = rs.Vec[:0]
+		if r.haveVec {
+			rs.Vec = append(rs.Vec, r.vec...)
+		}
+	} else {
+		dst.Rock = nil
+	}
 	if a := d.auto; a != nil {
 		dst.Auto = a.mode
 		if a.mode == 1 {
@@ -92,6 +107,9 @@ func validateResume(name string, p Problem, st *State) error {
 	if st.Stats.NFev < 0 || st.Stats.Accepted < 0 || st.Stats.Rejected < 0 {
 		return invalid("%s: Settings.Resume.Stats %+v has negative counts", name, st.Stats)
 	}
+	if rs := st.Rock; rs != nil && (len(rs.Vec) != 0 && len(rs.Vec) != len(p.Y0) || !(rs.Rho >= 0) || math.IsInf(rs.Rho, 0) || rs.Age < 0 || rs.Unchecked < 0 || !allFinite(rs.Vec)) {
+		return invalid("%s: Settings.Resume.Rock (ρ = %g, age %d, %d eigenvector values) is not a rock4 state for %d unknowns", name, rs.Rho, rs.Age, len(rs.Vec), len(p.Y0))
+	}
 	if math.IsNaN(st.ErrPrev) || st.ErrPrev < 0 {
 		return invalid("%s: Settings.Resume.ErrPrev = %g, want ≥ 0", name, st.ErrPrev)
 	}
@@ -115,6 +133,17 @@ func (d *driver) resume(st *State) {
 	d.ctrl.setMemory(st.ErrPrev, st.Rejected)
 	d.res.Stats = st.Stats
 	d.kr.nfev = st.Stats.NFev
+	if r := d.kr.rock; r != nil && st.Rock != nil {
+		r.njv, r.nrho, r.maxStages, r.ncapped = st.Stats.NJv, st.Stats.NRho, st.Stats.MaxStages, st.Stats.NCapped
+		r.age, r.unseen, r.checked = st.Rock.Age, st.Rock.Unchecked, true
+		r.haveVec = len(st.Rock.Vec) == len(r.vec)
+		if r.haveVec {
+			copy(r.vec, st.Rock.Vec)
+		}
+		if r.bound == 0 {
+			r.rho, r.valid = st.Rock.Rho, r.haveVec
+		}
+	}
 	if r := d.ros; r != nil {
 		r.njac, r.njv, r.ndecomp, r.nsolve, r.nkrylov = st.Stats.NJac, st.Stats.NJv, st.Stats.NDecomp, st.Stats.NLinSolve, st.Stats.NKrylov
 	}
@@ -134,4 +163,16 @@ func (d *driver) resume(st *State) {
 		// The state was taken before the switch that ended its step.
 		d.autoDecide()
 	}
+}
+
+// RockState is rock4's part of a State: the spectral radius it uses (the
+// estimate times the safety factor, or Settings.SpectralRadius), the
+// accepted steps since it was estimated, the rejected steps since a user
+// bound was last checked, and the power iteration's last eigenvector
+// (empty if none), its warm start.
+type RockState struct {
+	Rho       float64
+	Age       int
+	Unchecked int       `json:",omitempty"`
+	Vec       []float64 `json:",omitempty"`
 }

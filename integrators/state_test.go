@@ -27,6 +27,8 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 	p := Problem{F: vanDerPol, Y0: []float64{2, 0}, T0: 0, T1: 10}
 	rob := Problem{F: robertson, Y0: []float64{1, 0, 0}, T0: 0, T1: 10, Autonomous: true}
+	hp, _ := heat(49, 10)                // rock4: ρ re-estimated every 25 steps
+	dg, _ := diagonal(10, 1e6, 10, true) // rock4: steps capped at 152 stages
 	cases := []struct {
 		method string
 		set    Settings
@@ -44,6 +46,12 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-8}, nil},
 		{"auto", Settings{RTol: 1e-6, ATol: 1e-10}, &rob},   // switches to rodas4
 		{"dopri5", Settings{RTol: 1e-6, ATol: 1e-10}, &rob}, // detects stiffness
+		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9}, nil},    // complex pairs: Rayleigh–Ritz
+		{"rock4", Settings{RTol: 1e-7, ATol: 1e-9, SpectralRadius: 300}, nil},
+		{"rock4", Settings{RTol: 1e-8, ATol: 1e-12}, &hp},
+		{"rock4", Settings{RTol: 1e-6, ATol: 1e-9, SpectralRadius: 1e4}, &hp},
+		{"rock4", Settings{RTol: 1e-4, ATol: 1e-6}, &dg},
+		{"rock4", Settings{Dt: 0.01, SpectralRadius: 300}, nil},
 	}
 	stop := errors.New("stop here")
 	for _, c := range cases {

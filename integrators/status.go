@@ -25,6 +25,10 @@ const (
 	// systems (singular I/(γh) − J, GMRES not converging, a non-finite
 	// Jacobian) for several step sizes in a row.
 	LinearSolveFailed
+	// SpectralRadiusFailed: rock4 could not trust its spectral radius
+	// (Settings.SpectralRadius violated, the power iteration not
+	// converging, or a fixed step needing more stages than it has).
+	SpectralRadiusFailed
 )
 
 // Sentinel errors matching the failure statuses; Solve's errors wrap them.
@@ -38,7 +42,7 @@ var (
 	ErrInvalid = errors.New("invalid input")
 )
 
-var statusNames = [...]string{"success", "event", "max-steps", "step-underflow", "non-finite", "cancelled", "stopped", "linear-solve-failed"}
+var statusNames = [...]string{"success", "event", "max-steps", "step-underflow", "non-finite", "cancelled", "stopped", "linear-solve-failed", "spectral-radius-failed"}
 
 // String returns a short lower-case name of s.
 func (s Status) String() string {
@@ -66,6 +70,8 @@ func (s Status) Err() error {
 		return ErrStopped
 	case LinearSolveFailed:
 		return ErrLinearSolve
+	case SpectralRadiusFailed:
+		return ErrSpectralRadius
 	}
 	return errors.New("integrators: unknown status")
 }

@@ -37,7 +37,7 @@ var builtins = []Info{
 	{"rbm-bars", "RBM (n_v=9, n_h=8, d=89) on 3×3 bars-and-stripes: cd vs gd, ngd, grd by exact KL"},
 	{"two-layer-fashion", "two-layer tanh network (h=32, d=25450) on the 60000 Fashion-MNIST training images (needs make data)"},
 	{"paper-resnet-size", "two-layer tanh network at the paper's ResNet size (h=2150, d=1709260) on Fashion-MNIST: for grd geometry"},
-	{"quadratic-stiff", "2 generated 10-D quadratics (condition 10⁶), t1 = 5·10⁴: a stiff flow for rodas4 (dopri5 warns)"},
+	{"quadratic-stiff", "2 generated 10-D quadratics (condition 10⁶), t1 = 5·10⁴: a stiff flow for rodas4, rock4 or auto (dopri5 warns)"},
 }
 
 // Builtins lists the built-in scenarios, the default first.

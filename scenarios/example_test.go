@@ -34,7 +34,7 @@ func ExampleParse_error() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, scenarios.ErrUnknownName))
 	// Output:
-	// scenarios: x.yaml:3: integrator.method: unknown method "rk45" (valid: euler, heun, rk4, bs3, dopri5, tsit5, dop853, rodas4, auto)
+	// scenarios: x.yaml:3: integrator.method: unknown method "rk45" (valid: euler, heun, rk4, bs3, dopri5, tsit5, dop853, rodas4, rock4, auto)
 	// true
 }
 

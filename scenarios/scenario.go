@@ -273,7 +273,8 @@ type SDESpec struct {
 // IntegratorSpec configures the ODE solver.
 type IntegratorSpec struct {
 	// Method is euler, heun, rk4 (fixed step: need DT) or bs3, dopri5,
-	// tsit5, dop853 (adaptive). Default dopri5.
+	// tsit5, dop853 and, for stiff flows, rodas4, rock4, auto (adaptive;
+	// integrators.Methods). Default dopri5.
 	Method string `yaml:"method" json:"method"`
 	// Rtol, Atol are the adaptive error tolerances (> 0). Defaults 1e-8,
 	// 1e-10 for an adaptive method; a fixed-step method uses dt instead, so

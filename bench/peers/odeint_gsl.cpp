@@ -6,6 +6,18 @@
 //
 // Build:  g++ -O2 -std=c++17 -o odeint_gsl odeint_gsl.cpp -lgsl -lgslcblas -lm
 // Run:    ./odeint_gsl [--reps 5] [--problems lorenz,arenstorf,...] [--tols 1e-3,...]
+//         ./odeint_gsl --stiff 1 [--reps 5] [--problems robertson,vdp1000,hires] [--tols ...]
+//
+// With --stiff 1 it runs Boost's rosenbrock4 (Kaps–Rentrop 4(3), odeint's
+// rosenbrock4_controller: RMS error norm with atol + rtol·max(|x_old|, |x|),
+// as grd's) on grd's stiff problems Robertson, Van der Pol μ = 1000 and HIRES
+// (bench/stiff.go), with their Jacobians supplied analytically (checked
+// against central differences before the run), and prints grd's stiff
+// columns problem,method,tol,error,nfev,steps,rejected,seconds,njac,njv,linsolves:
+// njac counts the Jacobian evaluations (one per step attempt: the stepper
+// factors I/(γh) − J anew each time); njv and linsolves are not counted (0).
+// The stiff references are COPIED from bench/stiff.go (refRobertson,
+// refVdP1000, refHIRES), as cvode_stiff.c's are. Default tolerances 1e-3 … 1e-8.
 //
 // Methods
 //   boost-dopri5        runge_kutta_dopri5, controlled stepper (make_controlled),
@@ -138,6 +150,7 @@ static std::vector<Problem> problems() {
 struct Outcome {
     state y;
     long nfev = 0, steps = 0, rejected = 0;
+    long njac = 0;  // stiff runs only
     bool ok = true;
 };
 
@@ -262,6 +275,174 @@ static Outcome gslSolve(const Problem &p, const gsl_odeiv2_step_type *T, double 
     return o;
 }
 
+// ---------------------------------------------------------------- stiff (rosenbrock4)
+
+namespace ublas = boost::numeric::ublas;
+using vec = ublas::vector<double>;
+using mat = ublas::matrix<double>;
+
+// StiffProblem has an autonomous RHS and its analytic Jacobian (row-major
+// into jac, n×n).
+struct StiffProblem {
+    std::string name;
+    std::function<void(const double *y, double *dy)> rhs;
+    std::function<void(const double *y, double *jac)> jac;
+    state y0;
+    double t1;
+    state ref;
+};
+
+static std::vector<StiffProblem> stiffProblems() {
+    auto robertson = [](const double *y, double *dy) {
+        dy[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+        dy[2] = 3e7 * y[1] * y[1];
+        dy[1] = -dy[0] - dy[2];
+    };
+    auto robertsonJ = [](const double *y, double *J) {
+        double r0[3] = {-0.04, 1e4 * y[2], 1e4 * y[1]}, r2[3] = {0, 6e7 * y[1], 0};
+        for (int j = 0; j < 3; j++) {
+            J[0 * 3 + j] = r0[j];
+            J[2 * 3 + j] = r2[j];
+            J[1 * 3 + j] = -r0[j] - r2[j];
+        }
+    };
+    const double mu = 1000;
+    auto vdp = [mu](const double *y, double *dy) {
+        dy[0] = y[1];
+        dy[1] = mu * (1 - y[0] * y[0]) * y[1] - y[0];
+    };
+    auto vdpJ = [mu](const double *y, double *J) {
+        J[0] = 0;
+        J[1] = 1;
+        J[2] = -2 * mu * y[0] * y[1] - 1;
+        J[3] = mu * (1 - y[0] * y[0]);
+    };
+    auto hires = [](const double *y, double *dy) {
+        dy[0] = -1.71 * y[0] + 0.43 * y[1] + 8.32 * y[2] + 0.0007;
+        dy[1] = 1.71 * y[0] - 8.75 * y[1];
+        dy[2] = -10.03 * y[2] + 0.43 * y[3] + 0.035 * y[4];
+        dy[3] = 8.32 * y[1] + 1.71 * y[2] - 1.12 * y[3];
+        dy[4] = -1.745 * y[4] + 0.43 * y[5] + 0.43 * y[6];
+        dy[5] = -280 * y[5] * y[7] + 0.69 * y[3] + 1.71 * y[4] - 0.43 * y[5] + 0.69 * y[6];
+        dy[6] = 280 * y[5] * y[7] - 1.81 * y[6];
+        dy[7] = -dy[6];
+    };
+    auto hiresJ = [](const double *y, double *J) {
+        std::fill(J, J + 64, 0.0);
+        auto at = [J](int i, int j) -> double & { return J[i * 8 + j]; };
+        at(0, 0) = -1.71, at(0, 1) = 0.43, at(0, 2) = 8.32;
+        at(1, 0) = 1.71, at(1, 1) = -8.75;
+        at(2, 2) = -10.03, at(2, 3) = 0.43, at(2, 4) = 0.035;
+        at(3, 1) = 8.32, at(3, 2) = 1.71, at(3, 3) = -1.12;
+        at(4, 4) = -1.745, at(4, 5) = 0.43, at(4, 6) = 0.43;
+        at(5, 3) = 0.69, at(5, 4) = 1.71, at(5, 5) = -280 * y[7] - 0.43, at(5, 6) = 0.69, at(5, 7) = -280 * y[5];
+        at(6, 5) = 280 * y[7], at(6, 6) = -1.81, at(6, 7) = 280 * y[5];
+        for (int j = 0; j < 8; j++) at(7, j) = -at(6, j);
+    };
+    // Copied from grd's bench/stiff.go (see the header comment).
+    state refRob = {0.71582706872295887, 9.1855347645237017e-06, 0.28416374574227288};
+    state refVdP = {-1.510606936743196, 0.0011783800007312067};
+    state refHires = {0.00073713125733240704, 0.00014424857263158696, 5.8887297409646044e-05,
+                      0.0011756513432828527,  0.002386356198826533,   0.0062389682527275664,
+                      0.0028499983951826738,  0.0028500016048173381};
+    return {
+        {"robertson", robertson, robertsonJ, {1, 0, 0}, 40, refRob},
+        {"vdp1000", vdp, vdpJ, {2, 0}, 3000, refVdP},
+        {"hires", hires, hiresJ, {1, 0, 0, 0, 0, 0, 0, 0.0057}, 321.8122, refHires},
+    };
+}
+
+// checkJacobian compares p.jac with central differences of p.rhs at y0 and
+// at a perturbed state; false (and a message) if they disagree.
+static bool checkJacobian(const StiffProblem &p) {
+    size_t n = p.y0.size();
+    for (int pass = 0; pass < 2; pass++) {
+        state y = p.y0;
+        for (size_t i = 0; i < n; i++) y[i] += pass * 0.1 * (i + 1) / n;
+        state J(n * n), fp(n), fm(n);
+        p.jac(y.data(), J.data());
+        for (size_t j = 0; j < n; j++) {
+            double h = 1e-6 * std::max(1.0, std::fabs(y[j]));
+            state yp = y, ym = y;
+            yp[j] += h;
+            ym[j] -= h;
+            p.rhs(yp.data(), fp.data());
+            p.rhs(ym.data(), fm.data());
+            for (size_t i = 0; i < n; i++) {
+                double fd = (fp[i] - fm[i]) / (2 * h), an = J[i * n + j];
+                if (std::fabs(fd - an) > 1e-5 * std::max(1.0, std::fabs(an))) {
+                    std::fprintf(stderr, "odeint_gsl: %s: analytic J[%zu][%zu] = %g, central difference %g\n",
+                                 p.name.c_str(), i, j, an, fd);
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+struct RosSys {
+    const StiffProblem *p;
+    long *nfev;
+    void operator()(const vec &x, vec &dxdt, double /*t*/) const {
+        ++*nfev;
+        p->rhs(&x[0], &dxdt[0]);
+    }
+};
+
+struct RosJac {
+    const StiffProblem *p;
+    long *njac;
+    state *buf;
+    void operator()(const vec &x, mat &J, const double & /*t*/, vec &dfdt) const {
+        ++*njac;
+        size_t n = x.size();
+        p->jac(&x[0], buf->data());
+        for (size_t i = 0; i < n; i++) {
+            dfdt[i] = 0;  // autonomous
+            for (size_t j = 0; j < n; j++) J(i, j) = (*buf)[i * n + j];
+        }
+    }
+};
+
+// rosenbrockSolve integrates p with rosenbrock4_controller at rtol = atol =
+// tol, the last step clipped to end on t1 (as odeintControlled).
+static Outcome rosenbrockSolve(const StiffProblem &p, double tol) {
+    Outcome o;
+    size_t n = p.y0.size();
+    vec x(n);
+    for (size_t i = 0; i < n; i++) x[i] = p.y0[i];
+    state buf(n * n);
+    RosSys sys{&p, &o.nfev};
+    RosJac jac{&p, &o.njac, &buf};
+    odeint::rosenbrock4_controller<odeint::rosenbrock4<double>> stepper(tol, tol);
+    double t = 0, dt = 1e-3 * p.t1;
+    while (t < p.t1) {
+        if (o.steps + o.rejected > kMaxSteps || !(dt > 0) || !std::isfinite(x[0])) {
+            o.ok = false;
+            break;
+        }
+        bool last = t + dt >= p.t1;
+        double h = last ? p.t1 - t : dt;
+        double tn = t;
+        odeint::controlled_step_result r = stepper.try_step(std::make_pair(sys, jac), x, tn, h);
+        if (r == odeint::success) {
+            o.steps++;
+            if (last) {
+                t = p.t1;
+                break;
+            }
+            t = tn;
+            dt = h;
+        } else {
+            o.rejected++;
+            dt = h;
+        }
+    }
+    o.y = state(x.begin(), x.end());
+    return o;
+}
+
 // ---------------------------------------------------------------- driver
 
 static double maxDist(const state &a, const state &b) {
@@ -276,13 +457,13 @@ static double now() {
 }
 
 // run times solve like grd: one untimed call, batch to ≥ 2 ms, median of reps.
-static void run(const Problem &p, const std::string &method, double tolcol,
-                const std::function<Outcome()> &solve, int reps) {
+static void run(const std::string &name, const state &ref, const std::string &method, double tolcol,
+                const std::function<Outcome()> &solve, int reps, bool stiff = false) {
     double start = now();
     Outcome o = solve();
     double once = now() - start;
     if (!o.ok) {
-        std::fprintf(stderr, "odeint_gsl: %s with %s at tol %g failed\n", p.name.c_str(), method.c_str(), tolcol);
+        std::fprintf(stderr, "odeint_gsl: %s with %s at tol %g failed\n", name.c_str(), method.c_str(), tolcol);
         return;
     }
     long batch = 1;
@@ -297,8 +478,10 @@ static void run(const Problem &p, const std::string &method, double tolcol,
     }
     std::sort(secs.begin(), secs.end());
     double med = reps % 2 ? secs[reps / 2] : 0.5 * (secs[reps / 2 - 1] + secs[reps / 2]);
-    std::printf("%s,%s,%.17g,%.17g,%ld,%ld,%ld,%.17g\n", p.name.c_str(), method.c_str(), tolcol,
-                maxDist(o.y, p.ref), o.nfev, o.steps, o.rejected, med);
+    std::printf("%s,%s,%.17g,%.17g,%ld,%ld,%ld,%.17g", name.c_str(), method.c_str(), tolcol,
+                maxDist(o.y, ref), o.nfev, o.steps, o.rejected, med);
+    if (stiff) std::printf(",%ld,0,0", o.njac);
+    std::printf("\n");
     std::fflush(stdout);
 }
 
@@ -316,6 +499,7 @@ static std::vector<std::string> splitComma(const std::string &s) {
 
 int main(int argc, char **argv) {
     int reps = 5;
+    bool stiff = false;
     std::vector<std::string> want;
     std::vector<double> tols;
     std::vector<std::string> methods = {"boost-dopri5", "boost-dopri5-dense", "boost-rkf78", "boost-rk4",
@@ -329,6 +513,8 @@ int main(int argc, char **argv) {
         std::string v = argv[++i];
         if (a == "--reps") {
             reps = std::atoi(v.c_str());
+        } else if (a == "--stiff") {
+            stiff = v == "1" || v == "true";
         } else if (a == "--problems") {
             want = splitComma(v);
         } else if (a == "--methods") {
@@ -336,7 +522,7 @@ int main(int argc, char **argv) {
         } else if (a == "--tols") {
             for (auto &s : splitComma(v)) tols.push_back(std::atof(s.c_str()));
         } else {
-            std::fprintf(stderr, "odeint_gsl: unknown flag %s (valid: --reps, --problems, --methods, --tols)\n", a.c_str());
+            std::fprintf(stderr, "odeint_gsl: unknown flag %s (valid: --reps, --problems, --methods, --tols, --stiff)\n", a.c_str());
             return 2;
         }
     }
@@ -345,8 +531,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (tols.empty())
-        for (int k = 3; k <= 12; k++) tols.push_back(std::pow(10.0, -k));
+        for (int k = 3; k <= (stiff ? 8 : 12); k++) tols.push_back(std::pow(10.0, -k));
     gsl_set_error_handler_off();
+
+    if (stiff) {
+        std::printf("problem,method,tol,error,nfev,steps,rejected,seconds,njac,njv,linsolves\n");
+        for (const StiffProblem &p : stiffProblems()) {
+            if (!want.empty() && std::find(want.begin(), want.end(), p.name) == want.end()) continue;
+            if (!checkJacobian(p)) return 1;
+            for (double tol : tols) run(p.name, p.ref, "boost-rosenbrock4", tol, [&] { return rosenbrockSolve(p, tol); }, reps, true);
+        }
+        return 0;
+    }
 
     std::printf("problem,method,tol,error,nfev,steps,rejected,seconds\n");
     for (const Problem &p : problems()) {
@@ -356,7 +552,7 @@ int main(int argc, char **argv) {
                 // Fixed step: n = 250·2^k steps; the tol column holds h.
                 for (int k = 0; k <= 10; k++) {
                     long n = 250L << k;
-                    run(p, m, (p.t1 - p.t0) / n, [&] { return odeintRK4(p, n); }, reps);
+                    run(p.name, p.ref, m, (p.t1 - p.t0) / n, [&] { return odeintRK4(p, n); }, reps);
                 }
                 continue;
             }
@@ -380,7 +576,7 @@ int main(int argc, char **argv) {
                     std::fprintf(stderr, "odeint_gsl: unknown method %s\n", m.c_str());
                     return 2;
                 }
-                run(p, m, tol, solve, reps);
+                run(p.name, p.ref, m, tol, solve, reps);
             }
         }
     }

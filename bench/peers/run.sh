@@ -4,10 +4,11 @@
 #   integrators: grd (bs3, dopri5, tsit5, dop853) vs Boost.Odeint, GSL odeiv2
 #                (odeint_gsl.cpp) and scipy solve_ivp (scipy_ivp.py)
 #   kernels:     grd (gokernels) vs numpy and PyTorch (kernels.py)
-#   stiff:       grd --stiff (dopri5, rodas4, auto) vs SUNDIALS CVODE BDF with
+#   stiff:       grd --stiff (dopri5, rodas4, rock4, auto) vs SUNDIALS CVODE BDF with
 #                dense LU and with SPGMR (cvode_stiff.c) and scipy Radau, BDF,
-#                LSODA (scipy_ivp.py --stiff); Boost's rosenbrock4 is not
-#                wired in yet (issue 13)
+#                LSODA (scipy_ivp.py --stiff) and Boost's rosenbrock4 with analytic
+#                Jacobians (odeint_gsl --stiff 1: Robertson, VdP μ = 1000, HIRES)
+#                (issue 13)
 #
 # Every tool times itself inside its own process (start-up excluded) and
 # reports the median of REPS repetitions. Runs alternate, grd before every
@@ -137,11 +138,14 @@ fi
 if [ "${SKIP_STIFF:-0}" != 1 ]; then
 	STIFF_TOLS=${STIFF_TOLS:-1e-3,1e-4,1e-5,1e-6,1e-7,1e-8}
 	H="problem,method,tol,error,nfev,steps,rejected,seconds,njac,njv,linsolves"
-	for f in grd_1 cvode grd_2 scipy; do echo "$H" >"$OUT/stiff_$f.csv"; done
+	for f in grd_1 cvode boost grd_2 scipy; do echo "$H" >"$OUT/stiff_$f.csv"; done
 	for p in robertson vdp1000 hires quad1e6 grdquad1e6; do
 		log "stiff: $p"
 		"$BUILD/grd" bench integrators --stiff --format csv --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_grd_1.csv"
 		"$BUILD/cvode_stiff" --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_cvode.csv"
+		case $p in robertson | vdp1000 | hires) # Boost's rosenbrock4, analytic Jacobians
+			"$BUILD/odeint_gsl" --stiff 1 --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_boost.csv" ;;
+		esac
 		"$BUILD/grd" bench integrators --stiff --format csv --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_grd_2.csv"
 		$PY "$PEERS/scipy_ivp.py" --stiff bench/stiff.go --problems "$p" --tols "$STIFF_TOLS" --reps "$REPS" | tail -n +2 >>"$OUT/stiff_scipy.csv"
 	done

@@ -18,6 +18,11 @@ scipy-dop853); "grd best" is the fastest grd method at 1e-8.
 ns per RHS evaluation on Lorenz is seconds / nfev, the median over the sweep: it
 includes each method's per-step overhead, not only the RHS.
 
+Stiff problems: for each problem and tool/method, nfev, Jacobian evaluations
+(njac), J·v products (njv) and time to reach a max-norm error of 1e-6 at t_end,
+interpolated as above (grd's rows: median time of its two runs; the peers beside
+them: CVODE and Boost's rosenbrock4 beside grd_1, scipy beside grd_2).
+
 Kernels: time per call (median) for each kernel and size, and the ratios
 grd / numpy (grd run beside numpy) and grd / torch (grd run beside torch).
 """
@@ -187,6 +192,47 @@ def integrator_tables(res):
     return lines, grd_all, peers, problems
 
 
+STIFF_TARGET = 1e-6
+STIFF_PEERS = ("cvode", "boost", "scipy")
+
+
+def stiff_tables(res):
+    grd = sweep(merge_grd([read_csv(os.path.join(res, f"stiff_{f}.csv")) for f in ("grd_1", "grd_2")]))
+    groups = [("grd", grd)] + [(f, sweep(read_csv(os.path.join(res, f"stiff_{f}.csv")))) for f in STIFF_PEERS]
+    problems = []
+    for _, s in groups:
+        for p, _ in s:
+            if p not in problems:
+                problems.append(p)
+    if not problems:
+        return []
+    lines = [f"### Stiff problems: work and time to reach error {STIFF_TARGET:g}\n",
+             "Failed solves (error inf) are skipped; \"—\" when the sweep never reaches the error.\n",
+             "| problem | tool | method | best error | nfev | njac | njv | time |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for p in problems:
+        for tool, s in groups:
+            for (pp, m), rows in s.items():
+                if pp != p:
+                    continue
+                rows = [r for r in rows if math.isfinite(float(r["error"]))]
+                if not rows:
+                    lines.append(f"| {p} | {tool} | {m} | failed | — | — | — | — |")
+                    continue
+                best = min(float(r["error"]) for r in rows)
+                c = []
+                for key in ("nfev", "njac", "njv"):
+                    if key != "nfev" and all(float(r[key]) == 0 for r in rows):
+                        c.append("0")  # the method does not use it
+                        continue
+                    v, mk = at_target(rows, key, STIFF_TARGET)
+                    c.append(fmt_n(v, mk))
+                t, mk = at_target(rows, "seconds", STIFF_TARGET)
+                lines.append(f"| {p} | {tool} | {m} | {best:.1e} | " + " | ".join(c) + f" | {fmt_t(t, mk)} |")
+    lines.append("")
+    return lines
+
+
 def kernel_tables(res):
     rows = {}
     for f in ("grd_1", "grd_2", "numpy", "torch"):
@@ -274,6 +320,7 @@ def main():
     il, grd_all, peers, problems = integrator_tables(res)
     if grd_all or peers:
         out += il
+    out += stiff_tables(res)
     out += kernel_tables(res)
     with open(os.path.join(res, "summary.md"), "w") as f:
         f.write("\n".join(out) + "\n")

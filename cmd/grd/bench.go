@@ -54,8 +54,9 @@ tol) and report the error at the end time against a reference solution, the
 work (RHS evaluations, accepted and rejected steps) and the median wall time.
 Problems: ` + strings.Join(bench.IntegratorProblems(), ", ") + `.
 --stiff runs the stiff suite instead: ` + strings.Join(bench.StiffProblems(), ", ") + `
-with dopri5, rodas4 and auto at 1e-3 … 1e-8, adding the Jacobian evaluations,
-J·v products and linear solves (columns njac, njv, linsolves).`,
+with dopri5, rodas4, rock4 and auto at 1e-3 … 1e-8, adding the Jacobian
+evaluations, J·v products (for rock4: its spectral-radius power iteration) and
+linear solves (columns njac, njv, linsolves).`,
 		Example: `  grd bench integrators --format table
   grd bench integrators --problems arenstorf --tols 1e-4,1e-6,1e-8 --plot wp.png
   grd bench integrators --stiff --format table --plot stiff.png`,

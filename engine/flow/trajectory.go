@@ -82,7 +82,7 @@ func (tr *Trajectory) StiffnessWarning() string {
 	if st == nil {
 		return ""
 	}
-	return fmt.Sprintf("flow %s looks stiff from t = %.4g on (step %d: h·ρ(J) ≈ %.3g, above the explicit method's stability bound %.3g, so its step is limited by stability, not accuracy): a stiff method needs far fewer evaluations, e.g. --set integrator.method=rodas4 or =auto",
+	return fmt.Sprintf("flow %s looks stiff from t = %.4g on (step %d: h·ρ(J) ≈ %.3g, above the explicit method's stability bound %.3g, so its step is limited by stability, not accuracy): a stiff method needs far fewer evaluations, e.g. --set integrator.method=rodas4, =rock4 (for a spectrum near the negative real axis, as gradient flows have) or =auto",
 		tr.Flow, st.T, st.Step, st.HRho, st.Bound)
 }
 
