@@ -170,8 +170,14 @@ type Geometry struct {
 	dir   dirJob
 	lsJob lossJob
 	rows  rowsJob
-	dd    denseGram
-	gr    gradRowsJob
+	rA    residAJob
+	mA    residAFold
+	rB    residBJob
+	mB    residBFold
+	// reduction states of the residual passes
+	resA, resB []float64
+	dd         denseGram
+	gr         gradRowsJob
 
 	lz lanczos
 	cg cgState

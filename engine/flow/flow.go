@@ -395,7 +395,8 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	copy(wr, w)
 	var res engine.Residuals
 	if f.flow == GRD {
-		if res, err = g.Residuals(ctx, w, f.y[d:], f.met); err != nil {
+		// f.grad is ∇f(w) from LossGrad: the residuals need not recompute it.
+		if res, err = g.ResidualsGrad(ctx, w, f.y[d:], f.grad, f.met); err != nil {
 			return err
 		}
 	}
