@@ -37,10 +37,8 @@ func (j *rowsJob) do(ws *worker, k, lo, hi int, _ []float64) {
 	var s float64
 	for n := 0; n < m; n++ {
 		row := x[n*d : (n+1)*d]
-		for i, v := range row {
-			t := v - j.mean[i]
-			s += t * t
-		}
+		floats.Sub(row, j.mean)
+		s += floats.Dot(row, row)
 	}
 	j.scal[k] = s
 }
@@ -101,9 +99,10 @@ func (g *Geometry) Residuals(ctx context.Context, w, u []float64, met Metric) (R
 // whose relative error is O(N·u·κ), κ² = Σ‖x_n‖²/M₂ (u the unit roundoff),
 // against O(N·u) + O((N·u·κ)²) for the two-pass formula over all samples;
 // R2 ≪ ‖ā‖ is thus resolved without the cancellation of Σ‖x_n‖² − N‖x̄‖².
-// R0 and, for met.Inverse Exact, the NGD defect have the bits of the
-// separate passes (Grad, TraceDiffusion, NGDVelocity); R1, R2 and the
-// weak-field defect agree with them to that rounding.
+// R0 (centred at the known ∇f) has TraceDiffusion's bits and, for
+// met.Inverse Exact, the NGD defect NGDVelocity's; R1, R2 and the
+// weak-field defect agree with the separate two-pass computations to the
+// rounding above (TestResidualsFused).
 func (g *Geometry) ResidualsGrad(ctx context.Context, w, u, grad []float64, met Metric) (Residuals, error) {
 	g.checkVec("w", w)
 	g.checkVec("u", u)
@@ -207,20 +206,14 @@ func (j *residAJob) do(ws *worker, _, lo, hi int, slot []float64) {
 	hbar, ybar, co, dg := slot[4:4+d], slot[4+d:4+2*d], slot[4+2*d:4+3*d], slot[4+3*d:4+4*d]
 	inv := 1 / float64(m)
 
-	// y_n = g_n − ∇f and S0 (the loop of TraceDiffusion: the same bits).
-	var s0 float64
-	for n := 0; n < m; n++ {
-		row := y[n*d : (n+1)*d]
-		for i, v := range row {
-			t := v - j.grad[i]
-			row[i] = t
-			s0 += t * t
-		}
-	}
-	// Means of h_n, y_n and q_n over the chunk; Dg.
-	var qs float64
+	// y_n = g_n − ∇f, S0 (as TraceDiffusion sums it: the same bits), the
+	// means of h_n, y_n and q_n over the chunk, and Dg. Every loop over the
+	// d entries is a vectorised floats kernel.
+	var s0, qs float64
 	for n := 0; n < m; n++ {
 		yn, hn := y[n*d:(n+1)*d], h[n*d:(n+1)*d]
+		floats.Sub(yn, j.grad)
+		s0 += floats.Dot(yn, yn)
 		floats.Add(hbar, hn)
 		floats.Add(ybar, yn)
 		floats.AddScaled(dg, floats.Dot(yn, j.grad), yn)
@@ -234,10 +227,8 @@ func (j *residAJob) do(ws *worker, _, lo, hi int, slot []float64) {
 	var m2 float64
 	for n := 0; n < m; n++ {
 		yn, hn := y[n*d:(n+1)*d], h[n*d:(n+1)*d]
-		for i, v := range hn {
-			t := v - hbar[i]
-			m2 += t * t
-		}
+		floats.Sub(hn, hbar)
+		m2 += floats.Dot(hn, hn)
 		floats.AddScaled(co, q[n]-qbar, yn)
 	}
 	slot[0], slot[1], slot[2], slot[3] = float64(m), s0, m2, qbar
@@ -304,10 +295,9 @@ func (j *residBJob) do(ws *worker, _, lo, hi int, slot []float64) {
 	floats.Scale(1/float64(m), mean)
 	var m2 float64
 	for n := 0; n < m; n++ {
-		for i, v := range x[n*d : (n+1)*d] {
-			t := v - mean[i]
-			m2 += t * t
-		}
+		xn := x[n*d : (n+1)*d]
+		floats.Sub(xn, mean)
+		m2 += floats.Dot(xn, xn)
 	}
 	slot[0], slot[1] = float64(m), m2
 }

@@ -449,15 +449,44 @@ func (f *odeFlow) monitor(ctx context.Context, k int, w []float64, spent int64) 
 		lm, err := f.mg.LambdaMaxFrom(ctx, w, f.lmStart)
 		return f.eps * lm.Value, err
 	}
-	last := k == len(f.times)-1
-	if !last && f.mon.Budget >= 0 &&
-		float64(f.diagPasses+spent+f.monPasses) > f.mon.Budget*float64(f.rhsPasses) {
+	if f.mon.Budget < 0 { // every row, to the tolerance
+		p0 := f.passes()
+		lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+		f.monPasses = f.passes() - p0
+		return f.eps * lm.Value, err
+	}
+	cap, ok := f.monitorCap(k, spent)
+	if !ok {
 		return math.NaN(), nil
 	}
 	p0 := f.passes()
-	lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+	lm, err := f.mg.LambdaMaxWithin(ctx, w, f.lmStart, f.mon.Tol, cap)
 	f.monPasses = f.passes() - p0
+	if errors.Is(err, engine.ErrBudget) {
+		// Stopped by the budget: θ_max is a lower bound on λ_max, so a
+		// value ≥ 1 is a true warning; below 1 the row is not monitored.
+		if v := f.eps * lm.Value; v >= 1 {
+			return v, nil
+		}
+		return math.NaN(), nil
+	}
 	return f.eps * lm.Value, err
+}
+
+// monitorCap returns the passes the monitor of output row k > 0 may
+// spend, and false when the row is not monitored (Monitor): what the
+// budget leaves after the diagnostics so far (spent: this row's so far)
+// and the remaining rows' own (at this row's cost each), minus, before the
+// last row, the last row's monitor (estimated by the previous one's cost).
+// A row before the last is monitored only if the estimate fits.
+func (f *odeFlow) monitorCap(k int, spent int64) (int64, bool) {
+	rows := int64(len(f.times) - 1 - k)
+	avail := int64(math.Floor(f.mon.Budget*float64(f.rhsPasses))) - f.diagPasses - spent - rows*spent
+	if rows == 0 {
+		return avail, avail >= 2
+	}
+	avail -= f.monPasses
+	return avail, avail >= max(f.monPasses, 2)
 }
 
 func allFinite(x []float64) bool {

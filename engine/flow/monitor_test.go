@@ -14,9 +14,11 @@ import (
 // (Monitor) on a two-layer network whose λ_max comes from Lanczos:
 //   - with Budget < 0 every row is monitored, each within the monitor's
 //     tolerance of a fresh 1e-10 Lanczos at the recorded w;
-//   - with the default budget t0 and t1 always are, the rows skipped hold
-//     NaN, fewer passes are spent, and the rows monitored are the same
-//     values as with every row monitored only up to the tolerance;
+//   - with the default budget t0 always is, the rows skipped hold NaN,
+//     the diagnostics stay within a fifth of the right-hand sides' passes,
+//     and the rows monitored are the same values as with every row
+//     monitored up to the tolerance; a budget of 0.6 monitors more rows,
+//     the last one included, within 0.6;
 //   - a known λ_max(D(w0)) (Have0) is the row at t0 exactly, and the run
 //     is bit-identical when repeated (the budget counts passes, not time);
 //   - the pass counts cover the right-hand sides (≥ 1 per evaluation).
@@ -68,9 +70,27 @@ func TestMonitorBudget(t *testing.T) {
 			t.Errorf("%s: row t0 = %v, want ε·λ_max(D(w0)) = %v exactly", fl, bud.EpsLambdaMax[0], eps*lam)
 		}
 		_, n := bud.MaxEpsLambdaMax()
-		last := bud.EpsLambdaMax[len(times)-1]
-		if math.IsNaN(last) || n < 2 || n >= len(times) {
-			t.Errorf("%s default budget: %d of %d rows monitored (last %v), want t0, t1 and not all", fl, n, len(times), last)
+		if n < 1 || n >= len(times) || math.IsNaN(bud.EpsLambdaMax[0]) {
+			t.Errorf("%s default budget: %d of %d rows monitored (t0 %v), want t0 and not all", fl, n, len(times), bud.EpsLambdaMax[0])
+		}
+		// The loss rows (one pass each) fit, so the whole stays within the fifth.
+		if lim := int64(math.Floor(DefaultMonitorBudget * float64(bud.RHSPasses))); bud.DiagnosticPasses > lim {
+			t.Errorf("%s: %d diagnostic passes > %g × %d right-hand-side passes", fl, bud.DiagnosticPasses, DefaultMonitorBudget, bud.RHSPasses)
+		}
+		// A larger budget monitors more rows, the last one included, and
+		// stays within it.
+		wide := spec
+		wide.Monitor.Budget = 0.6
+		big := flRun(t, g, w0, wide)
+		_, nb := big.MaxEpsLambdaMax()
+		if nb <= n || math.IsNaN(big.EpsLambdaMax[len(times)-1]) || big.DiagnosticPasses > int64(0.6*float64(big.RHSPasses)) {
+			t.Errorf("%s budget 0.6: %d rows monitored (default %d), last %v, %d diagnostic of %d rhs passes",
+				fl, nb, n, big.EpsLambdaMax[len(times)-1], big.DiagnosticPasses, big.RHSPasses)
+		}
+		for k, x := range big.EpsLambdaMax {
+			if !math.IsNaN(x) && math.Abs(x-all.EpsLambdaMax[k]) > 2*DefaultMonitorTol*x {
+				t.Errorf("%s budget 0.6, row %d: %v, every-row %v", fl, k, x, all.EpsLambdaMax[k])
+			}
 		}
 		for k, x := range bud.EpsLambdaMax {
 			if !math.IsNaN(x) && math.Abs(x-all.EpsLambdaMax[k]) > 2*DefaultMonitorTol*x {
