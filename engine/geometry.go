@@ -303,6 +303,10 @@ type lossJob struct {
 }
 
 func (j *lossJob) do(ws *worker, _, lo, hi int, part []float64) {
+	if la, ok := ws.eval.(models.LossAccumulator); ok && j.c != nil {
+		la.AccumulateLosses(j.loss[lo:hi], part, j.c[lo:hi], j.w, lo, hi) // one forward sweep
+		return
+	}
 	ws.eval.Losses(j.loss[lo:hi], j.w, lo, hi)
 	if j.c != nil {
 		ws.eval.Accumulate(part, j.c[lo:hi], nil, j.w, nil, lo, hi)

@@ -49,7 +49,7 @@ func spreadTol(n int, kappa float64) float64 {
 // acceleration a the fused pass forms and the weak-field NGD defect to
 // the rounding bound of their sums. Many small chunks exercise the
 // chunk combination; ResidualsGrad with LossGrad's ∇f must give
-// Residuals' bits.
+// Residuals' bits (LossGrad's ∇f is Grad's, its loss Loss's).
 func TestResidualsFused(t *testing.T) {
 	for _, tc := range testCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,8 +65,13 @@ func TestResidualsFused(t *testing.T) {
 				}
 				aF := append([]float64(nil), g.tA...) // the fused pass's a
 				grad := make([]float64, d)
-				if _, err := g.LossGrad(ctx, grad, w); err != nil {
+				f, err := g.LossGrad(ctx, grad, w)
+				if err != nil {
 					t.Fatal(err)
+				}
+				// LossGrad (one sweep, models.LossAccumulator) has Loss's bits.
+				if f0, err := g.Loss(ctx, w); err != nil || f0 != f {
+					t.Errorf("LossGrad's loss %.17g, Loss %.17g (%v)", f, f0, err)
 				}
 				res2, err := g.ResidualsGrad(ctx, w, u, grad, met)
 				if err != nil {
