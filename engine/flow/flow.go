@@ -461,32 +461,51 @@ func (f *odeFlow) monitor(ctx context.Context, k int, w []float64, spent int64) 
 	}
 	p0 := f.passes()
 	lm, err := f.mg.LambdaMaxWithin(ctx, w, f.lmStart, f.mon.Tol, cap)
-	f.monPasses = f.passes() - p0
+	used := f.passes() - p0
 	if errors.Is(err, engine.ErrBudget) {
-		// Stopped by the budget: θ_max is a lower bound on λ_max, so a
-		// value ≥ 1 is a true warning; below 1 the row is not monitored.
+		// Stopped by the budget: it needs more than used, and θ_max is a
+		// lower bound on λ_max, so a value ≥ 1 is a true warning; below 1
+		// the row is not monitored.
+		f.monPasses = max(f.monitorEstimate(), used+2)
 		if v := f.eps * lm.Value; v >= 1 {
 			return v, nil
 		}
 		return math.NaN(), nil
 	}
+	f.monPasses = used
 	return f.eps * lm.Value, err
+}
+
+// defaultMonitorPasses estimates a monitor's passes before one has run
+// after t_0: ten D·v products, what a Lanczos warm-started at the
+// previous monitored row's vector needed to 1e-4 on the built-ins.
+const defaultMonitorPasses = 20
+
+// monitorEstimate is the passes the next monitor is expected to cost:
+// the last one's after t_0 (at least what a budget-stopped one had
+// spent), or defaultMonitorPasses before any.
+func (f *odeFlow) monitorEstimate() int64 {
+	if f.monPasses > 0 {
+		return f.monPasses
+	}
+	return defaultMonitorPasses
 }
 
 // monitorCap returns the passes the monitor of output row k > 0 may
 // spend, and false when the row is not monitored (Monitor): what the
 // budget leaves after the diagnostics so far (spent: this row's so far)
-// and the remaining rows' own (at this row's cost each), minus, before the
-// last row, the last row's monitor (estimated by the previous one's cost).
-// A row before the last is monitored only if the estimate fits.
+// and the remaining rows' own (at this row's cost each), before the last
+// row also minus the last row's monitor; the row is monitored only if the
+// estimated cost (monitorEstimate) fits in that, so that a run the budget
+// would stop is not started.
 func (f *odeFlow) monitorCap(k int, spent int64) (int64, bool) {
 	rows := int64(len(f.times) - 1 - k)
 	avail := int64(math.Floor(f.mon.Budget*float64(f.rhsPasses))) - f.diagPasses - spent - rows*spent
-	if rows == 0 {
-		return avail, avail >= 2
+	est := f.monitorEstimate()
+	if rows > 0 {
+		avail -= est
 	}
-	avail -= f.monPasses
-	return avail, avail >= max(f.monPasses, 2)
+	return avail, avail >= est
 }
 
 func allFinite(x []float64) bool {
