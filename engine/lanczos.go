@@ -143,6 +143,11 @@ func (g *Geometry) LambdaMaxWithin(ctx context.Context, w, start []float64, tol 
 	return res, err
 }
 
+// LambdaMaxIsDense reports whether LambdaMax and its variants use the
+// dense eigensolver (d ≤ Options.DenseMaxDim: two passes, exact to
+// rounding) rather than Lanczos (two passes per iteration).
+func (g *Geometry) LambdaMaxIsDense() bool { return g.d <= g.opt.DenseMaxDim }
+
 // ErrBudget marks a λ_max computation stopped by its pass budget
 // (LambdaMaxWithin); it also matches ErrNotConverged.
 var ErrBudget = fmt.Errorf("pass budget spent: %w", ErrNotConverged)

@@ -101,20 +101,31 @@ const (
 // Costs are counted in sweeps over the samples (engine.Geometry.Passes),
 // never in seconds, so the rows monitored are the same on every machine
 // and run. The loss, ‖∇f‖ and (grd) the residuals are computed at every
-// output row (they are its CSV columns); the ε·λ_max monitor is computed
+// output row (they are its CSV columns: one pass, grd three,
+// engine.Geometry.ResidualsGrad); the ε·λ_max monitor is computed
 //
 //   - at t_0: λ_max(D(w0)) to Options.LanczosTol (1e-10; the value that
 //     fixes ε), taken from LambdaMax0 when the caller has it;
-//   - at the last output time, always;
-//   - at an output time in between only if the diagnostic passes spent so
-//     far plus the passes of the previous monitor stay within
-//     Budget × the right-hand-side passes spent so far;
+//   - at a later output time (the last one included) only if its
+//     estimated passes fit in what the budget leaves: Budget × the
+//     right-hand-side passes so far, minus the diagnostic passes so far,
+//     minus the remaining rows' own diagnostics (at this row's cost each),
+//     and before the last row minus a reserve of one monitor for it. The
+//     estimate is the last monitor's passes after t_0 (20 before any: ten
+//     D·v); the Lanczos is stopped when it has spent what is left
+//     (engine.Geometry.LambdaMaxWithin);
 //
 // and after t_0 by Lanczos warm-started from the previous monitored row's
 // top Ritz vector and stopped at the relative residual Tol: ε·λ_max is
 // monitored to decide whether it approaches 1, which needs a few digits,
-// not ten. Rows not monitored hold NaN in Trajectory.EpsLambdaMax
-// (Trajectory.MaxEpsLambdaMax skips them).
+// not ten. A run stopped by the budget has a top Ritz value θ ≤ λ_max: the
+// row holds ε·θ if that is ≥ 1 (a true warning), NaN otherwise. Rows not
+// monitored hold NaN in Trajectory.EpsLambdaMax (Trajectory.MaxEpsLambdaMax
+// skips them). The diagnostics thus stay within Budget × the
+// right-hand-side passes whenever the rows' own diagnostics do. When they
+// alone exceed it at the last row (more output rows than the budget pays
+// for: it cannot be met), the last row is monitored regardless, as are
+// t_0 and the rows in between the estimate left room for.
 type Monitor struct {
 	// LambdaMax0, when Have0 is set, is λ_max(D(w0)) of the monitor's
 	// geometry as engine.Geometry.Epsilon computed it, and Start0 (nil, or
@@ -456,6 +467,15 @@ func (f *odeFlow) monitor(ctx context.Context, k int, w []float64, spent int64) 
 		return f.eps * lm.Value, err
 	}
 	cap, ok := f.monitorCap(k, spent)
+	if k == len(f.times)-1 && cap < 0 {
+		// The rows' own diagnostics alone exceed the budget (more output
+		// rows than it can pay for): the last row is monitored regardless,
+		// so that the flow's end is checked.
+		p0 := f.passes()
+		lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+		f.monPasses = f.passes() - p0
+		return f.eps * lm.Value, err
+	}
 	if !ok {
 		return math.NaN(), nil
 	}
@@ -485,8 +505,11 @@ const defaultMonitorPasses = 20
 // the last one's after t_0 (at least what a budget-stopped one had
 // spent), or defaultMonitorPasses before any.
 func (f *odeFlow) monitorEstimate() int64 {
-	if f.monPasses > 0 {
+	switch {
+	case f.monPasses > 0:
 		return f.monPasses
+	case f.mg.LambdaMaxIsDense():
+		return 2 // dense D: one row pass and the mean, exactly
 	}
 	return defaultMonitorPasses
 }
