@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/grd-engine/grd/engine"
@@ -110,5 +111,80 @@ func TestMonitorBudget(t *testing.T) {
 	bad := Spec{Flow: GD, Times: times, Metric: met, Monitor: Monitor{Tol: 2}}
 	if tr := Run(ctx, g, w0, bad, nil); tr.Status != StatusFailed || tr.Err == nil {
 		t.Errorf("monitor tolerance 2: status %s, err %v; want a failed spec", tr.Status, tr.Err)
+	}
+}
+
+// TestMonitorStoppedAndOverBudget checks the two edges of the budget rule:
+//   - a Lanczos stopped by the budget reports its Ritz value only when
+//     ε·θ ≥ 1, and that value is a lower bound (never above the converged
+//     ε·λ_max at the same w); a tolerance of 1e-13 makes the budgeted
+//     runs stop early;
+//   - with more output rows than the budget pays for (the rows' own loss
+//     passes exceed it) the last row is monitored regardless.
+func TestMonitorStoppedAndOverBudget(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(31, 32))
+	m, err := models.NewTwoLayer(testDataFlow(rng, 200, 8, 3), 6, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	g := engine.New(m, &engine.Options{Workers: 2, DenseMaxDim: 1})
+	w0 := make([]float64, d)
+	for i := range w0 {
+		w0[i] = 0.4 * rng.NormFloat64()
+	}
+	vec := make([]float64, d)
+	_, lam, err := g.EpsilonFrom(ctx, w0, vec, engine.EpsilonSpec{Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := flLinspace(0, 2, 21)
+	// ε·λ_max falls from 20 to 10 along gd (from 1.2 to 0.6 with the
+	// second ε): the same rows are stopped (the budget does not depend on
+	// ε), reported at 20 and NaN at 1.2 where ε·θ < 1.
+	var stoppedRows []int
+	for _, scale := range []float64{20, 1.2} {
+		met := engine.Metric{Epsilon: scale / lam}
+		mon := Monitor{LambdaMax0: lam, Have0: true, Start0: vec, Tol: 1e-13}
+		every := mon
+		every.Budget = -1
+		all := flRun(t, g, w0, Spec{Flow: GD, Times: times, Metric: met, Monitor: every})
+		mon.Budget = 0.6
+		bud := flRun(t, g, w0, Spec{Flow: GD, Times: times, Metric: met, Monitor: mon})
+		for k, x := range bud.EpsLambdaMax {
+			full := all.EpsLambdaMax[k]
+			if scale != 20 && slices.Contains(stoppedRows, k) && !math.IsNaN(x) {
+				t.Errorf("ε·λ_max(w0) = %g, row %d: stopped at ε·θ < 1 but reported %v (converged %v)", scale, k, x, full)
+			}
+			if math.IsNaN(x) {
+				continue
+			}
+			if x > full*(1+1e-9) {
+				t.Errorf("ε·λ_max(w0) = %g, row %d: %v above the converged %v", scale, k, x, full)
+			}
+			if x < full*(1-1e-9) {
+				if scale == 20 {
+					stoppedRows = append(stoppedRows, k)
+				}
+				if x < 1 {
+					t.Errorf("ε·λ_max(w0) = %g, row %d: a stopped run's %v < 1 reported", scale, k, x)
+				}
+			}
+		}
+		if scale == 20 && len(stoppedRows) == 0 {
+			t.Fatalf("no budget-stopped row reported (values %v): the test does not exercise the rule", bud.EpsLambdaMax)
+		}
+	}
+
+	// 201 rows against ~100 gradient passes: the loss rows alone exceed a fifth.
+	many := flLinspace(0, 2, 201)
+	over := flRun(t, g, w0, Spec{Flow: GD, Times: many, Metric: engine.Metric{Epsilon: 0.5 / lam},
+		Monitor: Monitor{LambdaMax0: lam, Have0: true, Start0: vec}})
+	if int64(len(many)) <= int64(DefaultMonitorBudget*float64(over.RHSPasses)) {
+		t.Fatalf("%d rows fit in a fifth of %d passes: the test does not exercise the rule", len(many), over.RHSPasses)
+	}
+	if x := over.EpsLambdaMax[len(many)-1]; math.IsNaN(x) {
+		t.Errorf("over budget (%d diagnostic, %d rhs passes): the last row is not monitored", over.DiagnosticPasses, over.RHSPasses)
 	}
 }
