@@ -164,8 +164,9 @@ func (m Monitor) withDefaults() Monitor {
 // At each output time the deterministic flows record w, the loss, ‖∇f‖
 // and ε·λ_max(D(w)) (EpsLambdaMax, with ε = spec.Metric.Epsilon; 0 without
 // computing λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and
-// the NGD defect ‖u + P∇f‖ of engine.Geometry.Residuals. Every flow thus monitors
-// ε·λ_max along its trajectory (DESIGN §1), sampled at the output times;
+// the NGD defect ‖u + P∇f‖ of engine.Geometry.ResidualsGrad. Every flow thus
+// monitors ε·λ_max along its trajectory (DESIGN §1), sampled at t_0 and the
+// output times its diagnostics' budget allows (Monitor; the others hold NaN);
 // the ensembles (sgd, sde, cd) monitor it at their mean w at each output
 // time, once all runs are done (EnsembleSpec). A row whose loss or state is
 // not finite, or above the divergence bound (DivergenceBound), is not
