@@ -173,7 +173,7 @@ func (r *rankRunner) run(ctx context.Context, p *pass) error {
 		return err
 	}
 	if p.fold != nil {
-		if err := r.combine(p.fold.dest()); err != nil {
+		if err := r.combine(p.fold); err != nil {
 			return fmt.Errorf("engine: pass over %d samples: combining the ranks' sums: %w", p.n, err)
 		}
 	}
@@ -200,9 +200,11 @@ func (r *rankRunner) runLocal(ctx context.Context) (err error) {
 	return r.local.run(ctx, &r.sub)
 }
 
-// combine replaces dst (this rank's partial) by the rank-order sum of all
-// ranks' partials.
-func (r *rankRunner) combine(dst []float64) error {
+// combine replaces fold's destination (this rank's partial) by the
+// rank-order sum of all ranks' partials, or for a merger their rank-order
+// merge.
+func (r *rankRunner) combine(fold folder) error {
+	dst := fold.dest()
 	k, l := r.comm.Size(), len(dst)
 	r.partials = grow(r.partials, k*l)
 	for q := range k {
@@ -213,8 +215,13 @@ func (r *rankRunner) combine(dst []float64) error {
 		return err
 	}
 	copy(dst, r.partials[:l])
+	mg, isMerger := fold.(merger)
 	for q := 1; q < k; q++ {
-		floats.Add(dst, r.partials[q*l:(q+1)*l])
+		if isMerger {
+			mg.merge(dst, r.partials[q*l:(q+1)*l])
+		} else {
+			floats.Add(dst, r.partials[q*l:(q+1)*l])
+		}
 	}
 	return nil
 }

@@ -29,7 +29,8 @@
 //	ChristoffelTensor, ContractTensor the dense Γ_{k,ij} (validation only), index (k·d+i)·d+j
 //	Acceleration                      a = −Hu − Γ(u,u)                    (2 passes, weak-field)
 //	NGDVelocity                       −P∇f
-//	Residuals, TraceDiffusion         R0, R1, R2 and the NGD defect of DESIGN §1
+//	Residuals, ResidualsGrad          R0, R1, R2 and the NGD defect of DESIGN §1 (3 passes; 2 with ∇f)
+//	TraceDiffusion                    tr D = R0²
 //
 // Restricted Boltzmann machines (models.RBM): CDDiffusion estimates the
 // per-sample covariance of CD-k gradient estimates, comparable with D; and

@@ -170,8 +170,14 @@ type Geometry struct {
 	dir   dirJob
 	lsJob lossJob
 	rows  rowsJob
-	dd    denseGram
-	gr    gradRowsJob
+	rA    residAJob
+	mA    residAFold
+	rB    residBJob
+	mB    residBFold
+	// reduction states of the residual passes
+	resA, resB []float64
+	dd         denseGram
+	gr         gradRowsJob
 
 	lz lanczos
 	cg cgState
@@ -297,6 +303,10 @@ type lossJob struct {
 }
 
 func (j *lossJob) do(ws *worker, _, lo, hi int, part []float64) {
+	if la, ok := ws.eval.(models.LossAccumulator); ok && j.c != nil {
+		la.AccumulateLosses(j.loss[lo:hi], part, j.c[lo:hi], j.w, lo, hi) // one forward sweep
+		return
+	}
 	ws.eval.Losses(j.loss[lo:hi], j.w, lo, hi)
 	if j.c != nil {
 		ws.eval.Accumulate(part, j.c[lo:hi], nil, j.w, nil, lo, hi)

@@ -45,10 +45,10 @@ func Example() {
 	fmt.Printf("d = %d, N = %d\n", g.Dim(), g.Len())
 	fmt.Printf("λ_max = %.6f, ε = %.6f, ε·λ_max = %.2f\n", lam, eps, eps*lam)
 	fmt.Printf("a[0] = %.6f\n", a[0])
-	fmt.Printf("R0 = %.6f, R1 = %.6f, R2 = %.6f, defect = %.1g\n", res.R0, res.R1, res.R2, res.NGDDefect)
+	fmt.Printf("R0 = %.6f, R1 = %.6f, R2 = %.6f, defect = %.6f\n", res.R0, res.R1, res.R2, res.NGDDefect)
 	// Output:
 	// d = 9, N = 4
 	// λ_max = 0.936470, ε = 0.533920, ε·λ_max = 0.50
 	// a[0] = -0.222517
-	// R0 = 1.037908, R1 = 0.607906, R2 = 1.259738, defect = 0
+	// R0 = 1.037908, R1 = 0.607906, R2 = 1.259738, defect = 0.000000
 }

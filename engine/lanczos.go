@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -72,7 +73,7 @@ func (g *Geometry) LambdaMaxDense(ctx context.Context, w []float64) (float64, er
 // λ_max is returned as 0 when D(w)v vanishes on the whole Krylov space
 // (all per-sample gradients equal).
 func (g *Geometry) LambdaMaxLanczos(ctx context.Context, w []float64) (LanczosResult, error) {
-	return g.lanczos(ctx, w, nil, g.opt.LanczosTol)
+	return g.lanczos(ctx, w, nil, g.opt.LanczosTol, g.opt.LanczosMaxIter)
 }
 
 // LambdaMaxFrom returns λ_max(D(w)) as LambdaMax does (in Value; for
@@ -108,16 +109,56 @@ func (g *Geometry) LambdaMaxFromTol(ctx context.Context, w, start []float64, tol
 		v, err := g.LambdaMaxDense(ctx, w)
 		return LanczosResult{Value: v}, err
 	}
-	return g.lanczos(ctx, w, start, tol)
+	return g.lanczos(ctx, w, start, tol, g.opt.LanczosMaxIter)
 }
 
+// LambdaMaxWithin is LambdaMaxFromTol spending at most passes sweeps over
+// the samples (Passes): Lanczos stops after ⌊passes/2⌋ D·v products, the
+// dense eigensolver (d ≤ DenseMaxDim) needs 2 passes. When the budget ends
+// before the tolerance is met it returns an error wrapping
+// ErrBudget (and ErrNotConverged) with the estimate so far: its Value, the
+// top Ritz value, is a lower bound on λ_max(D(w)) (Cauchy interlacing: a
+// Ritz value of a symmetric matrix never exceeds its largest eigenvalue),
+// and start holds its Ritz vector. A budget below one D·v returns the
+// zero result and that error at once. A flow's ε·λ_max monitor uses it to
+// keep its diagnostics within their share of the run (flow.Monitor).
+func (g *Geometry) LambdaMaxWithin(ctx context.Context, w, start []float64, tol float64, passes int64) (LanczosResult, error) {
+	g.checkVec("start", start)
+	if !(tol > 0) {
+		panic(fmt.Sprintf("engine: LambdaMaxWithin: tolerance %g, want > 0", tol))
+	}
+	if passes < 2 {
+		return LanczosResult{}, fmt.Errorf("engine: λ_max(D): a budget of %d passes is below one D·v (2): %w", passes, ErrBudget)
+	}
+	if g.d <= g.opt.DenseMaxDim {
+		v, err := g.LambdaMaxDense(ctx, w)
+		return LanczosResult{Value: v}, err
+	}
+	it := int(min(passes/2, int64(g.opt.LanczosMaxIter)))
+	res, err := g.lanczos(ctx, w, start, tol, it)
+	if err != nil && errors.Is(err, ErrNotConverged) && it < g.opt.LanczosMaxIter && res.Iterations == it {
+		err = fmt.Errorf("engine: λ_max(D): %d passes spent before the relative residual %g reached %g (θ_max = %g): %w",
+			2*it, res.Residual/math.Max(res.Value, 1e-300), tol, res.Value, ErrBudget)
+	}
+	return res, err
+}
+
+// LambdaMaxIsDense reports whether LambdaMax and its variants use the
+// dense eigensolver (d ≤ Options.DenseMaxDim: two passes, exact to
+// rounding) rather than Lanczos (two passes per iteration).
+func (g *Geometry) LambdaMaxIsDense() bool { return g.d <= g.opt.DenseMaxDim }
+
+// ErrBudget marks a λ_max computation stopped by its pass budget
+// (LambdaMaxWithin); it also matches ErrNotConverged.
+var ErrBudget = fmt.Errorf("pass budget spent: %w", ErrNotConverged)
+
 // lanczos is LambdaMaxLanczos from start (nil or zero: the seeded random
-// vector) to the relative tolerance tol; a non-nil start receives the top
-// Ritz vector.
-func (g *Geometry) lanczos(ctx context.Context, w, start []float64, tol float64) (LanczosResult, error) {
+// vector) to the relative tolerance tol in at most iter iterations; a
+// non-nil start receives the top Ritz vector.
+func (g *Geometry) lanczos(ctx context.Context, w, start []float64, tol float64, iter int) (LanczosResult, error) {
 	g.checkVec("w", w)
 	d := g.d
-	maxIter := min(g.opt.LanczosMaxIter, d, g.n+1)
+	maxIter := min(iter, d, g.n+1)
 	lz := &g.lz
 	lz.alpha = lz.alpha[:0]
 	lz.beta = lz.beta[:0]

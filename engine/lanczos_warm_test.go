@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -127,4 +128,54 @@ func TestLambdaMaxLooseTolAndEpsilonFrom(t *testing.T) {
 	}
 	t.Logf("iterations: warm at %g %d, cold at 1e-10 %d; rel. difference %.2g", tol, loose.Iterations, exact.Iterations,
 		math.Abs(loose.Value-exact.Value)/exact.Value)
+}
+
+// TestLambdaMaxWithin: with passes enough, LambdaMaxWithin is
+// LambdaMaxFromTol (the same bits, the same passes); with fewer it spends
+// at most its budget, returns ErrBudget (which is also ErrNotConverged)
+// and a Value that is a lower bound on λ_max; a budget below one D·v
+// spends nothing.
+func TestLambdaMaxWithin(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 8))
+	m, err := models.NewTwoLayer(testData(rng, 300, 12, 4), 6, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Dim()
+	g := New(m, &Options{Workers: 2, DenseMaxDim: 1})
+	w := randVec(rng, d, 0.5)
+	exact, err := g.LambdaMaxLanczos(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tol = 1e-6
+	s1, s2 := make([]float64, d), make([]float64, d)
+	p0 := g.Passes()
+	ref, err := g.LambdaMaxFromTol(ctx, w, s1, tol)
+	spent := g.Passes() - p0
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0 = g.Passes()
+	got, err := g.LambdaMaxWithin(ctx, w, s2, tol, spent)
+	if err != nil || got != ref || g.Passes()-p0 != spent || !bitsEqual(s1, s2) {
+		t.Errorf("budget %d (enough): %+v, %v, %d passes; LambdaMaxFromTol %+v in %d", spent, got, err, g.Passes()-p0, ref, spent)
+	}
+	for _, budget := range []int64{spent - 2, 5, 2} {
+		clear(s2)
+		p0 = g.Passes()
+		got, err = g.LambdaMaxWithin(ctx, w, s2, tol, budget)
+		used := g.Passes() - p0
+		if !errors.Is(err, ErrBudget) || !errors.Is(err, ErrNotConverged) {
+			t.Errorf("budget %d of %d needed: err %v, want ErrBudget", budget, spent, err)
+		}
+		if used > budget || got.Value > exact.Value*(1+1e-12) || !(got.Value > 0) {
+			t.Errorf("budget %d: %d passes, θ = %.15g, λ_max = %.15g: want ≤ budget and a positive lower bound", budget, used, got.Value, exact.Value)
+		}
+	}
+	p0 = g.Passes()
+	if _, err := g.LambdaMaxWithin(ctx, w, s2, tol, 1); !errors.Is(err, ErrBudget) || g.Passes() != p0 {
+		t.Errorf("budget 1: err %v, %d passes; want ErrBudget and none", err, g.Passes()-p0)
+	}
 }

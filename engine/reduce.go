@@ -33,8 +33,19 @@ type chunkJob interface {
 type folder interface {
 	fold(k, q int, slot []float64)
 	// dest is the whole destination, every lane, as one slice: the
-	// distributed scheduler combines the ranks' partial folds in it.
+	// distributed scheduler combines the ranks' partial folds in it (by
+	// adding them, unless the folder is a merger).
 	dest() []float64
+}
+
+// merger is implemented by a folder whose destination is not a plain sum
+// of the chunks' slots (a running mean with its centred sum of squares):
+// merge sets dst to the fold of dst's chunks followed by src's, where each
+// is a fold of consecutive chunks onto the zero destination. The
+// distributed scheduler combines the ranks' partials with it, in rank
+// order.
+type merger interface {
+	merge(dst, src []float64)
 }
 
 // pass describes one pass over the samples to a scheduler.
@@ -425,14 +436,26 @@ func (g *Geometry) sum(ctx context.Context, job chunkJob, chunk, width int, dst 
 	if width > 0 && len(dst) != width {
 		panic(fmt.Sprintf("engine: internal: reduction destination has length %d, want %d", len(dst), width))
 	}
+	if width == 0 {
+		return g.reduce(ctx, job, chunk, nil, 0)
+	}
+	g.vsum.dst = dst
+	err := g.reduce(ctx, job, chunk, &g.vsum, width)
+	g.vsum.dst = nil
+	return err
+}
+
+// reduce runs a pass over the samples in chunks of chunk on g's scheduler,
+// folding its chunks' slots (width values each) into fold's destination,
+// which it zeroes first; with fold nil it is a per-sample pass.
+func (g *Geometry) reduce(ctx context.Context, job chunkJob, chunk int, fold folder, width int) error {
 	g.vp = pass{job: job, n: g.n, chunk: chunk}
 	g.passes++
-	if width > 0 {
-		clear(dst)
-		g.vsum.dst = dst
-		g.vp.fold, g.vp.lanes, g.vp.slotLen = &g.vsum, 1, width
+	if fold != nil {
+		clear(fold.dest())
+		g.vp.fold, g.vp.lanes, g.vp.slotLen = fold, 1, width
 	}
 	err := g.sched.run(ctx, &g.vp)
-	g.vp, g.vsum.dst = pass{}, nil
+	g.vp = pass{}
 	return err
 }

@@ -65,6 +65,16 @@ type Evaluator interface {
 	ThirdVecs(dst []float64, w, u []float64, lo, hi int)
 }
 
+// LossAccumulator is implemented by the Evaluators that can hand out the
+// per-sample losses of a weighted gradient sum from the same forward sweep
+// (the network models): AccumulateLosses(loss, dst, c, w, lo, hi) has the
+// effect, bit for bit, of Losses(loss, w, lo, hi) followed by
+// Accumulate(dst, c, nil, w, nil, lo, hi), at about the cost of the
+// Accumulate alone. c may be nil (losses only).
+type LossAccumulator interface {
+	AccumulateLosses(loss, dst, c, w []float64, lo, hi int)
+}
+
 // RequireOrder returns an error naming the model if it does not provide
 // derivatives up to order k (1 = gradients, 2 = Hessians, 3 = third
 // derivatives). why names the operation that needs them, e.g. "ngd".

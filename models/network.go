@@ -298,6 +298,30 @@ func (e *nnEval) Accumulate(dst []float64, c, ew []float64, w, v []float64, lo, 
 	e.reverseSums(dst, w, v, lo, hi, k)
 }
 
+// AccumulateLosses implements LossAccumulator: the forward sweep of
+// Accumulate (e == nil) with the losses taken at its head, which are
+// Losses' (the same activations and head; the activation derivatives the
+// sweep also computes do not change them).
+func (e *nnEval) AccumulateLosses(loss, dst, c, w []float64, lo, hi int) {
+	const op = "AccumulateLosses"
+	e.check(op, w, lo, hi)
+	B := hi - lo
+	e.checkLen(op, "loss", loss, B)
+	if c == nil {
+		e.Losses(loss, w, lo, hi)
+		return
+	}
+	e.checkLen(op, "dst", dst, e.net.dim)
+	e.checkLen(op, "c", c, B)
+	if B == 0 {
+		return
+	}
+	e.forward(w, nil, lo, hi, 1, 0)
+	e.head(lo, hi, loss, nil, nil, 1)
+	e.scaleHead(B, c, nil)
+	e.reverseSums(dst, w, nil, lo, hi, 1)
+}
+
 // scaleHead row-scales the output block of the reverse sweep for the
 // weighted sums: P = c⊙δ + e⊙δ̇, Q = e⊙δ (ew == nil: P = c⊙δ only; c == nil
 // means c = 0).

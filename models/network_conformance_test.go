@@ -69,3 +69,57 @@ func TestNetworkConformance(t *testing.T) {
 		}
 	}
 }
+
+// TestAccumulateLosses: the network Evaluators' AccumulateLosses gives the
+// bits of Losses followed by Accumulate (e = nil), for every activation and
+// loss, on full and partial chunks, and losses only when c is nil.
+func TestAccumulateLosses(t *testing.T) {
+	for _, act := range []models.Activation{models.Tanh, models.Sigmoid, models.Softplus, models.Relu} {
+		for _, loss := range []models.Loss{models.Squared, models.CrossEntropy} {
+			d := nnConfData(uint64(40+3*int(act)+int(loss)), 11, 4, 3, loss == models.CrossEntropy)
+			tl, err := models.NewTwoLayer(d, 5, act, loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mlp, err := models.NewMLP(d, []int{4, 6, 3, 5, 3}, act, loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []models.Model{tl, mlp} {
+				w := nnConfVec(3, m.Dim(), 0.7)
+				c := nnConfVec(4, m.Len(), 1)
+				ev := m.NewEvaluator(4)
+				la, ok := ev.(models.LossAccumulator)
+				if !ok {
+					t.Fatalf("%s: the Evaluator is not a LossAccumulator", m.Name())
+				}
+				for _, r := range [][2]int{{0, 4}, {4, 8}, {8, 11}} {
+					lo, hi := r[0], r[1]
+					l1, l2 := make([]float64, hi-lo), make([]float64, hi-lo)
+					g1, g2 := nnConfVec(5, m.Dim(), 1), nnConfVec(5, m.Dim(), 1) // added into
+					ev.Losses(l1, w, lo, hi)
+					ev.Accumulate(g1, c[lo:hi], nil, w, nil, lo, hi)
+					la.AccumulateLosses(l2, g2, c[lo:hi], w, lo, hi)
+					for i := range l1 {
+						if l1[i] != l2[i] {
+							t.Errorf("%s [%d,%d): loss %d = %v, Losses %v", m.Name(), lo, hi, i, l2[i], l1[i])
+						}
+					}
+					for i := range g1 {
+						if g1[i] != g2[i] {
+							t.Errorf("%s [%d,%d): sum %d = %v, Accumulate %v", m.Name(), lo, hi, i, g2[i], g1[i])
+							break
+						}
+					}
+					l3 := make([]float64, hi-lo)
+					la.AccumulateLosses(l3, nil, nil, w, lo, hi)
+					for i := range l1 {
+						if l1[i] != l3[i] {
+							t.Errorf("%s [%d,%d) with c nil: loss %d = %v, Losses %v", m.Name(), lo, hi, i, l3[i], l1[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

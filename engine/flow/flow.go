@@ -101,20 +101,31 @@ const (
 // Costs are counted in sweeps over the samples (engine.Geometry.Passes),
 // never in seconds, so the rows monitored are the same on every machine
 // and run. The loss, ‖∇f‖ and (grd) the residuals are computed at every
-// output row (they are its CSV columns); the ε·λ_max monitor is computed
+// output row (they are its CSV columns: one pass, grd three,
+// engine.Geometry.ResidualsGrad); the ε·λ_max monitor is computed
 //
 //   - at t_0: λ_max(D(w0)) to Options.LanczosTol (1e-10; the value that
 //     fixes ε), taken from LambdaMax0 when the caller has it;
-//   - at the last output time, always;
-//   - at an output time in between only if the diagnostic passes spent so
-//     far plus the passes of the previous monitor stay within
-//     Budget × the right-hand-side passes spent so far;
+//   - at a later output time (the last one included) only if its
+//     estimated passes fit in what the budget leaves: Budget × the
+//     right-hand-side passes so far, minus the diagnostic passes so far,
+//     minus the remaining rows' own diagnostics (at this row's cost each),
+//     and before the last row minus a reserve of one monitor for it. The
+//     estimate is the last monitor's passes after t_0 (20 before any: ten
+//     D·v); the Lanczos is stopped when it has spent what is left
+//     (engine.Geometry.LambdaMaxWithin);
 //
 // and after t_0 by Lanczos warm-started from the previous monitored row's
 // top Ritz vector and stopped at the relative residual Tol: ε·λ_max is
 // monitored to decide whether it approaches 1, which needs a few digits,
-// not ten. Rows not monitored hold NaN in Trajectory.EpsLambdaMax
-// (Trajectory.MaxEpsLambdaMax skips them).
+// not ten. A run stopped by the budget has a top Ritz value θ ≤ λ_max: the
+// row holds ε·θ if that is ≥ 1 (a true warning), NaN otherwise. Rows not
+// monitored hold NaN in Trajectory.EpsLambdaMax (Trajectory.MaxEpsLambdaMax
+// skips them). The diagnostics thus stay within Budget × the
+// right-hand-side passes whenever the rows' own diagnostics do. When they
+// alone exceed it at the last row (more output rows than the budget pays
+// for: it cannot be met), the last row is monitored regardless, as are
+// t_0 and the rows in between the estimate left room for.
 type Monitor struct {
 	// LambdaMax0, when Have0 is set, is λ_max(D(w0)) of the monitor's
 	// geometry as engine.Geometry.Epsilon computed it, and Start0 (nil, or
@@ -153,8 +164,9 @@ func (m Monitor) withDefaults() Monitor {
 // At each output time the deterministic flows record w, the loss, ‖∇f‖
 // and ε·λ_max(D(w)) (EpsLambdaMax, with ε = spec.Metric.Epsilon; 0 without
 // computing λ_max when ε = 0); grd adds u and the residuals R0, R1, R2 and
-// the NGD defect ‖u + P∇f‖ of engine.Geometry.Residuals. Every flow thus monitors
-// ε·λ_max along its trajectory (DESIGN §1), sampled at the output times;
+// the NGD defect ‖u + P∇f‖ of engine.Geometry.ResidualsGrad. Every flow thus
+// monitors ε·λ_max along its trajectory (DESIGN §1), sampled at t_0 and the
+// output times its diagnostics' budget allows (Monitor; the others hold NaN);
 // the ensembles (sgd, sde, cd) monitor it at their mean w at each output
 // time, once all runs are done (EnsembleSpec). A row whose loss or state is
 // not finite, or above the divergence bound (DivergenceBound), is not
@@ -395,7 +407,8 @@ func (f *odeFlow) record(ctx context.Context, t float64) error {
 	copy(wr, w)
 	var res engine.Residuals
 	if f.flow == GRD {
-		if res, err = g.Residuals(ctx, w, f.y[d:], f.met); err != nil {
+		// f.grad is ∇f(w) from LossGrad: the residuals need not recompute it.
+		if res, err = g.ResidualsGrad(ctx, w, f.y[d:], f.grad, f.met); err != nil {
 			return err
 		}
 	}
@@ -448,15 +461,75 @@ func (f *odeFlow) monitor(ctx context.Context, k int, w []float64, spent int64) 
 		lm, err := f.mg.LambdaMaxFrom(ctx, w, f.lmStart)
 		return f.eps * lm.Value, err
 	}
-	last := k == len(f.times)-1
-	if !last && f.mon.Budget >= 0 &&
-		float64(f.diagPasses+spent+f.monPasses) > f.mon.Budget*float64(f.rhsPasses) {
+	if f.mon.Budget < 0 { // every row, to the tolerance
+		p0 := f.passes()
+		lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+		f.monPasses = f.passes() - p0
+		return f.eps * lm.Value, err
+	}
+	cap, ok := f.monitorCap(k, spent)
+	if k == len(f.times)-1 && cap < 0 {
+		// The rows' own diagnostics alone exceed the budget (more output
+		// rows than it can pay for): the last row is monitored regardless,
+		// so that the flow's end is checked.
+		p0 := f.passes()
+		lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
+		f.monPasses = f.passes() - p0
+		return f.eps * lm.Value, err
+	}
+	if !ok {
 		return math.NaN(), nil
 	}
 	p0 := f.passes()
-	lm, err := f.mg.LambdaMaxFromTol(ctx, w, f.lmStart, f.mon.Tol)
-	f.monPasses = f.passes() - p0
+	lm, err := f.mg.LambdaMaxWithin(ctx, w, f.lmStart, f.mon.Tol, cap)
+	used := f.passes() - p0
+	if errors.Is(err, engine.ErrBudget) {
+		// Stopped by the budget: it needs more than used, and θ_max is a
+		// lower bound on λ_max, so a value ≥ 1 is a true warning; below 1
+		// the row is not monitored.
+		f.monPasses = max(f.monitorEstimate(), used+2)
+		if v := f.eps * lm.Value; v >= 1 {
+			return v, nil
+		}
+		return math.NaN(), nil
+	}
+	f.monPasses = used
 	return f.eps * lm.Value, err
+}
+
+// defaultMonitorPasses estimates a monitor's passes before one has run
+// after t_0: ten D·v products, what a Lanczos warm-started at the
+// previous monitored row's vector needed to 1e-4 on the built-ins.
+const defaultMonitorPasses = 20
+
+// monitorEstimate is the passes the next monitor is expected to cost:
+// the last one's after t_0 (at least what a budget-stopped one had
+// spent), or defaultMonitorPasses before any.
+func (f *odeFlow) monitorEstimate() int64 {
+	switch {
+	case f.monPasses > 0:
+		return f.monPasses
+	case f.mg.LambdaMaxIsDense():
+		return 2 // dense D: one row pass and the mean, exactly
+	}
+	return defaultMonitorPasses
+}
+
+// monitorCap returns the passes the monitor of output row k > 0 may
+// spend, and false when the row is not monitored (Monitor): what the
+// budget leaves after the diagnostics so far (spent: this row's so far)
+// and the remaining rows' own (at this row's cost each), before the last
+// row also minus the last row's monitor; the row is monitored only if the
+// estimated cost (monitorEstimate) fits in that, so that a run the budget
+// would stop is not started.
+func (f *odeFlow) monitorCap(k int, spent int64) (int64, bool) {
+	rows := int64(len(f.times) - 1 - k)
+	avail := int64(math.Floor(f.mon.Budget*float64(f.rhsPasses))) - f.diagPasses - spent - rows*spent
+	est := f.monitorEstimate()
+	if rows > 0 {
+		avail -= est
+	}
+	return avail, avail >= est
 }
 
 func allFinite(x []float64) bool {

@@ -485,7 +485,7 @@ type FlowSummary struct {
 	// in sweeps over the samples, the unit of the diagnostics' budget (a
 	// fifth of the right-hand sides' passes, DESIGN §6; flow.Monitor).
 	// MonitoredRows is the number of output rows at which ε·λ_max was
-	// computed (t0, the last, and those in between the budget allowed),
+	// computed (t0, and the later rows the budget allowed: flow.Monitor),
 	// MonitorTol the relative Lanczos tolerance after t0 (at t0 it is
 	// 1e-10, the λ_max that fixes ε). All absent for the ensembles.
 	RHSPasses        int64   `json:"rhs_passes,omitempty"`
