@@ -156,6 +156,10 @@ func (w *Workspace) packA(tA bool, a []float64, lda, i0, mc, p0, kc int) []float
 			}
 			continue
 		}
+		if rows == mr {
+			packRows6(pan, a[i*lda+p0:], lda, kc)
+			continue
+		}
 		for r := 0; r < rows; r++ {
 			src := a[(i+r)*lda+p0 : (i+r)*lda+p0+kc]
 			for p, x := range src {
@@ -192,6 +196,10 @@ func (w *Workspace) packB(tB bool, b []float64, ldb, p0, kc, j0, nc int) []float
 			continue
 		}
 		// op(B)(p, j) = B[j·ldb + p]: columns of the panel are contiguous.
+		if cols == nr {
+			packRows8(pan, b[j*ldb+p0:], ldb, kc)
+			continue
+		}
 		for c := 0; c < cols; c++ {
 			src := b[(j+c)*ldb+p0 : (j+c)*ldb+p0+kc]
 			for p, x := range src {
@@ -205,6 +213,30 @@ func (w *Workspace) packB(tB bool, b []float64, ldb, p0, kc, j0, nc int) []float
 		}
 	}
 	return dst
+}
+
+// packRows6 interleaves the first kc elements of the 6 rows of x (stride
+// ld) into dst: dst[p·6 + r] = x[r·ld + p].
+func packRows6(dst, x []float64, ld, kc int) {
+	r0, r1, r2 := x[:kc], x[ld:ld+kc], x[2*ld:2*ld+kc]
+	r3, r4, r5 := x[3*ld:3*ld+kc], x[4*ld:4*ld+kc], x[5*ld:5*ld+kc]
+	dst = dst[:6*kc]
+	for p := range r0 {
+		d := (*[6]float64)(dst[6*p:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packRows8 interleaves the first kc elements of the 8 rows of x (stride
+// ld) into dst: dst[p·8 + r] = x[r·ld + p].
+func packRows8(dst, x []float64, ld, kc int) {
+	r0, r1, r2, r3 := x[:kc], x[ld:ld+kc], x[2*ld:2*ld+kc], x[3*ld:3*ld+kc]
+	r4, r5, r6, r7 := x[4*ld:4*ld+kc], x[5*ld:5*ld+kc], x[6*ld:6*ld+kc], x[7*ld:7*ld+kc]
+	dst = dst[:8*kc]
+	for p := range r0 {
+		d := (*[8]float64)(dst[8*p:])
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+	}
 }
 
 // macro multiplies the packed mc×kc block ap by the packed kc×nc block bp
