@@ -46,7 +46,7 @@ func GramAddPanel(c []float64, alpha float64, a []float64, m, d, j0, j1 int) {
 // BLAS the network models use (BLASBackend; OpenBLAS single-threaded). It
 // costs 2·m·n·k flops: benchmarks time it, on one goroutine per core, as
 // the machine's GEMM rate that bounds a network pass. In the pure-Go build
-// it allocates internal/gemm's packing buffers (at most 8.2 MB) on every
+// it allocates internal/gemm's packing buffers (at most 8.6 MB) on every
 // call. It panics if a dimension is < 1 or a slice is too short.
 func Gemm(m, n, k int, a, b, c []float64) {
 	if m < 1 || n < 1 || k < 1 || len(a) < m*k || len(b) < k*n || len(c) < m*n {

@@ -33,7 +33,8 @@ import (
 // Register and cache blocking. mr × nr is the micro-kernel's tile of C
 // (12 AVX2 accumulators); a kcBlock × nr panel of B (16 KiB) stays in L1
 // while the mcBlock × kcBlock block of A (192 KiB) streams from L2, and the
-// kcBlock × ncBlock block of B (up to 8 MiB) from L3.
+// kcBlock × ncBlock block of B (up to 8 MiB) from L3. A Workspace holds
+// at most one block of each, 8.6 MB.
 const (
 	mr      = 6
 	nr      = 8
