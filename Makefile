@@ -97,7 +97,8 @@ bench-peers:
 
 # Fuzz every input decoder for FUZZTIME each, one after the other (go test
 # -fuzz takes one target at a time): scenario files, CSV data, weight files,
-# checkpoint files, IDX files. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
+# checkpoint files, IDX files; and internal/gemm's product against the naive
+# one on fuzzed shapes. Seed corpora: scenarios/testdata/fuzz and the f.Add calls.
 FUZZTIME    ?= 60s
 FUZZ_TARGETS = FuzzParse FuzzLoadCSV FuzzReadWeights FuzzDecodeCheckpoint
 fuzz:
@@ -107,6 +108,8 @@ fuzz:
 	done
 	@echo "== FuzzDecodeIDX ($(FUZZTIME))"
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeIDX$$' -fuzztime=$(FUZZTIME) ./scenarios/idx
+	@echo "== FuzzDgemm ($(FUZZTIME))"
+	$(GO) test -run='^$$' -fuzz='^FuzzDgemm$$' -fuzztime=$(FUZZTIME) ./internal/gemm
 
 lint:
 	$(GO) vet ./...

@@ -41,15 +41,20 @@ type RealConfig struct {
 // RealResult is one RunGeometryReal measurement. Seconds are wall times
 // of single calls.
 type RealResult struct {
-	Name, Backend      string
-	N, D, Workers      int
-	In, Hidden, Out    int
-	Grad, Dv, Gamma    float64 // seconds: ∇f, D·v, Γ(v,v) of the first kind
-	RHS                float64 // seconds: the GRD right-hand side ∇f + Hu + Γ(u,u) (weak-field)
-	Flops              float64 // flops of one gradient pass (PassFlops)
-	PassGFLOPS, GemmGF float64 // achieved by the gradient pass; the GEMM rate on Workers goroutines
-	GemmSize           int
-	PeakRSS            int64 // bytes (VmHWM), data set included
+	Name, Backend   string
+	N, D, Workers   int
+	In, Hidden, Out int
+	Grad, Dv, Gamma float64 // seconds: ∇f, D·v, Γ(v,v) of the first kind
+	RHS             float64 // seconds: the GRD right-hand side ∇f + Hu + Γ(u,u) (weak-field)
+	// CPU seconds (user+system, all goroutines) of the same four calls:
+	// on a shared machine CPU/Workers estimates the wall time on Workers
+	// free cores, which the wall times above only are when the machine is
+	// quiet. 0 where the platform does not report it.
+	GradCPU, DvCPU, GammaCPU, RHSCPU float64
+	Flops                            float64 // flops of one gradient pass (PassFlops)
+	PassGFLOPS, GemmGF               float64 // achieved by the gradient pass; the GEMM rate on Workers goroutines
+	GemmSize                         int
+	PeakRSS                          int64 // bytes (VmHWM), data set included
 }
 
 // PassFlops is the flop count of one full-batch gradient pass of a
@@ -90,29 +95,30 @@ func RunGeometryReal(ctx context.Context, cfg RealConfig) (RealResult, error) {
 	dst, dst2 := make([]float64, d), make([]float64, d)
 	g := engine.New(m, &engine.Options{Workers: cfg.Workers})
 	const eps = 1e-3
-	timed := func(p *float64, op func() error) error {
-		start := time.Now()
+	timed := func(p, cpu *float64, op func() error) error {
+		start, cpu0 := time.Now(), processCPUSeconds()
 		err := op()
 		*p = time.Since(start).Seconds()
+		*cpu = processCPUSeconds() - cpu0
 		return err
 	}
-	var warm float64
+	var warm, warmCPU float64
 	for _, o := range []struct {
-		p  *float64
-		op func() error
+		p, cpu *float64
+		op     func() error
 	}{
-		{&warm, func() error { return g.Grad(ctx, dst, w) }},
-		{&res.Grad, func() error { return g.Grad(ctx, dst, w) }},
-		{&res.Dv, func() error { return g.DiffusionVec(ctx, dst, w, u) }},
-		{&res.Gamma, func() error { return g.ChristoffelFirst(ctx, dst, w, u, eps) }},
-		{&res.RHS, func() error {
+		{&warm, &warmCPU, func() error { return g.Grad(ctx, dst, w) }},
+		{&res.Grad, &res.GradCPU, func() error { return g.Grad(ctx, dst, w) }},
+		{&res.Dv, &res.DvCPU, func() error { return g.DiffusionVec(ctx, dst, w, u) }},
+		{&res.Gamma, &res.GammaCPU, func() error { return g.ChristoffelFirst(ctx, dst, w, u, eps) }},
+		{&res.RHS, &res.RHSCPU, func() error {
 			if err := g.Grad(ctx, dst2, w); err != nil {
 				return err
 			}
 			return g.Acceleration(ctx, dst, w, u, engine.Metric{Epsilon: eps})
 		}},
 	} {
-		if err := timed(o.p, o.op); err != nil {
+		if err := timed(o.p, o.cpu, o.op); err != nil {
 			return res, fmt.Errorf("bench: geometry %s: %w", cfg.Name, err)
 		}
 	}
@@ -171,11 +177,13 @@ func WriteReal(w io.Writer, r RealResult) error {
   GRD RHS ∇f + Hu + Γ(u,u) (weak-field)   %8.3g s   %.2f passes
   GEMM %d×%d on %d goroutines (%s)        %8.3g GFLOP/s: flop bound of the pass %.3g s, pass at %.2f× the bound
   peak RSS                                %8.0f MiB
+  CPU s (user+sys) ∇f, D·v, Γ, RHS        %.3g, %.3g, %.3g, %.3g: ∇f on %d free cores ≈ %.3g s
 `,
 		r.Name, r.N, r.D, r.In, r.Hidden, r.Out, r.Backend, r.Workers,
 		r.Grad, r.Flops, r.PassGFLOPS,
 		r.Dv, r.Dv/r.Grad, r.Gamma, r.Gamma/r.Grad, r.RHS, r.RHS/r.Grad,
 		r.GemmSize, r.GemmSize, r.Workers, r.Backend, r.GemmGF, r.Flops/(r.GemmGF*1e9), r.Grad/(r.Flops/(r.GemmGF*1e9)),
-		float64(r.PeakRSS)/(1<<20))
+		float64(r.PeakRSS)/(1<<20),
+		r.GradCPU, r.DvCPU, r.GammaCPU, r.RHSCPU, r.Workers, r.GradCPU/float64(max(r.Workers, 1)))
 	return err
 }

@@ -45,7 +45,13 @@ func TestRunGeometryRealSmall(t *testing.T) {
 	if err := WriteReal(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"tiny: N=300", "D·v", "Γ(v,v)", "GRD RHS", "GFLOP/s", "peak RSS"} {
+	for _, x := range []float64{r.GradCPU, r.DvCPU, r.GammaCPU, r.RHSCPU} {
+		if !(x >= 0) {
+			t.Errorf("result %+v: want CPU seconds ≥ 0", r)
+			break
+		}
+	}
+	for _, s := range []string{"tiny: N=300", "D·v", "Γ(v,v)", "GRD RHS", "GFLOP/s", "peak RSS", "CPU s (user+sys)"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

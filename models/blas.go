@@ -36,28 +36,23 @@ func GramAddPanel(c []float64, alpha float64, a []float64, m, d, j0, j1 int) {
 		return
 	}
 	if j0 > 0 {
-		nnGemm(true, false, j0, j1-j0, m, alpha, a, d, a[j0:], d, 1, c[j0:], d)
+		gramGemm(true, false, j0, j1-j0, m, alpha, a, d, a[j0:], d, 1, c[j0:], d)
 	}
 	nnBLAS.Dsyrk(blas.Upper, blas.Trans, j1-j0, m, alpha, a[j0:], d, 1, c[j0*d+j0:], d)
-}
-
-func nnTrans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
 }
 
 // Gemm sets C = A·B for the row-major m×k matrix A and k×n matrix B into
 // the m×n matrix C (strides k, n, n), on the calling goroutine with the
 // BLAS the network models use (BLASBackend; OpenBLAS single-threaded). It
 // costs 2·m·n·k flops: benchmarks time it, on one goroutine per core, as
-// the machine's GEMM rate that bounds a network pass. It panics if a
-// dimension is < 1 or a slice is too short.
+// the machine's GEMM rate that bounds a network pass. In the pure-Go build
+// it allocates internal/gemm's packing buffers (at most 8.6 MB) on every
+// call. It panics if a dimension is < 1 or a slice is too short.
 func Gemm(m, n, k int, a, b, c []float64) {
 	if m < 1 || n < 1 || k < 1 || len(a) < m*k || len(b) < k*n || len(c) < m*n {
 		panic(fmt.Sprintf("models: Gemm: m, n, k = %d, %d, %d with len(a), len(b), len(c) = %d, %d, %d: need dimensions ≥ 1, len(a) ≥ m·k, len(b) ≥ k·n, len(c) ≥ m·n",
 			m, n, k, len(a), len(b), len(c)))
 	}
-	nnGemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+	var ws nnGemmWork
+	nnGemm(&ws, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 }

@@ -16,6 +16,8 @@ import "C"
 import (
 	"os"
 
+	"gonum.org/v1/gonum/blas"
+
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
@@ -38,17 +40,27 @@ func init() {
 	}
 }
 
+// nnGemmWork is nnGemm's scratch: none (OpenBLAS packs into its own
+// buffers).
+type nnGemmWork struct{}
+
 // nnGemm computes C = α op(A) op(B) + β C (op = transpose when tA/tB) on
 // the calling goroutine (OpenBLAS runs single-threaded, see init).
-func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+func nnGemm(_ *nnGemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	gramGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gramGemm is nnGemm without scratch, for GramAddPanel.
+func gramGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	nnBLAS.Dgemm(nnTrans(tA), nnTrans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// nnMulWTTransposes and nnAddDTATransposes are false: OpenBLAS packs its
-// operands for any transposition, so the network calls it directly.
-func nnMulWTTransposes(nout, nin int) bool { return false }
-
-func nnAddDTATransposes(nout, nin int) bool { return false }
+func nnTrans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}

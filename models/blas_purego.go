@@ -3,25 +3,42 @@
 package models
 
 import (
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/grd-engine/grd/internal/gemm"
 )
 
 // BLASBackend names the BLAS implementation the network models were built
-// with: "gonum" (pure Go, the default) or "openblas" (build tag openblas,
-// cgo, links -lopenblas).
+// with: "gonum" (pure Go, the default: matrix products by internal/gemm,
+// GramAdd by gonum) or "openblas" (build tag openblas, cgo, links
+// -lopenblas).
 const BLASBackend = "gonum"
 
-// nnBLAS is gonum's pure-Go BLAS, called directly rather than through
-// blas64 so that the evaluators do not depend on global state. The build
-// tag openblas replaces this file by blas_openblas.go.
+// nnBLAS is gonum's pure-Go BLAS (Dsyrk, and GramAddPanel's GEMM), called
+// directly rather than through blas64 so that nothing depends on global
+// state. The build tag openblas replaces this file by blas_openblas.go.
 var nnBLAS gonum.Implementation
 
+// nnGemmWork is the scratch of nnGemm: internal/gemm's packing buffers,
+// one per evaluator (a Workspace serves one goroutine at a time).
+type nnGemmWork = gemm.Workspace
+
 // nnGemm computes C = α op(A) op(B) + β C (op = transpose when tA/tB) on
-// the calling goroutine. gonum's Dgemm spreads products of four or more
-// 64×64 output blocks over goroutines (allocating for each call); the
-// engine already runs one evaluator per worker, so nnGemm cuts C into
-// panels of at most three blocks, which gonum computes serially.
-func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+// the calling goroutine with internal/gemm's packed, cache-blocked kernel
+// (AVX2/FMA assembly where the CPU has it, portable Go elsewhere). Each
+// element of C is summed in an order fixed by k alone (see internal/gemm).
+func nnGemm(ws *nnGemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	ws.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gramGemm is the GEMM part of GramAddPanel: gonum's Dgemm, serial (it has
+// no workspace to hold gemm's packing buffers, and the engine's pure-Go
+// dense D does not use GramAddPanel). gonum's Dgemm spreads products of
+// four or more 64×64 output blocks over goroutines (allocating for each
+// call), so gramGemm cuts C into panels of at most three blocks, which
+// gonum computes serially.
+func gramGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	const bs = 64
 	if m == 0 || n == 0 {
 		return
@@ -50,14 +67,9 @@ func nnGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []f
 	}
 }
 
-// nnMulWTTransposes reports whether nnEval.mulWT should transpose W (nout×nin)
-// and run gonum's A·B kernel (axpys of length nout) instead of its A·Bᵀ
-// kernel (dot products of length nin): for layers wider than their input.
-// (Transposing every layer at least 8 wide was 1.2–1.8× faster on isolated
-// GEMMs but not inside the network passes, so the simpler rule stays.)
-func nnMulWTTransposes(nout, nin int) bool { return nout > nin }
-
-// nnAddDTATransposes reports whether nnEval.addDTA should compute (DᵀA)ᵀ
-// into scratch and add its transpose: for outputs wider than their inputs
-// gonum's Aᵀ·B kernel then runs the longer axpys.
-func nnAddDTATransposes(nout, nin int) bool { return nout > nin }
+func nnTrans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}

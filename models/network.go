@@ -70,14 +70,15 @@ import (
 // so for o ≪ n the Directional and fused Accumulate sweeps cost about 1 and
 // 1.5 gradient passes.
 //
-// BLAS. The GEMMs go through nnGemm, chosen at compile time: gonum's
-// pure-Go kernels by default (blas_purego.go), OpenBLAS through cgo with the
-// build tag openblas (blas_openblas.go). Measured on the two-layer tanh net
-// with o = 1 (BenchmarkTwoLayerKernels), the gradient pass is GEMM-bound:
-// with gonum about 70% of its time is in the GEMMs (≈ 7–8 GFLOP/s, the
-// axpy and dot kernels of gonum's Dgemm) and 10–15% in tanh; OpenBLAS runs
-// the same GEMMs about 3× faster. Grads (rows g_n) is bound by storing the
-// N·d outputs (the h·n outer-product block δ_n x_nᵀ per sample).
+// BLAS. The GEMMs go through nnGemm, chosen at compile time: the pure-Go
+// packed GEMM of internal/gemm by default (blas_purego.go; its packing
+// buffers live in the evaluator), OpenBLAS through cgo with the build tag
+// openblas (blas_openblas.go). Both pack their operands, so the sweeps pass
+// transposed operands as they are. The passes are GEMM-bound: on the
+// paper-resnet-size shapes (BenchmarkTwoLayerPaperPass, 784 → 2150 → 10)
+// about 90% of the time was in gonum's Dgemm before internal/gemm replaced
+// it, and about 1% in tanh. Grads (rows g_n) is bound by storing the N·d
+// outputs (the h·n outer-product block δ_n x_nᵀ per sample).
 
 // nnNet is an immutable feed-forward network over a data set.
 type nnNet struct {
@@ -155,7 +156,7 @@ type nnEval struct {
 	g   []float64   // [ḡ; ḡ̇; ḡ̈], 3·max·max_l<L n_l
 	gr  []float64   // ℓ' of one sample, n_L
 	p   []float64   // softmax of one sample, n_L
-	wt  []float64   // a transposed weight matrix, see mulWT
+	gw  nnGemmWork  // the GEMMs' packing buffers
 }
 
 func (net *nnNet) newEval(maxChunk int) *nnEval {
@@ -175,11 +176,8 @@ func (net *nnNet) newEval(maxChunk int) *nnEval {
 		gr:  make([]float64, net.widths[L]),
 		p:   make([]float64, net.widths[L]),
 	}
-	hmax, wtLen := 0, 0
+	hmax := 0
 	for l := 1; l <= L; l++ {
-		if nnMulWTTransposes(net.widths[l], net.widths[l-1]) || nnAddDTATransposes(net.widths[l], net.widths[l-1]) {
-			wtLen = max(wtLen, net.widths[l]*net.widths[l-1])
-		}
 		m := maxChunk * net.widths[l]
 		e.s[l] = make([]float64, 3*m)
 		e.del[l] = make([]float64, 3*m)
@@ -194,7 +192,6 @@ func (net *nnNet) newEval(maxChunk int) *nnEval {
 		}
 	}
 	e.g = make([]float64, 3*maxChunk*hmax)
-	e.wt = make([]float64, wtLen)
 	return e
 }
 
@@ -383,7 +380,7 @@ func (e *nnEval) reverseSums(dst, w, v []float64, lo, hi, k int) {
 		W := w[net.wOff[l] : net.wOff[l]+nout*nin]
 		mi := B * nin
 		G := e.g[:k*mi]
-		nnGemm(false, false, k*B, nin, nout, 1, D[:k*m], nout, W, nin, 0, G, nin)
+		nnGemm(&e.gw, false, false, k*B, nin, nout, 1, D[:k*m], nout, W, nin, 0, G, nin)
 		Dn := e.del[l-1]
 		d1 := e.d1[l-1][:mi]
 		if !hv {
@@ -394,7 +391,7 @@ func (e *nnEval) reverseSums(dst, w, v []float64, lo, hi, k int) {
 			continue
 		}
 		V := v[net.wOff[l] : net.wOff[l]+nout*nin]
-		nnGemm(false, false, B, nin, nout, 1, D[m:2*m], nout, V, nin, 1, G[:mi], nin)
+		nnGemm(&e.gw, false, false, B, nin, nout, 1, D[m:2*m], nout, V, nin, 1, G[:mi], nin)
 		d2 := e.d2[l-1][:mi]
 		zd := e.t[l-1][:mi]
 		G0, H := G[:mi], G[mi:2*mi]
@@ -630,43 +627,14 @@ func (e *nnEval) headSecond(i, m int, q []float64, nb int, quad, ub float64) {
 }
 
 // mulWT adds α A Wᵀ to C for A rows×nin, W nout×nin and C rows×nout (all
-// row-major). gonum's A·Bᵀ kernel takes one dot product of length nin per
-// entry of C; for a layer wider than its input it is faster to transpose W
-// once (nin·nout copies, small next to rows·nin·nout multiply-adds) and use
-// the A·B kernel, which runs axpys of length nout. The backend decides
-// (nnMulWTTransposes): OpenBLAS packs its operands itself.
+// row-major); the GEMM packs Wᵀ itself.
 func (e *nnEval) mulWT(rows, nout, nin int, alpha float64, A, W, C []float64) {
-	if !nnMulWTTransposes(nout, nin) {
-		nnGemm(false, true, rows, nout, nin, alpha, A, nin, W, nin, 1, C, nout)
-		return
-	}
-	wt := e.wt[:nin*nout]
-	for j := 0; j < nout; j++ {
-		wj := W[j*nin : (j+1)*nin]
-		for k, x := range wj {
-			wt[k*nout+j] = x
-		}
-	}
-	nnGemm(false, false, rows, nout, nin, alpha, A, nin, wt, nout, 1, C, nout)
+	nnGemm(&e.gw, false, true, rows, nout, nin, alpha, A, nin, W, nin, 1, C, nout)
 }
 
-// addDTA adds Dᵀ A to dW for D rows×nout, A rows×nin and dW nout×nin. With
-// gonum, a layer wider than its input is better served by computing
-// (Dᵀ A)ᵀ = Aᵀ D, whose kernel runs axpys of length nout, into scratch and
-// adding its transpose (nnAddDTATransposes).
+// addDTA adds Dᵀ A to dW for D rows×nout, A rows×nin and dW nout×nin.
 func (e *nnEval) addDTA(rows, nout, nin int, D, A, dW []float64) {
-	if !nnAddDTATransposes(nout, nin) {
-		nnGemm(true, false, nout, nin, rows, 1, D, nout, A, nin, 1, dW, nin)
-		return
-	}
-	wt := e.wt[:nin*nout]
-	nnGemm(true, false, nin, nout, rows, 1, A, nin, D, nout, 0, wt, nout)
-	for j := 0; j < nout; j++ {
-		dj := dW[j*nin : (j+1)*nin]
-		for k := range dj {
-			dj[k] += wt[k*nout+j]
-		}
-	}
+	nnGemm(&e.gw, true, false, nout, nin, rows, 1, D, nout, A, nin, 1, dW, nin)
 }
 
 // nnFillRows sets every consecutive len(b)-block of z to b.

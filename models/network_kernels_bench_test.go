@@ -62,19 +62,28 @@ func nnNewKernelBench(b testing.TB, n, in, hidden int) *nnKernelBench {
 
 func nnNewKernelBenchWorkers(b testing.TB, n, in, hidden, nw int) *nnKernelBench {
 	b.Helper()
-	data := nnTestData(uint64(n), n, in, 1, false)
+	return nnNewKernelBenchShape(b, n, in, hidden, 1, min(max((n+63)/64, 16), 256, n), nw)
+}
+
+// nnNewKernelBenchShape is nnNewKernelBenchWorkers with out outputs and the
+// given chunk size.
+func nnNewKernelBenchShape(b testing.TB, n, in, hidden, out, chunk, nw int) *nnKernelBench {
+	b.Helper()
+	data := nnTestData(uint64(n), n, in, out, false)
 	m, err := NewTwoLayer(data, hidden, Tanh, Squared)
 	if err != nil {
 		b.Fatal(err)
 	}
-	k := &nnKernelBench{m: m, n: n, d: m.Dim(), chunk: min(max((n+63)/64, 16), 256, n)}
+	k := &nnKernelBench{m: m, n: n, d: m.Dim(), chunk: chunk}
 	k.w = nnTestVec(1, k.d, 1/float64(in))
 	k.v = nnTestVec(2, k.d, 1)
 	k.c = make([]float64, n)
 	k.s = make([]float64, n)
 	for range nw {
 		k.evs = append(k.evs, m.NewEvaluator(k.chunk))
-		k.rows = append(k.rows, make([]float64, k.chunk*k.d))
+		if k.chunk*k.d <= 64<<20 { // per-sample rows only where they fit (not at the paper's size)
+			k.rows = append(k.rows, make([]float64, k.chunk*k.d))
+		}
 		k.parts = append(k.parts, make([]float64, k.d))
 	}
 	k.mean = make([]float64, k.d)
@@ -223,6 +232,28 @@ func (k *nnKernelBench) denseCentred(dst []float64) {
 			r[j] *= inv
 		}
 	}
+}
+
+// BenchmarkTwoLayerPaperPass is one gradient pass of the paper-resnet-size
+// network (784 → 2150 → 10, tanh, squared loss, d = 1 709 260) over 2048
+// synthetic samples in the engine's chunks of 256, one Evaluator per
+// worker (run with -cpu 2 for the bench's --workers 2): the chunk shapes of
+// `grd bench geometry --real paper-resnet-size` (N = 60000, 235 chunks) at
+// 1/29 of its work. GFLOP/s uses the pass's nominal count 4Nnh + 6Nho
+// (bench.PassFlops).
+func BenchmarkTwoLayerPaperPass(b *testing.B) {
+	const n, in, hidden, out, chunk = 2048, 784, 2150, 10, 256
+	k := nnNewKernelBenchShape(b, n, in, hidden, out, chunk, runtime.GOMAXPROCS(0))
+	k.grad(k.dst)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := nnCPUSeconds()
+	for range b.N {
+		k.grad(k.dst)
+	}
+	b.ReportMetric((nnCPUSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/op")
+	flops := float64(4*n*in*hidden + 6*n*hidden*out)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 func BenchmarkTwoLayerKernels(b *testing.B) {

@@ -135,12 +135,12 @@ func (e *nnEval) rowsReverse(w, v []float64, B, r, l int) {
 	D := e.del[l]
 	W := w[net.wOff[l] : net.wOff[l]+nout*nin]
 	G := e.g[:r*mi]
-	nnGemm(false, false, r*B, nin, nout, 1, D[:r*m], nout, W, nin, 0, G, nin)
+	nnGemm(&e.gw, false, false, r*B, nin, nout, 1, D[:r*m], nout, W, nin, 0, G, nin)
 	if r >= 2 {
 		U := v[net.wOff[l] : net.wOff[l]+nout*nin]
-		nnGemm(false, false, B, nin, nout, 1, D[:m], nout, U, nin, 1, G[mi:2*mi], nin)
+		nnGemm(&e.gw, false, false, B, nin, nout, 1, D[:m], nout, U, nin, 1, G[mi:2*mi], nin)
 		if r >= 3 {
-			nnGemm(false, false, B, nin, nout, 2, D[m:2*m], nout, U, nin, 1, G[2*mi:3*mi], nin)
+			nnGemm(&e.gw, false, false, B, nin, nout, 2, D[m:2*m], nout, U, nin, 1, G[2*mi:3*mi], nin)
 		}
 	}
 	Dn := e.del[l-1]

@@ -82,8 +82,9 @@ type rbmEnum struct {
 	total  int  // 2^mm
 	bs     int  // configurations per block
 
-	x, z, sg, s1, s2, zd, r []float64 // block scratch: bs×mm, bs×kk …
-	psi, om                 []float64 // bs
+	x, z, sg, s1, s2, zd, r []float64  // block scratch: bs×mm, bs×kk …
+	psi, om                 []float64  // bs
+	gw                      nnGemmWork // the GEMMs' packing buffers
 
 	// pass0 cache.
 	ok0  bool
@@ -205,10 +206,10 @@ func (en *rbmEnum) affine(dst, B, gam []float64, nb int) {
 	}
 	if en.hidden {
 		// M = Wᵀ: X (nb×nh) · W (nh×nv).
-		nnGemm(false, false, nb, k, m, 1, en.x, m, B, k, 1, dst, k)
+		nnGemm(&en.gw, false, false, nb, k, m, 1, en.x, m, B, k, 1, dst, k)
 	} else {
 		// M = W: X (nb×nv) · Wᵀ (nv×nh).
-		nnGemm(false, true, nb, k, m, 1, en.x, m, B, m, 1, dst, k)
+		nnGemm(&en.gw, false, true, nb, k, m, 1, en.x, m, B, m, 1, dst, k)
 	}
 }
 
@@ -217,10 +218,10 @@ func (en *rbmEnum) addOuter(dW, R []float64, nb int) {
 	k, m := en.kk, en.mm
 	if en.hidden {
 		// dW (nh×nv) += Xᵀ (nh×nb) R (nb×nv).
-		nnGemm(true, false, m, k, nb, 1, en.x, m, R, k, 1, dW, k)
+		nnGemm(&en.gw, true, false, m, k, nb, 1, en.x, m, R, k, 1, dW, k)
 	} else {
 		// dW (nh×nv) += Rᵀ (nh×nb) X (nb×nv).
-		nnGemm(true, false, k, m, nb, 1, R, k, en.x, m, 1, dW, m)
+		nnGemm(&en.gw, true, false, k, m, nb, 1, R, k, en.x, m, 1, dW, m)
 	}
 }
 

@@ -303,7 +303,8 @@ func TestNNGemm(t *testing.T) {
 		if tB {
 			ldb = k
 		}
-		nnGemm(tA, tB, m, n, k, 1.5, a, lda, b, ldb, -0.5, c, n)
+		var ws nnGemmWork
+		nnGemm(&ws, tA, tB, m, n, k, 1.5, a, lda, b, ldb, -0.5, c, n)
 		nnAssertClose(t, "nnGemm", c, want, 1e-13)
 	}
 }
