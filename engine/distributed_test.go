@@ -3,92 +3,18 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/grd-engine/grd/internal/commtest"
 )
 
-// fakeWorld is an in-process communicator of k ranks (goroutines), so
-// that the distributed scheduler is tested without MPI; grd-mpi's tests
-// (make test-mpi) run the real one.
-type fakeWorld struct {
-	k    int
-	mu   sync.Mutex
-	cond sync.Cond
-	gen  int
-	wait int
-	bufs [][]float64
-	errs []error
-}
-
-func newFakeWorld(k int) *fakeWorld {
-	w := &fakeWorld{k: k, bufs: make([][]float64, k), errs: make([]error, k)}
-	w.cond.L = &w.mu
-	return w
-}
-
-func (w *fakeWorld) barrier() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	gen := w.gen
-	if w.wait++; w.wait == w.k {
-		w.wait, w.gen = 0, w.gen+1
-		w.cond.Broadcast()
-		return
-	}
-	for gen == w.gen {
-		w.cond.Wait()
-	}
-}
-
-type fakeComm struct {
-	w    *fakeWorld
-	rank int
-}
-
-func (c *fakeComm) Rank() int { return c.rank }
-func (c *fakeComm) Size() int { return c.w.k }
-
-func (c *fakeComm) Allgatherv(buf []float64, counts, displs []int) error {
-	c.w.bufs[c.rank] = buf
-	c.w.barrier()
-	for q := range c.w.k {
-		if q != c.rank {
-			copy(buf[displs[q]:displs[q]+counts[q]], c.w.bufs[q][displs[q]:displs[q]+counts[q]])
-		}
-	}
-	c.w.barrier()
-	return nil
-}
-
-func (c *fakeComm) Agree(local error) error {
-	c.w.errs[c.rank] = local
-	c.w.barrier()
-	var err error
-	for q, e := range c.w.errs {
-		if e != nil {
-			err = fmt.Errorf("rank %d: %w", q, e)
-			break
-		}
-	}
-	c.w.barrier()
-	return err
-}
-
-// onRanks runs f on k ranks of a fake world and returns each rank's result.
+// onRanks runs f on k ranks of an in-process world (commtest).
 func onRanks[T any](k int, f func(c Comm) (T, error)) ([]T, []error) {
-	w := newFakeWorld(k)
-	out, errs := make([]T, k), make([]error, k)
-	var wg sync.WaitGroup
-	for r := range k {
-		wg.Go(func() { out[r], errs[r] = f(&fakeComm{w: w, rank: r}) })
-	}
-	wg.Wait()
-	return out, errs
+	return commtest.OnRanks(k, func(c *commtest.Comm) (T, error) { return f(c) })
 }
 
 // TestDistributedGeometry checks the distributed scheduler on every
