@@ -40,7 +40,7 @@ func TestResumeEpsilonOfOtherRanks(t *testing.T) {
 		t.Errorf("after the check ε = %v and the metric's %v, want the checkpoint's %v", p.eps, p.met.Epsilon, near)
 	}
 	p.eps, p.met.Epsilon = eps, eps
-	err = ckOf(eps * (1 + 1e-6)).check(p, "v")
+	err = ckOf(eps*(1+1e-6)).check(p, "v")
 	if !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("ε 1e-6 off: %v, want a refused checkpoint", err)
 	}
