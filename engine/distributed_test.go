@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -118,6 +119,62 @@ func TestDistributedCancelOnOneRank(t *testing.T) {
 	for r, err := range errs {
 		if !errors.Is(err, ErrRankCanceled) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rank 1") {
 			t.Errorf("rank %d: got %v, want an interruption naming rank 1", r, err)
+		}
+	}
+}
+
+// TestCombineRankOrder checks the combination of a reducing pass's rank
+// partials on 2 to 5 ranks, short (one all-gather) and long (reduce-scatter
+// and all-gather, segmentMin): every rank ends with p_0 + p_1 + … + p_{K−1}
+// summed left to right, bit for bit, and the traffic counted is the
+// algorithm's: (K−1)·l values received per rank by the all-gather,
+// about 2·(l − l/K) by the segments.
+func TestCombineRankOrder(t *testing.T) {
+	for _, k := range []int{2, 3, 4, 5} {
+		for _, l := range []int{7, segmentMin + 3, 3 * segmentMin} {
+			parts := make([][]float64, k)
+			for q := range parts {
+				parts[q] = make([]float64, l)
+				for i := range parts[q] {
+					// values of mixed magnitudes, so that the order of the
+					// sum shows in the bits
+					parts[q][i] = math.Sin(float64(7*q+13*i+1)) * math.Pow(10, float64((q*5+i)%9-4))
+				}
+			}
+			want := slices.Clone(parts[0])
+			for q := 1; q < k; q++ {
+				for i := range want {
+					want[i] += parts[q][i]
+				}
+			}
+			got, errs := onRanks(k, func(c Comm) ([]float64, error) {
+				r := newRankRunner(nil, c) // combine needs no worker pool
+				dst := slices.Clone(parts[c.Rank()])
+				err := r.combine(dst)
+				if st := r.stats; err == nil {
+					want := int64(8 * (k - 1) * l)
+					if k >= 3 && l >= segmentMin {
+						// its segment's m values from K−1 ranks, the l − m
+						// others' segments back: about 2(l − l/K)
+						m := l*(c.Rank()+1)/k - l*c.Rank()/k
+						want = int64(8 * ((k-1)*m + l - m))
+					}
+					if st.BytesRecv != want {
+						err = fmt.Errorf("received %d bytes, want %d", st.BytesRecv, want)
+					}
+				}
+				return dst, err
+			})
+			for q := range k {
+				if errs[q] != nil {
+					t.Fatalf("K = %d, l = %d: rank %d: %v", k, l, q, errs[q])
+				}
+				for i := range want {
+					if math.Float64bits(got[q][i]) != math.Float64bits(want[i]) {
+						t.Fatalf("K = %d, l = %d: rank %d element %d = %v, want the rank-order sum %v", k, l, q, i, got[q][i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -226,6 +226,15 @@ func (g *Geometry) Comm() Comm {
 	return nil
 }
 
+// CommStats returns the traffic between ranks of g's passes so far (zero
+// when they run in this process alone).
+func (g *Geometry) CommStats() CommStats {
+	if r, ok := g.sched.(*rankRunner); ok {
+		return r.stats
+	}
+	return CommStats{}
+}
+
 // Local returns a Geometry of the same model and options whose passes run
 // in this process alone: its results are bit-identical to a single-process
 // run's. On a rank of a distributed run it is valid only when the model

@@ -17,11 +17,13 @@ type World struct {
 	wait int
 	bufs [][]float64
 	errs []error
+	// Alltoallv: every rank's send counts and displacements
+	scounts, sdispls [][]int
 }
 
 // NewWorld returns a world of k ranks.
 func NewWorld(k int) *World {
-	w := &World{k: k, bufs: make([][]float64, k), errs: make([]error, k)}
+	w := &World{k: k, bufs: make([][]float64, k), errs: make([]error, k), scounts: make([][]int, k), sdispls: make([][]int, k)}
 	w.cond.L = &w.mu
 	return w
 }
@@ -61,6 +63,24 @@ func (c *Comm) Allgatherv(buf []float64, counts, displs []int) error {
 		if q != c.rank {
 			copy(buf[displs[q]:displs[q]+counts[q]], c.w.bufs[q][displs[q]:displs[q]+counts[q]])
 		}
+	}
+	c.w.barrier()
+	return nil
+}
+
+// Alltoallv sends send[sdispls[q] : sdispls[q]+scounts[q]] to rank q and
+// receives rank q's part for this rank into recv[rdispls[q] :
+// rdispls[q]+rcounts[q]].
+func (c *Comm) Alltoallv(send []float64, scounts, sdispls []int, recv []float64, rcounts, rdispls []int) error {
+	c.w.bufs[c.rank] = send
+	c.w.sdispls[c.rank], c.w.scounts[c.rank] = sdispls, scounts
+	c.w.barrier()
+	for q := range c.w.k {
+		if n := c.w.scounts[q][c.rank]; n != rcounts[q] {
+			panic(fmt.Sprintf("commtest: Alltoallv: rank %d sends %d values to rank %d, which expects %d", q, n, c.rank, rcounts[q]))
+		}
+		a := c.w.sdispls[q][c.rank]
+		copy(recv[rdispls[q]:rdispls[q]+rcounts[q]], c.w.bufs[q][a:a+rcounts[q]])
 	}
 	c.w.barrier()
 	return nil
