@@ -105,8 +105,11 @@ D=$repo/deploy/slurm
 # 1. The MPI batch script.
 if [ -n "$MPI_GRD" ]; then
 	# Two ranks on the one node: --ntasks-per-node overrides the script's 1.
-	mpi=$(sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
-		--export=ALL,GRD="$MPI_GRD",SCENARIO="$SCENARIO",OUT="$T/mpi",LAUNCH="mpirun --oversubscribe --allow-run-as-root -np 2" "$D/grd-mpi.sbatch")
+	# The script's own launcher, srun --mpi=pmix (Slurm's PMIx plugin
+	# serves Open MPI's ranks); Open MPI's TCP on loopback only.
+	mpi=$(OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo \
+		sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
+		--export=ALL,GRD="$MPI_GRD",SCENARIO="$SCENARIO",OUT="$T/mpi",SRUN_MPI=pmix "$D/grd-mpi.sbatch")
 else
 	mpi=$(sbatch --parsable --nodes=1 --ntasks=1 --cpus-per-task=1 \
 		--export=ALL,GRD="$T/grd",SCENARIO="$SCENARIO",OUT="$T/mpi",LAUNCH=srun "$D/grd-mpi.sbatch")
@@ -128,6 +131,10 @@ echo "test-slurm: all jobs COMPLETED"
 for f in "$T"/ref-run/*.csv; do
 	cmp -s "$f" "$T/mpi/$(basename "$f")" || fail "MPI script: $(basename "$f") differs from the single-process run"
 done
+if [ -n "$MPI_GRD" ]; then
+	# srun must have started one world of 2 ranks, not 2 singletons.
+	grep -q '"ranks": 2' "$T/mpi/summary.json" || fail "MPI script: summary.json does not record 2 ranks: $(grep '"ranks"' "$T/mpi/summary.json")"
+fi
 echo "test-slurm: MPI script: every CSV identical to the single-process run ($(ls "$T"/ref-run/*.csv | wc -l) files)"
 
 "$T/grd" check "$SCENARIO" --sweep "${SAFETIES// /,}" --out "$T/ref-sweep" --workers 1 >"$T/ref-sweep.txt"
