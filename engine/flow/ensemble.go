@@ -67,6 +67,10 @@ import (
 // nothing (a Subsetter model allocates its permuted copy once per epoch).
 // A run's rows are kept only until it is folded into the statistics:
 // memory is O(K·d) per run in flight (about Workers of them), not O(R·K·d).
+// On a distributed Geometry (engine.Options.Comm; every rank holding all
+// samples) the runs are split over the ranks by run index and every rank
+// folds all of them in run order (ensembleReducer.runRanks): the same bits
+// for any number of ranks.
 //
 // cd (flow_cd.go) is contrastive-divergence training of an RBM,
 //
