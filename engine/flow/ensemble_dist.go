@@ -171,6 +171,8 @@ func (run *ensembleRun) unpack(x []float64, d, k int) {
 // remoteErr is an error agreed on by the ranks: it reads as the failing
 // rank's message, and a cancellation on another rank also unwraps to
 // engine.ErrRankCanceled, so that every rank treats it as an interruption.
+// Other sentinels (ErrDiverged) do not cross ranks: on the other ranks the
+// error is the message only.
 type remoteErr struct{ err error }
 
 func (e *remoteErr) Error() string { return e.err.Error() }

@@ -130,3 +130,32 @@ func TestEnsembleDistributedInterrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsembleDistributedFailure runs a diverging sgd ensemble (every run
+// exceeds the divergence bound) on 2 and 3 ranks: every rank ends the flow
+// failed with the single-process message — the first failing run's, in
+// run order, without a rank's name — and the same rows.
+func TestEnsembleDistributedFailure(t *testing.T) {
+	m := flQuadratic(t, []models.QuadSample{{A: []float64{1}, C: []float64{0}}})
+	spec := Spec{Flow: SGD, Times: flLinspace(0, 3000, 31), Ensemble: EnsembleSpec{LR: 3, Batch: 1, Runs: 5}}
+	want := Run(context.Background(), engine.New(m, nil), []float64{1}, spec, nil)
+	if want.Status != StatusFailed || want.Err == nil {
+		t.Fatalf("single process: status %s (%v), want failed", want.Status, want.Err)
+	}
+	for _, k := range []int{2, 3} {
+		got, _ := commtest.OnRanks(k, func(cm *commtest.Comm) (*Trajectory, error) {
+			spec := spec
+			spec.Workers = 1
+			tr := Run(context.Background(), engine.New(m, &engine.Options{Workers: 1, Comm: cm}), []float64{1}, spec, nil)
+			return tr, nil
+		})
+		for r, tr := range got {
+			if tr.Err == nil || tr.Err.Error() != want.Err.Error() {
+				t.Errorf("%d ranks: rank %d: error %v, want %v", k, r, tr.Err, want.Err)
+			}
+			if d := ckSameRows(tr, want); d != "" {
+				t.Errorf("%d ranks: rank %d differs from a single process: %s", k, r, d)
+			}
+		}
+	}
+}
