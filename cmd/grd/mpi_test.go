@@ -236,9 +236,10 @@ func (j *mpiJob) wait(t *testing.T, timeout time.Duration) error {
 }
 
 // longIris is two-layer-iris without the ensemble and over a longer span,
-// so that a run on 2 ranks takes several seconds: long enough to be
-// stopped after its first periodic checkpoint (1 s).
-var longIris = []string{"two-layer-iris", "--set", "flows=[gd,ngd,grd]", "--set", "time.t1=40", "--set", "time.outputs=81"}
+// so that a run on 2 ranks takes several seconds (about 3 s of CPU in one
+// process): long enough to be stopped after its first periodic checkpoint
+// (1 s after the flows start) even on an idle machine.
+var longIris = []string{"two-layer-iris", "--set", "flows=[gd,ngd,grd]", "--set", "time.t1=80", "--set", "time.outputs=81"}
 
 // TestMPIResumeOtherK interrupts a run on 2 ranks (SIGTERM to mpirun after
 // the first periodic checkpoint, as a user's Ctrl-C or a scheduler's
