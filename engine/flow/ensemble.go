@@ -219,6 +219,13 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 		g = g.Local()
 	}
 	bound, err := ensembleBound(ctx, g, w0, spec.Times[K-1]-t0)
+	if comm != nil {
+		// The ranks agree before the runs' collectives, so that none goes
+		// on alone (an interruption reaches them one after another).
+		if agreed := agreeRemote(comm, err); err == nil {
+			err = agreed
+		}
+	}
 	if err != nil {
 		tr.Status, tr.Err = statusOf(ctx, err), fmt.Errorf("engine: %s flow: the divergence bound at w0: %w", spec.Flow, err)
 		return

@@ -159,3 +159,26 @@ func TestEnsembleDistributedFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsembleDistributedCanceledAtStart interrupts one rank before the
+// ensemble starts (its divergence bound fails): the ranks agree, none waits
+// for it in the runs' collectives, and every rank ends canceled.
+func TestEnsembleDistributedCanceledAtStart(t *testing.T) {
+	c := distCases(t)[0]
+	c.spec.Times = flLinspace(0, 1, 4)
+	for _, k := range []int{2, 3} {
+		got, _ := commtest.OnRanks(k, func(cm *commtest.Comm) (*Trajectory, error) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if cm.Rank() == k-1 {
+				cancel()
+			}
+			defer cancel()
+			return Run(ctx, engine.New(c.m, &engine.Options{Chunk: 4, Workers: 1, Comm: cm}), c.w0, c.spec, nil), nil
+		})
+		for r, tr := range got {
+			if tr.Status != StatusCanceled || !errors.Is(tr.Err, context.Canceled) {
+				t.Errorf("%d ranks, the last one interrupted: rank %d: status %s (%v), want canceled", k, r, tr.Status, tr.Err)
+			}
+		}
+	}
+}
