@@ -21,13 +21,16 @@ import (
 type RealConfig struct {
 	// Name labels the result (the scenario's name).
 	Name string
-	// Model is the scenario's two-layer network over its data; W0 its
-	// initial point.
-	Model *models.TwoLayer
+	// Model is the scenario's two-layer network over its data (on a rank
+	// of a distributed run, models.Shard of it over the rank's samples);
+	// W0 its initial point.
+	Model models.Model
 	W0    []float64
-	// In and Out are the network's input and output widths (for the flop
-	// count; the hidden width is Model.Hidden()).
-	In, Out int
+	// In, Hidden and Out are the network's widths (for the flop count).
+	In, Hidden, Out int
+	// Comm, if not nil, distributes the passes over its ranks
+	// (engine.Options.Comm); the result then counts their traffic.
+	Comm engine.Comm
 	// Workers for the passes and the GEMM goroutines. Default
 	// runtime.GOMAXPROCS(0).
 	Workers int
@@ -55,6 +58,12 @@ type RealResult struct {
 	PassGFLOPS, GemmGF               float64 // achieved by the gradient pass; the GEMM rate on Workers goroutines
 	GemmSize                         int
 	PeakRSS                          int64 // bytes (VmHWM), data set included
+
+	// Ranks is the number of ranks of a distributed run (1: alone), and
+	// GradComm … RHSComm each operation's traffic between them on this
+	// rank (engine.CommStats; zero alone).
+	Ranks                                int
+	GradComm, DvComm, GammaComm, RHSComm engine.CommStats
 }
 
 // PassFlops is the flop count of one full-batch gradient pass of a
@@ -87,38 +96,44 @@ func RunGeometryReal(ctx context.Context, cfg RealConfig) (RealResult, error) {
 		return RealResult{}, fmt.Errorf("bench: geometry %s: w0 has %d values, the model d = %d", cfg.Name, len(cfg.W0), d)
 	}
 	res := RealResult{Name: cfg.Name, Backend: models.BLASBackend, N: m.Len(), D: d, Workers: cfg.Workers,
-		In: cfg.In, Hidden: m.Hidden(), Out: cfg.Out, GemmSize: cfg.GemmSize,
-		Flops: PassFlops(m.Len(), cfg.In, m.Hidden(), cfg.Out)}
+		In: cfg.In, Hidden: cfg.Hidden, Out: cfg.Out, GemmSize: cfg.GemmSize,
+		Flops: PassFlops(m.Len(), cfg.In, cfg.Hidden, cfg.Out), Ranks: 1}
+	if cfg.Comm != nil {
+		res.Ranks = cfg.Comm.Size()
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7ea1))
 	u := benchVec(rng, d, 1)
 	w := cfg.W0
 	dst, dst2 := make([]float64, d), make([]float64, d)
-	g := engine.New(m, &engine.Options{Workers: cfg.Workers})
+	g := engine.New(m, &engine.Options{Workers: cfg.Workers, Comm: cfg.Comm})
 	const eps = 1e-3
-	timed := func(p, cpu *float64, op func() error) error {
-		start, cpu0 := time.Now(), processCPUSeconds()
+	timed := func(p, cpu *float64, c *engine.CommStats, op func() error) error {
+		start, cpu0, c0 := time.Now(), processCPUSeconds(), g.CommStats()
 		err := op()
 		*p = time.Since(start).Seconds()
 		*cpu = processCPUSeconds() - cpu0
+		*c = g.CommStats().Sub(c0)
 		return err
 	}
 	var warm, warmCPU float64
+	var warmComm engine.CommStats
 	for _, o := range []struct {
 		p, cpu *float64
+		c      *engine.CommStats
 		op     func() error
 	}{
-		{&warm, &warmCPU, func() error { return g.Grad(ctx, dst, w) }},
-		{&res.Grad, &res.GradCPU, func() error { return g.Grad(ctx, dst, w) }},
-		{&res.Dv, &res.DvCPU, func() error { return g.DiffusionVec(ctx, dst, w, u) }},
-		{&res.Gamma, &res.GammaCPU, func() error { return g.ChristoffelFirst(ctx, dst, w, u, eps) }},
-		{&res.RHS, &res.RHSCPU, func() error {
+		{&warm, &warmCPU, &warmComm, func() error { return g.Grad(ctx, dst, w) }},
+		{&res.Grad, &res.GradCPU, &res.GradComm, func() error { return g.Grad(ctx, dst, w) }},
+		{&res.Dv, &res.DvCPU, &res.DvComm, func() error { return g.DiffusionVec(ctx, dst, w, u) }},
+		{&res.Gamma, &res.GammaCPU, &res.GammaComm, func() error { return g.ChristoffelFirst(ctx, dst, w, u, eps) }},
+		{&res.RHS, &res.RHSCPU, &res.RHSComm, func() error {
 			if err := g.Grad(ctx, dst2, w); err != nil {
 				return err
 			}
 			return g.Acceleration(ctx, dst, w, u, engine.Metric{Epsilon: eps})
 		}},
 	} {
-		if err := timed(o.p, o.cpu, o.op); err != nil {
+		if err := timed(o.p, o.cpu, o.c, o.op); err != nil {
 			return res, fmt.Errorf("bench: geometry %s: %w", cfg.Name, err)
 		}
 	}
@@ -185,5 +200,20 @@ func WriteReal(w io.Writer, r RealResult) error {
 		r.GemmSize, r.GemmSize, r.Workers, r.Backend, r.GemmGF, r.Flops/(r.GemmGF*1e9), r.Grad/(r.Flops/(r.GemmGF*1e9)),
 		float64(r.PeakRSS)/(1<<20),
 		r.GradCPU, r.DvCPU, r.GammaCPU, r.RHSCPU, r.Workers, r.GradCPU/float64(max(r.Workers, 1)))
+	if err != nil || r.Ranks <= 1 {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "  between %d ranks (rank 0: collectives, MiB received, MiB sent, seconds in collectives and waiting for the other ranks)\n", r.Ranks)
+	for _, c := range []struct {
+		name string
+		s    engine.CommStats
+		t    float64
+	}{{"gradient ∇f", r.GradComm, r.Grad}, {"D·v", r.DvComm, r.Dv}, {"Γ(v,v) first kind", r.GammaComm, r.Gamma}, {"GRD RHS", r.RHSComm, r.RHS}} {
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "  %-38s  %3d  %9.3f  %9.3f  %8.3g s (%.1f%% of the call)\n", c.name, c.s.Collectives,
+			float64(c.s.BytesRecv)/(1<<20), float64(c.s.BytesSent)/(1<<20), c.s.Seconds, 100*c.s.Seconds/c.t)
+	}
 	return err
 }

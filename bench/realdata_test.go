@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grd-engine/grd/internal/commtest"
 	"github.com/grd-engine/grd/models"
 )
 
@@ -28,7 +29,7 @@ func TestRunGeometryRealSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	w0 := benchVec(rng, m.Dim(), 0.3)
-	r, err := RunGeometryReal(context.Background(), RealConfig{Name: "tiny", Model: m, W0: w0, In: 5, Out: 3, Workers: 2, GemmSize: 64})
+	r, err := RunGeometryReal(context.Background(), RealConfig{Name: "tiny", Model: m, W0: w0, In: 5, Hidden: 4, Out: 3, Workers: 2, GemmSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,5 +59,39 @@ func TestRunGeometryRealSmall(t *testing.T) {
 	}
 	if _, err := RunGeometryReal(context.Background(), RealConfig{Name: "bad", Model: m, W0: w0[1:]}); err == nil {
 		t.Error("a w0 of the wrong length: no error")
+	}
+}
+
+// TestRunGeometryRealRanks runs the real-data row on 2 in-process ranks:
+// the traffic is counted (a gradient pass receives the other rank's
+// d-vector partial: 8d bytes) and printed.
+func TestRunGeometryRealRanks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m, err := models.NewTwoLayer(benchData(rng, 300, 5, 3), 4, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0 := benchVec(rng, m.Dim(), 0.3)
+	res, errs := commtest.OnRanks(2, func(c *commtest.Comm) (RealResult, error) {
+		return RunGeometryReal(context.Background(), RealConfig{Name: "tiny", Model: m, W0: w0, In: 5, Hidden: 4, Out: 3, Workers: 1, GemmSize: 64, Comm: c})
+	})
+	for q, err := range errs {
+		if err != nil {
+			t.Fatalf("rank %d: %v", q, err)
+		}
+	}
+	r := res[0]
+	if r.Ranks != 2 || r.GradComm.BytesRecv != int64(8*m.Dim()) || r.GradComm.Collectives != 1 {
+		t.Errorf("gradient pass traffic %+v on %d ranks, want 1 collective receiving 8d = %d bytes", r.GradComm, r.Ranks, 8*m.Dim())
+	}
+	if !(r.RHSComm.BytesRecv > r.GradComm.BytesRecv) {
+		t.Errorf("GRD RHS traffic %+v, want more than a gradient's %+v", r.RHSComm, r.GradComm)
+	}
+	var buf bytes.Buffer
+	if err := WriteReal(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "between 2 ranks") {
+		t.Errorf("table lacks the traffic between ranks:\n%s", buf.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -23,6 +24,10 @@ type Comm interface {
 	// Allgatherv gathers in place: rank r's part
 	// buf[displs[r] : displs[r]+counts[r]] reaches every rank's buf.
 	Allgatherv(buf []float64, counts, displs []int) error
+	// Alltoallv sends send[sdispls[q] : sdispls[q]+scounts[q]] to rank q
+	// and receives rank q's part for this rank into recv[rdispls[q] :
+	// rdispls[q]+rcounts[q]], for every q (this rank included).
+	Alltoallv(send []float64, scounts, sdispls []int, recv []float64, rcounts, rdispls []int) error
 	// Agree combines the ranks' outcomes: nil on every rank if every
 	// local error is nil, otherwise the same error on every rank, naming
 	// the lowest failing rank.
@@ -99,6 +104,15 @@ func (j *gradRowsJob) outputs(dst []sampleOut) []sampleOut {
 //     order, p_0 + p_1 + … + p_{K−1}, identically on every rank;
 //   - a per-sample pass's outputs (its job's outputter) are all-gathered.
 //
+// A reducing pass's combination is a reduce-scatter then an all-gather
+// when there are at least 3 ranks and the partials are long (segmentMin):
+// the vector is cut into K segments, rank q receives every rank's part of
+// segment q (Comm.Alltoallv), sums them in rank order, and the summed
+// segments are all-gathered. Every element is the same rank-order sum as
+// with the all-gather of whole partials, so the bits are the same; each
+// rank receives 2(K−1)/K·l values instead of (K−1)·l (for K = 2 both are
+// l, and the all-gather takes one collective instead of two).
+//
 // Every rank therefore holds the same bits, and they do not depend on
 // --workers; for K = 1 they are the worker pool's. For K > 1 the sums are
 // regrouped (K partial left folds, then a left fold of those), so they
@@ -128,16 +142,47 @@ type rankRunner struct {
 	subJob offsetJob
 	subFld offsetFolder
 
-	outs           []sampleOut
-	counts, displs []int
-	partials       []float64
+	outs             []sampleOut
+	counts, displs   []int
+	rcounts, rdispls []int // Alltoallv's receive side
+	partials         []float64
+
+	stats CommStats
 }
+
+// CommStats counts a Geometry's traffic between ranks (Geometry.CommStats):
+// the collectives its passes made and the float64 values (as bytes) this
+// rank sent to and received from the other ranks, as the algorithm moves
+// them (a value sent to K−1 ranks counts K−1 times), not as the MPI
+// library routes them. It leaves out the agreement on errors (a few ints
+// per pass).
+type CommStats struct {
+	Collectives          int64
+	BytesSent, BytesRecv int64
+	// Seconds is the wall time from the end of this rank's local part of
+	// each pass to the end of its collectives: the exchange, and the wait
+	// for slower ranks.
+	Seconds float64
+}
+
+// Sub returns the traffic of s since an earlier reading t.
+func (s CommStats) Sub(t CommStats) CommStats {
+	return CommStats{Collectives: s.Collectives - t.Collectives, BytesSent: s.BytesSent - t.BytesSent,
+		BytesRecv: s.BytesRecv - t.BytesRecv, Seconds: s.Seconds - t.Seconds}
+}
+
+// segmentMin is the length of a reducing pass's partial from which, with
+// at least 3 ranks, it is combined by a reduce-scatter and an all-gather
+// rather than one all-gather (below it the extra collective's latency
+// costs more than the bytes it saves).
+const segmentMin = 1024
 
 var _ scheduler = (*rankRunner)(nil)
 
 func newRankRunner(local *runner, comm Comm) *rankRunner {
 	k := comm.Size()
-	return &rankRunner{local: local, comm: comm, counts: make([]int, k), displs: make([]int, k)}
+	return &rankRunner{local: local, comm: comm, counts: make([]int, k), displs: make([]int, k),
+		rcounts: make([]int, k), rdispls: make([]int, k)}
 }
 
 func (r *rankRunner) workers() int { return r.local.workers() }
@@ -162,6 +207,8 @@ func (r *rankRunner) run(ctx context.Context, p *pass) error {
 	}
 	local := r.runLocal(ctx)
 	r.sub, r.subJob, r.subFld = pass{}, offsetJob{}, offsetFolder{}
+	start := time.Now()
+	defer func() { r.stats.Seconds += time.Since(start).Seconds() }()
 	if err := r.comm.Agree(local); err != nil {
 		err = fmt.Errorf("engine: pass over %d samples: %w", p.n, err)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -206,6 +253,10 @@ func (r *rankRunner) runLocal(ctx context.Context) (err error) {
 func (r *rankRunner) combine(fold folder) error {
 	dst := fold.dest()
 	k, l := r.comm.Size(), len(dst)
+	if k >= 3 && l >= segmentMin {
+		return r.combineSegments(dst)
+	}
+	r.count(int64(k-1)*int64(l), int64(k-1)*int64(l))
 	r.partials = grow(r.partials, k*l)
 	for q := range k {
 		r.counts[q], r.displs[q] = l, q*l
@@ -226,17 +277,67 @@ func (r *rankRunner) combine(fold folder) error {
 	return nil
 }
 
+// segment returns segment q [lo, hi) of a vector of l values cut into the
+// ranks' segments.
+func (r *rankRunner) segment(l, q int) (lo, hi int) {
+	k := r.comm.Size()
+	return l * q / k, l * (q + 1) / k
+}
+
+// combineSegments is combine by a reduce-scatter and an all-gather: rank q
+// sums segment q of every rank's partial, in rank order, then the
+// segments are all-gathered into dst.
+func (r *rankRunner) combineSegments(dst []float64) error {
+	k, l, me := r.comm.Size(), len(dst), r.comm.Rank()
+	a, b := r.segment(l, me)
+	m := b - a
+	r.partials = grow(r.partials, k*m)
+	for q := range k {
+		lo, hi := r.segment(l, q)
+		r.counts[q], r.displs[q] = hi-lo, lo // what this rank sends to q
+		r.rcounts[q], r.rdispls[q] = m, q*m  // q's part of segment me
+	}
+	if err := r.comm.Alltoallv(dst, r.counts, r.displs, r.partials, r.rcounts, r.rdispls); err != nil {
+		return err
+	}
+	seg := dst[a:b]
+	copy(seg, r.partials[:m])
+	for q := 1; q < k; q++ {
+		floats.Add(seg, r.partials[q*m:(q+1)*m])
+	}
+	r.count(int64(l-m), int64((k-1)*m))
+	for q := range k {
+		lo, hi := r.segment(l, q)
+		r.counts[q], r.displs[q] = hi-lo, lo
+	}
+	r.count(int64((k-1)*m), int64(l-m))
+	return r.comm.Allgatherv(dst, r.counts, r.displs)
+}
+
+// count records one collective in which this rank sent and received the
+// given numbers of float64 values.
+func (r *rankRunner) count(sent, recv int64) {
+	r.stats.Collectives++
+	r.stats.BytesSent += 8 * sent
+	r.stats.BytesRecv += 8 * recv
+}
+
 // gather all-gathers one per-sample or per-chunk output of a pass of nc
 // chunks.
 func (r *rankRunner) gather(p *pass, nc int, out sampleOut) error {
-	for q := range r.comm.Size() {
+	k, me := r.comm.Size(), r.comm.Rank()
+	total := 0
+	for q := range k {
 		k0, k1 := r.chunks(nc, q)
 		u0, u1 := k0, k1
 		if !out.perChunk {
 			u0, u1 = min(k0*p.chunk, p.n), min(k1*p.chunk, p.n)
 		}
 		r.counts[q], r.displs[q] = (u1-u0)*out.width, u0*out.width
+		total += r.counts[q]
 	}
+	own := int64(r.counts[me])
+	r.count(int64(k-1)*own, int64(total)-own)
 	return r.comm.Allgatherv(out.x, r.counts, r.displs)
 }
 

@@ -8,87 +8,14 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/grd-engine/grd/internal/commtest"
 )
 
-// fakeWorld is an in-process communicator of k ranks (goroutines), so
-// that the distributed scheduler is tested without MPI; grd-mpi's tests
-// (make test-mpi) run the real one.
-type fakeWorld struct {
-	k    int
-	mu   sync.Mutex
-	cond sync.Cond
-	gen  int
-	wait int
-	bufs [][]float64
-	errs []error
-}
-
-func newFakeWorld(k int) *fakeWorld {
-	w := &fakeWorld{k: k, bufs: make([][]float64, k), errs: make([]error, k)}
-	w.cond.L = &w.mu
-	return w
-}
-
-func (w *fakeWorld) barrier() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	gen := w.gen
-	if w.wait++; w.wait == w.k {
-		w.wait, w.gen = 0, w.gen+1
-		w.cond.Broadcast()
-		return
-	}
-	for gen == w.gen {
-		w.cond.Wait()
-	}
-}
-
-type fakeComm struct {
-	w    *fakeWorld
-	rank int
-}
-
-func (c *fakeComm) Rank() int { return c.rank }
-func (c *fakeComm) Size() int { return c.w.k }
-
-func (c *fakeComm) Allgatherv(buf []float64, counts, displs []int) error {
-	c.w.bufs[c.rank] = buf
-	c.w.barrier()
-	for q := range c.w.k {
-		if q != c.rank {
-			copy(buf[displs[q]:displs[q]+counts[q]], c.w.bufs[q][displs[q]:displs[q]+counts[q]])
-		}
-	}
-	c.w.barrier()
-	return nil
-}
-
-func (c *fakeComm) Agree(local error) error {
-	c.w.errs[c.rank] = local
-	c.w.barrier()
-	var err error
-	for q, e := range c.w.errs {
-		if e != nil {
-			err = fmt.Errorf("rank %d: %w", q, e)
-			break
-		}
-	}
-	c.w.barrier()
-	return err
-}
-
-// onRanks runs f on k ranks of a fake world and returns each rank's result.
+// onRanks runs f on k ranks of an in-process world (commtest).
 func onRanks[T any](k int, f func(c Comm) (T, error)) ([]T, []error) {
-	w := newFakeWorld(k)
-	out, errs := make([]T, k), make([]error, k)
-	var wg sync.WaitGroup
-	for r := range k {
-		wg.Go(func() { out[r], errs[r] = f(&fakeComm{w: w, rank: r}) })
-	}
-	wg.Wait()
-	return out, errs
+	return commtest.OnRanks(k, func(c *commtest.Comm) (T, error) { return f(c) })
 }
 
 // TestDistributedGeometry checks the distributed scheduler on every
@@ -192,6 +119,62 @@ func TestDistributedCancelOnOneRank(t *testing.T) {
 	for r, err := range errs {
 		if !errors.Is(err, ErrRankCanceled) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rank 1") {
 			t.Errorf("rank %d: got %v, want an interruption naming rank 1", r, err)
+		}
+	}
+}
+
+// TestCombineRankOrder checks the combination of a reducing pass's rank
+// partials on 2 to 5 ranks, short (one all-gather) and long (reduce-scatter
+// and all-gather, segmentMin): every rank ends with p_0 + p_1 + … + p_{K−1}
+// summed left to right, bit for bit, and the traffic counted is the
+// algorithm's: (K−1)·l values received per rank by the all-gather,
+// about 2·(l − l/K) by the segments.
+func TestCombineRankOrder(t *testing.T) {
+	for _, k := range []int{2, 3, 4, 5} {
+		for _, l := range []int{7, segmentMin + 3, 3 * segmentMin} {
+			parts := make([][]float64, k)
+			for q := range parts {
+				parts[q] = make([]float64, l)
+				for i := range parts[q] {
+					// values of mixed magnitudes, so that the order of the
+					// sum shows in the bits
+					parts[q][i] = math.Sin(float64(7*q+13*i+1)) * math.Pow(10, float64((q*5+i)%9-4))
+				}
+			}
+			want := slices.Clone(parts[0])
+			for q := 1; q < k; q++ {
+				for i := range want {
+					want[i] += parts[q][i]
+				}
+			}
+			got, errs := onRanks(k, func(c Comm) ([]float64, error) {
+				r := newRankRunner(nil, c) // combine needs no worker pool
+				dst := slices.Clone(parts[c.Rank()])
+				err := r.combine(dst)
+				if st := r.stats; err == nil {
+					want := int64(8 * (k - 1) * l)
+					if k >= 3 && l >= segmentMin {
+						// its segment's m values from K−1 ranks, the l − m
+						// others' segments back: about 2(l − l/K)
+						m := l*(c.Rank()+1)/k - l*c.Rank()/k
+						want = int64(8 * ((k-1)*m + l - m))
+					}
+					if st.BytesRecv != want {
+						err = fmt.Errorf("received %d bytes, want %d", st.BytesRecv, want)
+					}
+				}
+				return dst, err
+			})
+			for q := range k {
+				if errs[q] != nil {
+					t.Fatalf("K = %d, l = %d: rank %d: %v", k, l, q, errs[q])
+				}
+				for i := range want {
+					if math.Float64bits(got[q][i]) != math.Float64bits(want[i]) {
+						t.Fatalf("K = %d, l = %d: rank %d element %d = %v, want the rank-order sum %v", k, l, q, i, got[q][i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -223,6 +223,35 @@ func New(m models.Model, opts *Options) *Geometry {
 // Model returns the model.
 func (g *Geometry) Model() models.Model { return g.m }
 
+// Comm returns the communicator g's passes are distributed over (nil
+// when they run in this process alone).
+func (g *Geometry) Comm() Comm {
+	if _, ok := g.sched.(*rankRunner); ok {
+		return g.opt.Comm
+	}
+	return nil
+}
+
+// CommStats returns the traffic between ranks of g's passes so far (zero
+// when they run in this process alone).
+func (g *Geometry) CommStats() CommStats {
+	if r, ok := g.sched.(*rankRunner); ok {
+		return r.stats
+	}
+	return CommStats{}
+}
+
+// Local returns a Geometry of the same model and options whose passes run
+// in this process alone: its results are bit-identical to a single-process
+// run's. On a rank of a distributed run it is valid only when the model
+// holds every sample (not a shard: see ShardRows), as for the ensemble
+// flows, whose runs draw minibatches from all samples.
+func (g *Geometry) Local() *Geometry {
+	o := g.opt
+	o.Comm = nil
+	return New(g.m, &o)
+}
+
 // Dim returns d, the number of weights.
 func (g *Geometry) Dim() int { return g.d }
 

@@ -105,8 +105,11 @@ D=$repo/deploy/slurm
 # 1. The MPI batch script.
 if [ -n "$MPI_GRD" ]; then
 	# Two ranks on the one node: --ntasks-per-node overrides the script's 1.
-	mpi=$(sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
-		--export=ALL,GRD="$MPI_GRD",SCENARIO="$SCENARIO",OUT="$T/mpi",LAUNCH="mpirun --oversubscribe --allow-run-as-root -np 2" "$D/grd-mpi.sbatch")
+	# The script's own launcher, srun --mpi=pmix (Slurm's PMIx plugin
+	# serves Open MPI's ranks); Open MPI's TCP on loopback only.
+	mpi=$(OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo \
+		sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
+		--export=ALL,GRD="$MPI_GRD",SCENARIO="$SCENARIO",OUT="$T/mpi",SRUN_MPI=pmix "$D/grd-mpi.sbatch")
 else
 	mpi=$(sbatch --parsable --nodes=1 --ntasks=1 --cpus-per-task=1 \
 		--export=ALL,GRD="$T/grd",SCENARIO="$SCENARIO",OUT="$T/mpi",LAUNCH=srun "$D/grd-mpi.sbatch")
@@ -128,6 +131,10 @@ echo "test-slurm: all jobs COMPLETED"
 for f in "$T"/ref-run/*.csv; do
 	cmp -s "$f" "$T/mpi/$(basename "$f")" || fail "MPI script: $(basename "$f") differs from the single-process run"
 done
+if [ -n "$MPI_GRD" ]; then
+	# srun must have started one world of 2 ranks, not 2 singletons.
+	grep -q '"ranks": 2' "$T/mpi/summary.json" || fail "MPI script: summary.json does not record 2 ranks: $(grep '"ranks"' "$T/mpi/summary.json")"
+fi
 echo "test-slurm: MPI script: every CSV identical to the single-process run ($(ls "$T"/ref-run/*.csv | wc -l) files)"
 
 "$T/grd" check "$SCENARIO" --sweep "${SAFETIES// /,}" --out "$T/ref-sweep" --workers 1 >"$T/ref-sweep.txt"
@@ -145,4 +152,36 @@ done
 grep -q 'tasks 3, runs per task 4, runs 12' "$T/ens/pooled.txt" || fail "ensemble: pooled.txt: $(cat "$T/ens/pooled.txt")"
 echo "test-slurm: ensemble: every task's sgd.csv identical to the single-process run; pooled:"
 sed 's/^/    /' "$T/ens/pooled.txt"
+# --- A killed rank: the MPI script on a longer run (two-layer-digits), rank 1
+# killed (SIGKILL) once both ranks run; the job must end, bounded, FAILED,
+# with a message naming the task (srun --kill-on-bad-exit=1 in the script).
+if [ -n "$MPI_GRD" ]; then
+	kj=$(OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo \
+		sbatch --parsable --nodes=1 --ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 \
+		--export=ALL,GRD="$MPI_GRD",SCENARIO=two-layer-digits,OUT="$T/kill",SRUN_MPI=pmix "$D/grd-mpi.sbatch")
+	victim=""
+	for _ in $(seq 300); do
+		for p in $(pgrep -f "$MPI_GRD run two-layer-digits" || true); do
+			env=$( { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null || true)
+			if grep -qx "SLURM_JOB_ID=$kj" <<<"$env" && grep -qx "SLURM_PROCID=1" <<<"$env"; then
+				victim=$p
+			fi
+		done
+		[ -n "$victim" ] && break
+		sleep 0.2
+	done
+	[ -n "$victim" ] || { scancel "$kj" || true; fail "killed rank: rank 1 of job $kj never started"; }
+	sleep 3 # let the ranks get into their passes
+	kill -KILL "$victim"
+	kdeadline=$((SECONDS + 120))
+	while squeue -h -j "$kj" 2>/dev/null | grep -q .; do
+		[ $SECONDS -lt $kdeadline ] || { scancel "$kj" || true; fail "killed rank: job $kj still running 120 s after rank 1 was killed (hang)"; }
+		sleep 1
+	done
+	kstate=$(scontrol show job "$kj" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+	[ "$kstate" = FAILED ] || fail "killed rank: job $kj ended $kstate, want FAILED"
+	grep -q 'task 1' "$T/grd-mpi-$kj.out" || fail "killed rank: the job's output does not name task 1: $(cat "$T/grd-mpi-$kj.out")"
+	echo "test-slurm: killed rank: job $kj ended FAILED $((SECONDS - kdeadline + 120)) s after rank 1 was killed (srun waits up to KillWait = 30 s for the other task); its output:"
+	grep -v '^grd-mpi:' "$T/grd-mpi-$kj.out" | sed 's/^/    /'
+fi
 echo "test-slurm: PASS"

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/grd-engine/grd/bench"
-	"github.com/grd-engine/grd/models"
 	"github.com/grd-engine/grd/scenarios"
+	"github.com/grd-engine/grd/scenarios/experiment"
 	"github.com/spf13/cobra"
 )
 
@@ -227,16 +227,15 @@ func runBenchGeometryReal(ctx context.Context, opts *benchGeometryOptions) error
 	if err != nil {
 		return err
 	}
-	b, err := s.Build()
+	if s.Model.Kind != scenarios.KindTwoLayer || s.Data == nil {
+		return fmt.Errorf("bench geometry --real %s: the scenario's model is %s, want a two-layer network on data", opts.Real, s.Model.Kind)
+	}
+	b, err := experiment.Build(s, scenarios.BuildOptions{Flows: []string{scenarios.FlowGD}}, opts.g.comm) // a rank of grd-mpi loads only its samples
 	if err != nil {
 		return err
 	}
-	m, ok := b.Model.(*models.TwoLayer)
-	if !ok || b.Data == nil {
-		return fmt.Errorf("bench geometry --real %s: the scenario's model is %s, want a two-layer network on data", opts.Real, b.Model.Name())
-	}
-	r, err := bench.RunGeometryReal(ctx, bench.RealConfig{Name: s.Name, Model: m, W0: b.W0, In: b.Data.In, Out: b.Data.Out,
-		Workers: opts.Config.Workers, Seed: opts.Config.Seed})
+	r, err := bench.RunGeometryReal(ctx, bench.RealConfig{Name: s.Name, Model: b.Model, W0: b.W0, In: b.Data.In, Hidden: s.Model.Hidden, Out: b.Data.Out,
+		Workers: opts.Config.Workers, Seed: opts.Config.Seed, Comm: opts.g.comm})
 	if err != nil {
 		return err
 	}

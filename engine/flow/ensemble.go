@@ -67,6 +67,10 @@ import (
 // nothing (a Subsetter model allocates its permuted copy once per epoch).
 // A run's rows are kept only until it is folded into the statistics:
 // memory is O(K·d) per run in flight (about Workers of them), not O(R·K·d).
+// On a distributed Geometry (engine.Options.Comm; every rank holding all
+// samples) the runs are split over the ranks by run index and every rank
+// folds all of them in run order (ensembleReducer.runRanks): the same bits
+// for any number of ranks.
 //
 // cd (flow_cd.go) is contrastive-divergence training of an RBM,
 //
@@ -207,7 +211,21 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 	if workers == 0 {
 		workers = g.Workers()
 	}
+	comm := g.Comm()
+	if comm != nil {
+		// Every rank holds all samples (runs draw minibatches from all of
+		// them): the bound and the monitor are computed in this process,
+		// with the single-process bits, not by distributed passes.
+		g = g.Local()
+	}
 	bound, err := ensembleBound(ctx, g, w0, spec.Times[K-1]-t0)
+	if comm != nil {
+		// The ranks agree before the runs' collectives, so that none goes
+		// on alone (an interruption reaches them one after another).
+		if agreed := agreeRemote(comm, err); err == nil {
+			err = agreed
+		}
+	}
 	if err != nil {
 		tr.Status, tr.Err = statusOf(ctx, err), fmt.Errorf("engine: %s flow: the divergence bound at w0: %w", spec.Flow, err)
 		return
@@ -219,20 +237,35 @@ func runEnsemble(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []f
 		tr.Status, tr.Err = StatusFailed, err
 		return
 	}
-	p := pool.New().WithMaxGoroutines(min(workers, R))
-	for r := rd.next; r < R; r++ {
-		p.Go(func() {
-			run := rd.get()
-			ensembleOne(ctx, g, run, r, w0, spec, jOut, h, bound, tick, ck, resume[r])
-			rd.finish(r, run)
-		})
+	one := func(r int, run *ensembleRun) {
+		ensembleOne(ctx, g, run, r, w0, spec, jOut, h, bound, tick, ck, resume[r])
 	}
-	p.Wait()
+	if comm == nil {
+		p := pool.New().WithMaxGoroutines(min(workers, R))
+		for r := rd.next; r < R; r++ {
+			p.Go(func() {
+				run := rd.get()
+				one(r, run)
+				rd.finish(r, run)
+			})
+		}
+		p.Wait()
+	} else if err := rd.runRanks(comm, R, workers, one, tick, jOut); err != nil {
+		tr.Status, tr.Err = StatusFailed, fmt.Errorf("engine: %s flow: exchanging runs between the ranks: %w", spec.Flow, err)
+		return
+	}
 
 	rd.fill(tr, jOut, t0, h, R, hasKL)
 	cause := rd.err
 	if cause == nil {
-		cause = ensembleEpsLambdaMax(ctx, g, tr, spec)
+		mg := g
+		if spec.MetricGeometry != nil {
+			mg = spec.MetricGeometry
+			if comm != nil {
+				mg = mg.Local()
+			}
+		}
+		cause = ensembleEpsLambdaMax(ctx, mg, comm, tr, spec)
 	}
 	if cause == nil {
 		tr.Status = StatusOK
@@ -301,23 +334,46 @@ func (rd *ensembleReducer) fill(tr *Trajectory, jOut []int, t0, h float64, runs 
 // ensemble-mean w̄_k of every row (zeros without computing λ_max when
 // ε = 0). The error is that of a λ_max computation (the context's if it
 // was canceled), wrapped in the flow's message.
-func ensembleEpsLambdaMax(ctx context.Context, g *engine.Geometry, tr *Trajectory, spec *Spec) error {
+//
+// mg computes λ_max in this process. With comm (a distributed run, every
+// rank holding the same rows) the rows are split into contiguous blocks,
+// one per rank, each computed on its rank, and the values all-gathered:
+// every rank ends with the same bits as a single process.
+func ensembleEpsLambdaMax(ctx context.Context, mg *engine.Geometry, comm engine.Comm, tr *Trajectory, spec *Spec) error {
 	eps := spec.Metric.Epsilon
-	elm := make([]float64, len(tr.W))
-	mg := g
-	if spec.MetricGeometry != nil {
-		mg = spec.MetricGeometry
-	}
-	if eps != 0 {
-		for k, w := range tr.W {
-			lm, err := mg.LambdaMax(ctx, w)
-			if err != nil {
-				return fmt.Errorf("engine: %s flow: ε·λ_max(D) at the ensemble mean at t=%g: %w", spec.Flow, tr.T[k], err)
-			}
-			elm[k] = eps * lm
-		}
-	}
+	rows := len(tr.W)
+	elm := make([]float64, rows)
 	tr.EpsLambdaMax = elm
+	if eps == 0 {
+		return nil
+	}
+	k0, k1 := 0, rows
+	if comm != nil {
+		k0, k1 = blockOf(rows, comm.Rank(), comm.Size())
+	}
+	var err error
+	for k := k0; k < k1 && err == nil; k++ {
+		var lm float64
+		lm, err = mg.LambdaMax(ctx, tr.W[k])
+		if err != nil {
+			err = fmt.Errorf("engine: %s flow: ε·λ_max(D) at the ensemble mean at t=%g: %w", spec.Flow, tr.T[k], err)
+		}
+		elm[k] = eps * lm
+	}
+	if comm == nil {
+		return err
+	}
+	if err := agreeRemote(comm, err); err != nil {
+		return err
+	}
+	counts, displs := make([]int, comm.Size()), make([]int, comm.Size())
+	for q := range counts {
+		a, b := blockOf(rows, q, comm.Size())
+		counts[q], displs[q] = b-a, a
+	}
+	if err := comm.Allgatherv(elm, counts, displs); err != nil {
+		return fmt.Errorf("engine: %s flow: gathering ε·λ_max over the ranks: %w", spec.Flow, err)
+	}
 	return nil
 }
 

@@ -27,7 +27,8 @@ import (
 type Comm struct {
 	rank, size int
 	// scratch for counts and displacements, reused by every call.
-	cnt, dsp []C.int
+	cnt, dsp   []C.int
+	rcnt, rdsp []C.int // Alltoallv's receive side
 }
 
 func mpiErr(op string, code C.int) error {
@@ -60,7 +61,8 @@ func Init() (*Comm, error) {
 	if err := mpiErr("MPI_Comm_size", C.MPI_Comm_size(C.world(), &s)); err != nil {
 		return nil, err
 	}
-	return &Comm{rank: int(r), size: int(s), cnt: make([]C.int, s), dsp: make([]C.int, s)}, nil
+	return &Comm{rank: int(r), size: int(s), cnt: make([]C.int, s), dsp: make([]C.int, s),
+		rcnt: make([]C.int, s), rdsp: make([]C.int, s)}, nil
 }
 
 // Rank is this process's rank, 0 ≤ Rank < Size.
@@ -86,6 +88,33 @@ func (c *Comm) Allgatherv(buf []float64, counts, displs []int) error {
 		p = unsafe.Pointer(&buf[0])
 	}
 	return mpiErr("MPI_Allgatherv", C.MPI_Allgatherv(C.inplace(), 0, C.dbl(), p, &c.cnt[0], &c.dsp[0], C.dbl(), C.world()))
+}
+
+// Alltoallv sends send[sdispls[q] : sdispls[q]+scounts[q]] to rank q and
+// receives rank q's part for this rank into recv[rdispls[q] :
+// rdispls[q]+rcounts[q]], for every rank q (this one included).
+func (c *Comm) Alltoallv(send []float64, scounts, sdispls []int, recv []float64, rcounts, rdispls []int) error {
+	if len(scounts) != c.size || len(sdispls) != c.size || len(rcounts) != c.size || len(rdispls) != c.size {
+		return fmt.Errorf("mpi: Alltoallv: %d, %d, %d, %d counts and displacements for %d ranks", len(scounts), len(sdispls), len(rcounts), len(rdispls), c.size)
+	}
+	for q := range c.size {
+		if scounts[q] < 0 || sdispls[q] < 0 || sdispls[q]+scounts[q] > len(send) || scounts[q] > 1<<31-1 {
+			return fmt.Errorf("mpi: Alltoallv: the part for rank %d [%d, %d+%d) is outside the send buffer of %d values (or too large)", q, sdispls[q], sdispls[q], scounts[q], len(send))
+		}
+		if rcounts[q] < 0 || rdispls[q] < 0 || rdispls[q]+rcounts[q] > len(recv) || rcounts[q] > 1<<31-1 {
+			return fmt.Errorf("mpi: Alltoallv: the part from rank %d [%d, %d+%d) is outside the receive buffer of %d values (or too large)", q, rdispls[q], rdispls[q], rcounts[q], len(recv))
+		}
+		c.cnt[q], c.dsp[q] = C.int(scounts[q]), C.int(sdispls[q])
+		c.rcnt[q], c.rdsp[q] = C.int(rcounts[q]), C.int(rdispls[q])
+	}
+	var sp, rp unsafe.Pointer
+	if len(send) > 0 {
+		sp = unsafe.Pointer(&send[0])
+	}
+	if len(recv) > 0 {
+		rp = unsafe.Pointer(&recv[0])
+	}
+	return mpiErr("MPI_Alltoallv", C.MPI_Alltoallv(sp, &c.cnt[0], &c.dsp[0], C.dbl(), rp, &c.rcnt[0], &c.rdsp[0], C.dbl(), C.world()))
 }
 
 // AllgatherInt returns every rank's value of v, in rank order.

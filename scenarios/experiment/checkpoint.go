@@ -336,8 +336,15 @@ func (ck *Checkpoint) Encode(w io.Writer) error {
 	return err
 }
 
+// resumeEpsTol is the relative difference between the ε of a checkpoint
+// and the ε recomputed at resume that is put down to a different number
+// of MPI ranks (the ranks' sums are regrouped; measured ≤ 1e-15) rather
+// than to another set-up.
+const resumeEpsTol = 1e-10
+
 // check reports whether ck can continue the prepared run p with grd
-// version version.
+// version version. A recomputed ε within resumeEpsTol of the checkpoint's
+// (another number of ranks) is replaced, in p, by the checkpoint's.
 func (ck *Checkpoint) check(p *prepared, version string) error {
 	sc, eps := p.sc, p.eps
 	if ck.Version != version {
@@ -357,7 +364,13 @@ func (ck *Checkpoint) check(p *prepared, version string) error {
 			ErrCheckpoint, ck.Source, ck.ScenarioHash, sc.Name, h)
 	}
 	if math.Float64bits(eps) != math.Float64bits(ck.Epsilon) {
-		return fmt.Errorf("scenarios: %w: ε = %v here but %v when the checkpoint was written (the set-up does not reproduce)", ErrCheckpoint, eps, ck.Epsilon)
+		if !(math.Abs(eps-ck.Epsilon) <= resumeEpsTol*math.Abs(ck.Epsilon)) {
+			return fmt.Errorf("scenarios: %w: ε = %v here but %v when the checkpoint was written (the set-up does not reproduce)", ErrCheckpoint, eps, ck.Epsilon)
+		}
+		// Another number of MPI ranks regroups the sums of λ_max(D(w0))
+		// (README, "Distributed runs"): the run goes on with the ε it
+		// started with.
+		p.eps, p.met.Epsilon = ck.Epsilon, ck.Epsilon
 	}
 	if len(ck.Flows) != len(sc.Flows) {
 		return fmt.Errorf("scenarios: %w: %d flows, the scenario has %d", ErrCheckpoint, len(ck.Flows), len(sc.Flows))
@@ -409,6 +422,7 @@ func newRunCheckpoint(p *prepared, opts *CheckpointOptions) (*runCheckpoint, err
 		if err := r.check(p, opts.Version); err != nil {
 			return nil, err
 		}
+		rc.header.Epsilon = p.eps
 		for i := range r.Flows {
 			f := &r.Flows[i]
 			fc := &flowCk{resumed: f, prior: f.Seconds}

@@ -338,9 +338,22 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 	if err != nil {
 		return nil, err
 	}
-	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers, Comm: comm})
+	gcomm := comm
+	if withEnsemble(sc, flows) {
+		// Every rank holds all samples (Build): λ_max(D(w0)), and so ε,
+		// is computed on each rank alone, with the single-process bits.
+		gcomm = nil
+	}
+	g := engine.New(b.MetricModel(), &engine.Options{Workers: workers, Comm: gcomm})
 	lmVec := make([]float64, g.Dim())
 	_, lmax, err := g.EpsilonFrom(ctx, b.W0, lmVec, engine.EpsilonSpec{Auto: true}) // λ_max as lambdaMaxAt
+	if gcomm == nil && comm != nil {
+		// The ranks agree, so that none goes on alone into the flows'
+		// collectives (an interruption reaches them one after another).
+		if agreed := comm.Agree(err); err == nil {
+			err = agreed
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
@@ -413,11 +426,7 @@ func Build(sc *scenarios.Scenario, opts scenarios.BuildOptions, comm engine.Comm
 	if comm == nil || comm.Size() == 1 {
 		return sc.BuildWithin(opts)
 	}
-	flows := opts.Flows
-	if flows == nil {
-		flows = sc.Flows
-	}
-	if !slices.ContainsFunc(flows, isEnsemble) {
+	if !withEnsemble(sc, opts.Flows) {
 		opts.Rows = func(n int) (int, int) { return engine.ShardRows(n, &engine.Options{}, comm.Rank(), comm.Size()) }
 	}
 	b, err := sc.BuildWithin(opts)
@@ -425,6 +434,15 @@ func Build(sc *scenarios.Scenario, opts scenarios.BuildOptions, comm engine.Comm
 		return nil, err
 	}
 	return b, nil
+}
+
+// withEnsemble reports whether flows (nil: sc's) include an ensemble: a
+// distributed run then loads every sample on every rank.
+func withEnsemble(sc *scenarios.Scenario, flows []string) bool {
+	if flows == nil {
+		flows = sc.Flows
+	}
+	return slices.ContainsFunc(flows, isEnsemble)
 }
 
 // isEnsemble reports whether flow is sgd, sde or cd.
