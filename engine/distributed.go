@@ -253,7 +253,11 @@ func (r *rankRunner) runLocal(ctx context.Context) (err error) {
 func (r *rankRunner) combine(fold folder) error {
 	dst := fold.dest()
 	k, l := r.comm.Size(), len(dst)
-	if k >= 3 && l >= segmentMin {
+	mg, isMerger := fold.(merger)
+	if k >= 3 && l >= segmentMin && !isMerger {
+		// A merger's entries are not independent sums (a mean and its
+		// centred squares merge together), so it is never cut into
+		// segments.
 		return r.combineSegments(dst)
 	}
 	r.count(int64(k-1)*int64(l), int64(k-1)*int64(l))
@@ -266,7 +270,6 @@ func (r *rankRunner) combine(fold folder) error {
 		return err
 	}
 	copy(dst, r.partials[:l])
-	mg, isMerger := fold.(merger)
 	for q := 1; q < k; q++ {
 		if isMerger {
 			mg.merge(dst, r.partials[q*l:(q+1)*l])

@@ -150,7 +150,7 @@ func TestCombineRankOrder(t *testing.T) {
 			got, errs := onRanks(k, func(c Comm) ([]float64, error) {
 				r := newRankRunner(nil, c) // combine needs no worker pool
 				dst := slices.Clone(parts[c.Rank()])
-				err := r.combine(dst)
+				err := r.combine(&vecSum{dst: dst})
 				if st := r.stats; err == nil {
 					want := int64(8 * (k - 1) * l)
 					if k >= 3 && l >= segmentMin {
