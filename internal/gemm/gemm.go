@@ -140,80 +140,65 @@ func grow(buf []float64, n int) []float64 {
 // panels of mr rows: element (i0+ir+r, p0+p) at ir/mr·kc·mr + p·mr + r,
 // zero past row mc.
 func (w *Workspace) packA(tA bool, a []float64, lda, i0, mc, p0, kc int) []float64 {
-	np := (mc + mr - 1) / mr
-	w.a = grow(w.a, np*kc*mr)
-	dst := w.a
-	for q := 0; q < np; q++ {
-		pan := dst[q*kc*mr : (q+1)*kc*mr]
-		rows := min(mr, mc-q*mr)
-		i := i0 + q*mr
-		if tA {
-			// op(A)(i, p) = A[p·lda + i]: rows of the panel are contiguous.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i : (p0+p)*lda+i+rows]
-				d := pan[p*mr : p*mr+mr]
-				copy(d, src)
-				clear(d[rows:])
-			}
-			continue
-		}
-		if rows == mr {
-			packRows6(pan, a[i*lda+p0:], lda, kc)
-			continue
-		}
-		for r := 0; r < rows; r++ {
-			src := a[(i+r)*lda+p0 : (i+r)*lda+p0+kc]
-			for p, x := range src {
-				pan[p*mr+r] = x
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kc; p++ {
-				pan[p*mr+r] = 0
-			}
-		}
-	}
-	return dst
+	w.a = grow(w.a, (mc+mr-1)/mr*kc*mr)
+	// op(A)(i, p) is A[p·lda + i] when transposed: the panel's rows are
+	// contiguous in memory.
+	packPanels(w.a, mr, a, lda, tA, i0, mc, p0, kc)
+	return w.a
 }
 
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into
 // panels of nr columns: element (p0+p, j0+jr+c) at jr/nr·kc·nr + p·nr + c,
 // zero past column nc.
 func (w *Workspace) packB(tB bool, b []float64, ldb, p0, kc, j0, nc int) []float64 {
-	np := (nc + nr - 1) / nr
-	w.b = grow(w.b, np*kc*nr)
-	dst := w.b
+	w.b = grow(w.b, (nc+nr-1)/nr*kc*nr)
+	// op(B)(p, j) is B[p·ldb + j] when not transposed: the panel's
+	// columns are contiguous in memory.
+	packPanels(w.b, nr, b, ldb, !tB, j0, nc, p0, kc)
+	return w.b
+}
+
+// packPanels packs the m×kc block at (i0, p0) of a matrix M into panels
+// of width lines: M's line i0+q·width+r, element p0+p, goes to
+// dst[q·kc·width + p·width + r], zero past line m. M(i, p) is
+// x[p·ld + i] when lineContiguous (a line's elements are adjacent across
+// lines: copy rows of width), else x[i·ld + p] (interleave width lines).
+// width is mr (A's panels) or nr (B's).
+func packPanels(dst []float64, width int, x []float64, ld int, lineContiguous bool, i0, m, p0, kc int) {
+	np := (m + width - 1) / width
 	for q := 0; q < np; q++ {
-		pan := dst[q*kc*nr : (q+1)*kc*nr]
-		cols := min(nr, nc-q*nr)
-		j := j0 + q*nr
-		if !tB {
+		pan := dst[q*kc*width : (q+1)*kc*width]
+		lines := min(width, m-q*width)
+		i := i0 + q*width
+		if lineContiguous {
 			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j : (p0+p)*ldb+j+cols]
-				d := pan[p*nr : p*nr+nr]
+				src := x[(p0+p)*ld+i : (p0+p)*ld+i+lines]
+				d := pan[p*width : p*width+width]
 				copy(d, src)
-				clear(d[cols:])
+				clear(d[lines:])
 			}
 			continue
 		}
-		// op(B)(p, j) = B[j·ldb + p]: columns of the panel are contiguous.
-		if cols == nr {
-			packRows8(pan, b[j*ldb+p0:], ldb, kc)
+		if lines == width {
+			if width == mr {
+				packRows6(pan, x[i*ld+p0:], ld, kc)
+			} else {
+				packRows8(pan, x[i*ld+p0:], ld, kc)
+			}
 			continue
 		}
-		for c := 0; c < cols; c++ {
-			src := b[(j+c)*ldb+p0 : (j+c)*ldb+p0+kc]
-			for p, x := range src {
-				pan[p*nr+c] = x
+		for r := 0; r < lines; r++ {
+			src := x[(i+r)*ld+p0 : (i+r)*ld+p0+kc]
+			for p, v := range src {
+				pan[p*width+r] = v
 			}
 		}
-		for c := cols; c < nr; c++ {
+		for r := lines; r < width; r++ {
 			for p := 0; p < kc; p++ {
-				pan[p*nr+c] = 0
+				pan[p*width+r] = 0
 			}
 		}
 	}
-	return dst
 }
 
 // packRows6 interleaves the first kc elements of the 6 rows of x (stride
