@@ -62,7 +62,9 @@ func TestCollectReproducesSweep(t *testing.T) {
 	if trim(sweepOut) != strings.ReplaceAll(collectOut, collectDir, "DIR") {
 		t.Errorf("collect differs from sweep:\n--- sweep\n%s--- collect\n%s", sweepOut, collectOut)
 	}
-	for _, f := range []string{"sweep.svg", "sweep.png"} {
+	// sweep.csv holds every number of a point (max_ngd_defect included,
+	// which the printed table does not show).
+	for _, f := range []string{"sweep.svg", "sweep.png", filepath.Join("check", "sweep.csv")} {
 		a, errA := os.ReadFile(filepath.Join(sweepDir, f))
 		c, errC := os.ReadFile(filepath.Join(collectDir, f))
 		if errA != nil || errC != nil || !bytes.Equal(a, c) {

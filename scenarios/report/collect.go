@@ -231,8 +231,9 @@ func collectPoint(r *collected) experiment.SweepPoint {
 		Safety: r.safety, Epsilon: r.epsilon,
 		GapGRDNGD: num(c.RelativeGap), GapNGDGD: num(c.RelativeGapNGDGD),
 		AbsGapGRDNGD: num(c.MaxGapGRDNGD), AbsGapNGDGD: num(c.MaxGapNGDGD),
-		PathLength: num(c.NGDPathLength), MaxR2OverR1: num(c.MaxR2OverR1),
-		OK: true,
+		PathLength: num(c.NGDPathLength), MaxNGDDefect: num(c.MaxNGDDefect),
+		MaxR2OverR1: num(c.MaxR2OverR1),
+		OK:          true,
 	}
 	var why []string
 	for _, f := range []string{scenarios.FlowGD, scenarios.FlowNGD, scenarios.FlowGRD} {
