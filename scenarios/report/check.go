@@ -144,7 +144,9 @@ func sweepFigure(r *experiment.SweepReport) *figure.Figure {
 		over = append(over, m)
 	}
 	pn := figure.Panel{
-		Title:  fmt.Sprintf("%s: gaps vs ε = s / λ₁, λ₁ = largest eigenvalue of D(w₀) = %s", r.Scenario.Name, fmtG(r.LambdaMax)),
+		// Two lines: a long scenario name must not push the title past the
+		// canvas (it is centred over the data area, not the figure).
+		Title:  fmt.Sprintf("%s: gaps vs ε = s / λ₁\nλ₁ = largest eigenvalue of D(w₀) = %s", r.Scenario.Name, fmtG(r.LambdaMax)),
 		XLabel: "safety factor s = ε·λ₁ (log)",
 		YLabel: "max gap / NGD path length",
 		Series: ss,

@@ -103,7 +103,7 @@ func TestPlotText(t *testing.T) {
 	}
 	for _, s := range texts {
 		for _, c := range s {
-			if c == ' ' {
+			if c == ' ' || c == '\n' { // a newline breaks a title into lines
 				continue
 			}
 			if i, err := face.Face.GlyphIndex(nil, c); err != nil || i == 0 {
