@@ -165,6 +165,21 @@ func (d *driver) resume(st *State) {
 	}
 }
 
+// Clone returns a deep copy of s: its Y and rock4's state (Rock) are its
+// own, so that a later StepInfo.State into s, which reuses that storage,
+// does not change the copy. Stiffness, set once per run and never
+// modified, is shared.
+func (s *State) Clone() *State {
+	c := *s
+	c.Y = append([]float64(nil), s.Y...)
+	if s.Rock != nil {
+		r := *s.Rock
+		r.Vec = append([]float64(nil), s.Rock.Vec...)
+		c.Rock = &r
+	}
+	return &c
+}
+
 // RockState is rock4's part of a State: the spectral radius it uses (the
 // estimate times the safety factor, or Settings.SpectralRadius), the
 // accepted steps since it was estimated, the rejected steps since a user
