@@ -221,3 +221,45 @@ func TestEnsembleEpsLambdaMaxInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsembleDistributedCanceledRows interrupts run 1 of an ensemble in
+// one process and on 2 and 3 ranks: the interrupted Trajectory (written as
+// the run's partial outputs) has the single process's rows, bit for bit —
+// the t0 row, which the runs started after the interruption record before
+// they stop.
+func TestEnsembleDistributedCanceledRows(t *testing.T) {
+	c := distCases(t)[0]
+	c.spec.Times = flLinspace(0, 1, 4)
+	var want *Trajectory
+	for _, k := range []int{1, 2, 3} {
+		got, _ := commtest.OnRanks(k, func(cm *commtest.Comm) (*Trajectory, error) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			spec := c.spec
+			spec.Workers = 1
+			spec.Checkpoint = &Checkpoint{EnsembleStep: func(run, j int) {
+				if run == 1 && j == 7 {
+					cancel()
+				}
+			}}
+			var comm engine.Comm
+			if k > 1 {
+				comm = cm
+			}
+			return Run(ctx, engine.New(c.m, &engine.Options{Chunk: 4, Workers: 1, Comm: comm}), c.w0, spec, nil), nil
+		})
+		if k == 1 {
+			want = got[0]
+			if want.Status != StatusCanceled || want.Len() != 1 {
+				t.Fatalf("one process: status %s, %d rows; want canceled with the t0 row", want.Status, want.Len())
+			}
+			continue
+		}
+		for r, tr := range got {
+			if tr.Status != StatusCanceled || tr.Len() != want.Len() || !flBits(tr.W[0], want.W[0]) || !flBits(tr.Loss, want.Loss) || !flBits(tr.LossStd, want.LossStd) {
+				t.Errorf("%d ranks: rank %d: status %s, %d rows (W %v, loss %v); one process: %d rows (W %v, loss %v)",
+					k, r, tr.Status, tr.Len(), tr.W, tr.Loss, want.Len(), want.W, want.Loss)
+			}
+		}
+	}
+}
