@@ -49,7 +49,8 @@ type State struct {
 // State returns the run's state at the end of this step. Call it inside
 // Record after any Interpolate calls of the step (so that the counters
 // include them); Y is copied into dst.Y, reusing its storage when it has
-// the right length, so repeated calls need not allocate.
+// the right length, and rock4's state into dst.Rock, reusing it, so
+// repeated calls need not allocate (a copy to keep: State.Clone).
 func (s StepInfo) State(dst *State) {
 	d := s.d
 	if len(dst.Y) != len(d.y) {
