@@ -99,7 +99,8 @@ func (g *Geometry) Residuals(ctx context.Context, w, u []float64, met Metric) (R
 // whose relative error is O(N·u·κ), κ² = Σ‖x_n‖²/M₂ (u the unit roundoff),
 // against O(N·u) + O((N·u·κ)²) for the two-pass formula over all samples;
 // R2 ≪ ‖ā‖ is thus resolved without the cancellation of Σ‖x_n‖² − N‖x̄‖².
-// R0 (centred at the known ∇f) has TraceDiffusion's bits and, for
+// In one process R0 (centred at the known ∇f) has TraceDiffusion's bits
+// (on K > 1 ranks the chunks' sums are regrouped by rank) and, for
 // met.Inverse Exact, the NGD defect NGDVelocity's; R1, R2 and the
 // weak-field defect agree with the separate two-pass computations to the
 // rounding above (TestResidualsFused).

@@ -49,7 +49,8 @@ type State struct {
 // State returns the run's state at the end of this step. Call it inside
 // Record after any Interpolate calls of the step (so that the counters
 // include them); Y is copied into dst.Y, reusing its storage when it has
-// the right length, so repeated calls need not allocate.
+// the right length, and rock4's state into dst.Rock, reusing it, so
+// repeated calls need not allocate (a copy to keep: State.Clone).
 func (s StepInfo) State(dst *State) {
 	d := s.d
 	if len(dst.Y) != len(d.y) {
@@ -163,6 +164,21 @@ func (d *driver) resume(st *State) {
 		// The state was taken before the switch that ended its step.
 		d.autoDecide()
 	}
+}
+
+// Clone returns a deep copy of s: its Y and rock4's state (Rock) are its
+// own, so that a later StepInfo.State into s, which reuses that storage,
+// does not change the copy. Stiffness, set once per run and never
+// modified, is shared.
+func (s *State) Clone() *State {
+	c := *s
+	c.Y = append([]float64(nil), s.Y...)
+	if s.Rock != nil {
+		r := *s.Rock
+		r.Vec = append([]float64(nil), s.Rock.Vec...)
+		c.Rock = &r
+	}
+	return &c
 }
 
 // RockState is rock4's part of a State: the spectral radius it uses (the

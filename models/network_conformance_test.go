@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -121,5 +122,48 @@ func TestAccumulateLosses(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestShardAccumulateLosses: a Shard of a network model (a rank's samples)
+// keeps its Evaluators' LossAccumulator, at the shifted sample indices
+// with the inner model's bits; a Shard of a model without one does not
+// claim it.
+func TestShardAccumulateLosses(t *testing.T) {
+	d := nnConfData(71, 9, 4, 3, false)
+	tl, err := models.NewTwoLayer(d, 5, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lo = 6 // the shard holds samples [6, 6+9) of 20
+	sh := models.Shard(tl, 20, lo)
+	la, ok := sh.NewEvaluator(4).(models.LossAccumulator)
+	if !ok {
+		t.Fatal("a Shard of a two-layer network: its Evaluator is not a LossAccumulator")
+	}
+	inner := tl.NewEvaluator(4).(models.LossAccumulator)
+	w := nnConfVec(3, tl.Dim(), 0.7)
+	c := nnConfVec(4, 4, 1)
+	l1, l2 := make([]float64, 4), make([]float64, 4)
+	g1, g2 := make([]float64, tl.Dim()), make([]float64, tl.Dim())
+	inner.AccumulateLosses(l1, g1, c, w, 2, 6)
+	la.AccumulateLosses(l2, g2, c, w, lo+2, lo+6)
+	for i := range l1 {
+		if math.Float64bits(l1[i]) != math.Float64bits(l2[i]) {
+			t.Errorf("loss %d = %v, inner model %v", i, l2[i], l1[i])
+		}
+	}
+	for i := range g1 {
+		if math.Float64bits(g1[i]) != math.Float64bits(g2[i]) {
+			t.Errorf("sum %d = %v, inner model %v", i, g2[i], g1[i])
+			break
+		}
+	}
+	q, err := models.NewQuadratic([]models.QuadSample{{A: []float64{1}, C: []float64{0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := models.Shard(q, 3, 1).NewEvaluator(1).(models.LossAccumulator); ok {
+		t.Error("a Shard of a quadratic claims a LossAccumulator its model does not have")
 	}
 }

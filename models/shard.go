@@ -27,7 +27,12 @@ func (s *shard) Dim() int      { return s.m.Dim() }
 func (s *shard) Len() int      { return s.n }
 func (s *shard) MaxOrder() int { return s.m.MaxOrder() }
 func (s *shard) NewEvaluator(maxChunk int) Evaluator {
-	return &shardEval{ev: s.m.NewEvaluator(maxChunk), lo: s.lo, hi: s.lo + s.m.Len()}
+	e := &shardEval{ev: s.m.NewEvaluator(maxChunk), lo: s.lo, hi: s.lo + s.m.Len()}
+	if la, ok := e.ev.(LossAccumulator); ok {
+		// Keep the one-sweep loss row of the network models on a rank.
+		return &shardLossEval{shardEval: e, la: la}
+	}
+	return e
 }
 
 type shardEval struct {
@@ -71,4 +76,15 @@ func (e *shardEval) HessVecs(dst []float64, w, v []float64, lo, hi int) {
 func (e *shardEval) ThirdVecs(dst []float64, w, u []float64, lo, hi int) {
 	lo, hi = e.at(lo, hi)
 	e.ev.ThirdVecs(dst, w, u, lo, hi)
+}
+
+// shardLossEval is a shardEval whose inner Evaluator is a LossAccumulator.
+type shardLossEval struct {
+	*shardEval
+	la LossAccumulator
+}
+
+func (e *shardLossEval) AccumulateLosses(loss, dst, c, w []float64, lo, hi int) {
+	lo, hi = e.at(lo, hi)
+	e.la.AccumulateLosses(loss, dst, c, w, lo, hi)
 }

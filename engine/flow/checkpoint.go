@@ -137,13 +137,12 @@ func (f *odeFlow) ckSnapshot() *State {
 	if !ck.valid {
 		return nil
 	}
-	st := ck.st
-	st.Y = append([]float64(nil), ck.st.Y...)
+	st := ck.st.Clone() // ckStep reuses ck.st's storage (Y, rock4's state)
 	var lm []float64
 	if ck.lm != nil {
 		lm = append([]float64(nil), ck.lm...)
 	}
-	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: &st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT, LambdaStart: lm,
+	return &State{Flow: f.flow, Rows: copyRows(f.tr, ck.next), Solver: st, LastLoss: ck.lastLoss, LastLossT: ck.lastLossT, LambdaStart: lm,
 		RHSPasses: ck.passes[0], DiagnosticPasses: ck.passes[1], MonitorPasses: ck.passes[2]}
 }
 
@@ -194,9 +193,8 @@ func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 	tr.T, tr.W, tr.Loss, tr.GradNorm, tr.KL = r.T, r.W, r.Loss, r.GradNorm, r.KL
 	tr.U, tr.NGDDefect, tr.R0, tr.R1, tr.R2, tr.EpsLambdaMax = r.U, r.NGDDefect, r.R0, r.R1, r.R2, r.EpsLambdaMax
 	f.next, f.lastLoss, f.lastLossT = n, rs.LastLoss, rs.LastLossT
-	st := *rs.Solver
-	st.Y = append([]float64(nil), rs.Solver.Y...)
-	f.ck.st, f.ck.next, f.ck.lastLoss, f.ck.lastLossT, f.ck.valid = st, n, rs.LastLoss, rs.LastLossT, true
+	st := rs.Solver.Clone() // ckStep reuses f.ck.st's storage: never the caller's
+	f.ck.st, f.ck.next, f.ck.lastLoss, f.ck.lastLossT, f.ck.valid = *st.Clone(), n, rs.LastLoss, rs.LastLossT, true
 	f.rhsPasses, f.diagPasses, f.monPasses = rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses
 	f.uncounted = st.EndDerivative // integrators.driver.start re-evaluates it without counting
 	f.ck.passes = [3]int64{rs.RHSPasses, rs.DiagnosticPasses, rs.MonitorPasses}
@@ -204,7 +202,7 @@ func (f *odeFlow) ckResume(spec *Spec, m int) (*integrators.State, error) {
 		copy(f.lmStart, rs.LambdaStart)
 		f.ck.lm = append([]float64(nil), rs.LambdaStart...)
 	}
-	return &st, nil
+	return st, nil
 }
 
 // copyRows returns a deep copy of the first n rows of every per-time slice

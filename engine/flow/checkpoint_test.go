@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -319,5 +320,60 @@ func TestEnsembleSnapshot(t *testing.T) {
 	spec.Checkpoint = &Checkpoint{Resume: st}
 	if d := ckSameRows(Run(context.Background(), g, w0, spec, nil), want); d != "" {
 		t.Errorf("resumed from the snapshot: %s", d)
+	}
+}
+
+// TestFlowSnapshotRock4 takes a snapshot of a gd flow integrated by rock4
+// (whose integrator state holds the spectral-radius estimate, a pointer)
+// and lets the flow run on: the snapshot keeps the state of its own step,
+// not that of the steps after it, so that resuming from it — twice, from
+// the same State — gives the uninterrupted run's bits.
+func TestFlowSnapshotRock4(t *testing.T) {
+	const d = 6
+	a := make([]float64, d*d)
+	for i := range d {
+		a[i*d+i] = math.Pow(1e3, float64(i)/(d-1))
+	}
+	q := flQuadratic(t, []models.QuadSample{{A: a, C: make([]float64, d)}})
+	w0 := make([]float64, d)
+	for i := range w0 {
+		w0[i] = 1
+	}
+	g := engine.New(q, &engine.Options{Workers: 1})
+	spec := Spec{Flow: GD, Times: flLinspace(0, 5, 6), Method: flMethod(t, "rock4"),
+		Settings: integrators.Settings{RTol: 1e-6, ATol: 1e-9}}
+	full := flRun(t, g, w0, spec)
+	ck := &Checkpoint{}
+	s := spec
+	s.Checkpoint = ck
+	var age int
+	s.Settings.Recorder = integrators.RecorderFunc(func(si integrators.StepInfo) error {
+		switch si.Stats.Accepted {
+		case 3:
+			ck.Request() // delivered at the end of step 4
+		case 5:
+			if st := ck.Latest(); st != nil && st.Solver.Rock != nil {
+				age = st.Solver.Rock.Age
+			}
+		}
+		return nil
+	})
+	if tr := Run(context.Background(), g, w0, s, nil); tr.Status != StatusOK {
+		t.Fatal(tr.Err)
+	}
+	st := ck.Latest()
+	if st == nil || st.Solver.Stats.Accepted != 4 || st.Solver.Rock == nil || full.Steps < 10 {
+		t.Fatalf("snapshot %+v after %d steps, want one after step 4 with rock4's state", st, full.Steps)
+	}
+	if st.Solver.Rock.Age != age {
+		t.Errorf("the snapshot's rock4 state changed after it was taken: age %d, %d when delivered", st.Solver.Rock.Age, age)
+	}
+	for i := range 2 {
+		s = spec
+		s.Checkpoint = &Checkpoint{Resume: st}
+		res := Run(context.Background(), g, w0, s, nil)
+		if diff := ckSameRows(res, full); diff != "" || res.NJv != full.NJv {
+			t.Errorf("resume %d from a rock4 snapshot: differs in %s (%d J·v products, uninterrupted %d)", i+1, diff, res.NJv, full.NJv)
+		}
 	}
 }

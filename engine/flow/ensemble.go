@@ -333,7 +333,8 @@ func (rd *ensembleReducer) fill(tr *Trajectory, jOut []int, t0, h float64, runs 
 // ensembleEpsLambdaMax sets tr.EpsLambdaMax[k] = ε·λ_max(D(w̄_k)) at the
 // ensemble-mean w̄_k of every row (zeros without computing λ_max when
 // ε = 0). The error is that of a λ_max computation (the context's if it
-// was canceled), wrapped in the flow's message.
+// was canceled), wrapped in the flow's message; tr.EpsLambdaMax is then
+// left nil (no row monitored), on every rank.
 //
 // mg computes λ_max in this process. With comm (a distributed run, every
 // rank holding the same rows) the rows are split into contiguous blocks,
@@ -343,8 +344,8 @@ func ensembleEpsLambdaMax(ctx context.Context, mg *engine.Geometry, comm engine.
 	eps := spec.Metric.Epsilon
 	rows := len(tr.W)
 	elm := make([]float64, rows)
-	tr.EpsLambdaMax = elm
 	if eps == 0 {
+		tr.EpsLambdaMax = elm
 		return nil
 	}
 	k0, k1 := 0, rows
@@ -361,6 +362,9 @@ func ensembleEpsLambdaMax(ctx context.Context, mg *engine.Geometry, comm engine.
 		elm[k] = eps * lm
 	}
 	if comm == nil {
+		if err == nil {
+			tr.EpsLambdaMax = elm
+		}
 		return err
 	}
 	if err := agreeRemote(comm, err); err != nil {
@@ -374,6 +378,7 @@ func ensembleEpsLambdaMax(ctx context.Context, mg *engine.Geometry, comm engine.
 	if err := comm.Allgatherv(elm, counts, displs); err != nil {
 		return fmt.Errorf("engine: %s flow: gathering ε·λ_max over the ranks: %w", spec.Flow, err)
 	}
+	tr.EpsLambdaMax = elm
 	return nil
 }
 

@@ -44,8 +44,9 @@ const (
 //
 // A wave with a canceled run (an interruption reaches the ranks one after
 // another) ends the loop on every rank: later runs are not started, and
-// the Trajectory is empty as a single process's would be (its later runs
-// stop at their first step). Runs in progress on ranks other than 0 are
+// the Trajectory keeps at most its t0 row, as a single process's would
+// (its later runs record their t0 row and stop at their first step; runs
+// resumed from a checkpoint aside). Runs in progress on ranks other than 0 are
 // not in rank 0's checkpoint: they start afresh on resume, with the same
 // bits.
 //
@@ -127,7 +128,7 @@ func (rd *ensembleReducer) runRanks(comm engine.Comm, runs, workers int, one fun
 		}
 		lo = hi
 		if canceled && lo < runs {
-			rd.rows = 0 // the runs not started reached no row
+			rd.rows = min(rd.rows, 1) // the runs not started would reach their t0 row only
 			break
 		}
 	}

@@ -182,3 +182,84 @@ func TestEnsembleDistributedCanceledAtStart(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsembleEpsLambdaMaxInterrupted interrupts an ensemble after its
+// last run's last step, so that the ε·λ_max monitor at the ensemble means
+// is what the interruption stops — in one process and on 2 ranks (the
+// second rank interrupted): the flow ends canceled with no ε·λ_max
+// reported, not zeros for the rows the monitor did not reach (which the
+// summary's max_eps_lambda_max would show as values).
+func TestEnsembleEpsLambdaMaxInterrupted(t *testing.T) {
+	c := distCases(t)[0]
+	c.spec.Times = flLinspace(0, 1, 4) // 20 steps per run
+	runs := c.spec.Ensemble.Runs       // 7: on 2 ranks of 1 worker rank 1's last run is run 5
+	for _, k := range []int{1, 2} {
+		last := runs - k
+		got, _ := commtest.OnRanks(k, func(cm *commtest.Comm) (*Trajectory, error) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			spec := c.spec
+			spec.Workers = 1
+			spec.Checkpoint = &Checkpoint{EnsembleStep: func(run, j int) {
+				if cm.Rank() == k-1 && run == last && j == 20 {
+					cancel()
+				}
+			}}
+			var comm engine.Comm
+			if k > 1 {
+				comm = cm
+			}
+			return Run(ctx, engine.New(c.m, &engine.Options{Chunk: 4, Workers: 1, Comm: comm}), c.w0, spec, nil), nil
+		})
+		for r, tr := range got {
+			if tr.Status != StatusCanceled {
+				t.Fatalf("%d ranks: rank %d: status %s (%v), want canceled by the interruption of the monitor", k, r, tr.Status, tr.Err)
+			}
+			if m, n := tr.MaxEpsLambdaMax(); n != 0 {
+				t.Errorf("%d ranks: rank %d: ε·λ_max %v reported (max %v over %d rows) though the monitor was interrupted", k, r, tr.EpsLambdaMax, m, n)
+			}
+		}
+	}
+}
+
+// TestEnsembleDistributedCanceledRows interrupts run 1 of an ensemble in
+// one process and on 2 and 3 ranks: the interrupted Trajectory (written as
+// the run's partial outputs) has the single process's rows, bit for bit —
+// the t0 row, which the runs started after the interruption record before
+// they stop.
+func TestEnsembleDistributedCanceledRows(t *testing.T) {
+	c := distCases(t)[0]
+	c.spec.Times = flLinspace(0, 1, 4)
+	var want *Trajectory
+	for _, k := range []int{1, 2, 3} {
+		got, _ := commtest.OnRanks(k, func(cm *commtest.Comm) (*Trajectory, error) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			spec := c.spec
+			spec.Workers = 1
+			spec.Checkpoint = &Checkpoint{EnsembleStep: func(run, j int) {
+				if run == 1 && j == 7 {
+					cancel()
+				}
+			}}
+			var comm engine.Comm
+			if k > 1 {
+				comm = cm
+			}
+			return Run(ctx, engine.New(c.m, &engine.Options{Chunk: 4, Workers: 1, Comm: comm}), c.w0, spec, nil), nil
+		})
+		if k == 1 {
+			want = got[0]
+			if want.Status != StatusCanceled || want.Len() != 1 {
+				t.Fatalf("one process: status %s, %d rows; want canceled with the t0 row", want.Status, want.Len())
+			}
+			continue
+		}
+		for r, tr := range got {
+			if tr.Status != StatusCanceled || tr.Len() != want.Len() || !flBits(tr.W[0], want.W[0]) || !flBits(tr.Loss, want.Loss) || !flBits(tr.LossStd, want.LossStd) {
+				t.Errorf("%d ranks: rank %d: status %s, %d rows (W %v, loss %v); one process: %d rows (W %v, loss %v)",
+					k, r, tr.Status, tr.Len(), tr.W, tr.Loss, want.Len(), want.W, want.Loss)
+			}
+		}
+	}
+}

@@ -596,7 +596,7 @@ func runODE(ctx context.Context, g *engine.Geometry, tr *Trajectory, w0 []float6
 	prob := integrators.Problem{
 		F:  func(_ float64, y, dy []float64) { f.rhs(ctx, y, dy) },
 		Y0: y0, T0: f.t0, T1: spec.Times[len(spec.Times)-1],
-		Autonomous: true, // only the stiff methods look at JV and Autonomous
+		Autonomous: true, // read by rodas4 and auto; JV by them and by rock4's power iteration
 	}
 	if spec.Flow == GD {
 		prob.JV = func(_ float64, y, v, jv []float64) { f.jv(ctx, y, v, jv) }

@@ -23,6 +23,10 @@
 //     1, 2, 3, 7 and the evaluator's maximum (uneven last chunks included);
 //   - that per-sample outputs overwrite (buffers are pre-filled with NaN) and
 //     summed outputs add (dst is pre-filled with a random vector);
+//   - for an Evaluator that is a models.LossAccumulator, that
+//     AccumulateLosses gives the bits of Losses followed by Accumulate (the
+//     engine takes a loss row from it and relies on that), and with c nil
+//     those of Losses;
 //   - that evaluators of one model used concurrently at different w give
 //     bit-identical results to serial use;
 //   - that Losses, Directional, Accumulate and the row methods allocate
@@ -144,6 +148,7 @@ func Check(t testing.TB, m models.Model, w, v, u []float64, opts *Options) {
 		c.checkSample(n)
 	}
 	c.checkSweeps()
+	c.checkLossAccumulator()
 	c.checkConcurrent()
 	if !testing.Short() && (opts == nil || !opts.SkipAllocs) {
 		c.checkAllocs()
@@ -338,6 +343,42 @@ func bitsEqual(a, b []float64) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// checkLossAccumulator requires a models.LossAccumulator's AccumulateLosses
+// to give, bit for bit, what Losses followed by Accumulate give (with c
+// nil, Losses alone), over the data set in chunks of the evaluator's
+// maximum, into a non-zero dst.
+func (c *checker) checkLossAccumulator() {
+	c.t.Helper()
+	la, ok := c.ev.(models.LossAccumulator)
+	if !ok {
+		return
+	}
+	cw := make([]float64, c.n)
+	for i := range cw {
+		cw[i] = c.rng.NormFloat64()
+	}
+	start := make([]float64, c.d)
+	for i := range start {
+		start[i] = c.rng.NormFloat64()
+	}
+	l1, l2, l3 := make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+	s1, s2 := append([]float64(nil), start...), append([]float64(nil), start...)
+	c.chunks(c.maxChunk, func(lo, hi int) {
+		c.ev.Losses(l1[lo:hi], c.w, lo, hi)
+		c.ev.Accumulate(s1, cw[lo:hi], nil, c.w, nil, lo, hi)
+		la.AccumulateLosses(l2[lo:hi], s2, cw[lo:hi], c.w, lo, hi)
+		la.AccumulateLosses(l3[lo:hi], nil, nil, c.w, lo, hi)
+	})
+	switch {
+	case !bitsEqual(l2, l1):
+		c.t.Errorf("modeltest: %s: AccumulateLosses' losses are not Losses' bits (LossAccumulator promises them)", c.m.Name())
+	case !bitsEqual(s2, s1):
+		c.t.Errorf("modeltest: %s: AccumulateLosses' sum is not Accumulate's bits (LossAccumulator promises them)", c.m.Name())
+	case !bitsEqual(l3, l1):
+		c.t.Errorf("modeltest: %s: AccumulateLosses with c = nil: losses are not Losses' bits", c.m.Name())
+	}
 }
 
 // checkConcurrent runs two evaluators of the model concurrently at different

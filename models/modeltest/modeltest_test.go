@@ -29,6 +29,7 @@ const (
 	lossDirWrong        // Directional's loss differs from Losses
 	rowsShifted         // Grads writes row i from sample lo+i+1 (clamped)
 	firstOrderPanic     // MaxOrder 1; second- and third-order methods panic
+	accLossesWrong      // AccumulateLosses' losses differ from Losses' in the last bit
 )
 
 var bugNames = map[bug]string{
@@ -36,6 +37,7 @@ var bugNames = map[bug]string{
 	accOverwrite: "Accumulate overwrites", lossAdds: "Losses adds", ignoresLo: "Accumulate ignores lo",
 	allocates: "Directional allocates", qWrong: "q inconsistent", lossDirWrong: "Directional loss wrong",
 	rowsShifted: "Grads rows shifted", firstOrderPanic: "first order only",
+	accLossesWrong: "AccumulateLosses wrong",
 }
 
 // glm is f_n(w) = φ(x_n·w) − y_n x_n·w with φ(s) = s⁴/4 + sin s: a smooth
@@ -171,6 +173,17 @@ func (e *glmEval) Accumulate(dst []float64, c, ee []float64, w, v []float64, lo,
 	}
 }
 
+// AccumulateLosses implements models.LossAccumulator.
+func (e *glmEval) AccumulateLosses(loss, dst, c, w []float64, lo, hi int) {
+	e.Losses(loss, w, lo, hi)
+	if c != nil {
+		e.Accumulate(dst, c, nil, w, nil, lo, hi)
+	}
+	if e.m.bug == accLossesWrong && hi > lo {
+		loss[0] = math.Nextafter(loss[0], math.Inf(1))
+	}
+}
+
 func (e *glmEval) Grads(dst []float64, w []float64, lo, hi int) {
 	d := e.m.d
 	for n := lo; n < hi; n++ {
@@ -276,6 +289,7 @@ func TestCheckCatchesBugs(t *testing.T) {
 		{qWrong, "Directional q"},
 		{lossDirWrong, "Directional loss"},
 		{rowsShifted, "Grads"},
+		{accLossesWrong, "AccumulateLosses"},
 	}
 	for _, tc := range tests {
 		t.Run(bugNames[tc.bug], func(t *testing.T) {
