@@ -24,7 +24,8 @@ type Options struct {
 	// RowBytes bounds the per-worker buffer of the passes that need
 	// per-sample vectors in row form (residuals R0–R2, the dense
 	// Christoffel tensor): they use chunks of ⌊RowBytes/(8d)⌋ samples
-	// (at least 1, at most Chunk). Dense D uses two shared buffers of
+	// (at least 1, at most Chunk); the residual passes (TraceDiffusion,
+	// Residuals) at most ⌊2 MiB/(8d)⌋, so their rows stay in cache. Dense D uses two shared buffers of
 	// blocks of ⌊RowBytes/(8d)⌋ samples (at least 1, at most N; not
 	// clamped to Chunk, since larger blocks make the Gram updates cheaper).
 	// Default 16 MiB.
