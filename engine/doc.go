@@ -61,7 +61,8 @@
 // (order, buffers, cancellation, panics) is written at its interface; a
 // distributed backend is meant to be its second implementation. Passes that need per-sample vectors in
 // row form (dense D, R0–R2, the dense tensor) use row chunks of at most
-// Options.RowBytes per worker buffer.
+// Options.RowBytes per worker buffer; the residual passes (R0–R2) of at
+// most 2 MiB, so the rows they walk several times stay in cache.
 //
 // With one worker a pass runs on the calling goroutine and steady-state
 // calls allocate nothing. With more workers each pass allocates only conc's

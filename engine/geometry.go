@@ -24,7 +24,8 @@ type Options struct {
 	// RowBytes bounds the per-worker buffer of the passes that need
 	// per-sample vectors in row form (residuals R0–R2, the dense
 	// Christoffel tensor): they use chunks of ⌊RowBytes/(8d)⌋ samples
-	// (at least 1, at most Chunk). Dense D uses two shared buffers of
+	// (at least 1, at most Chunk); the residual passes (TraceDiffusion,
+	// Residuals) at most ⌊2 MiB/(8d)⌋, so their rows stay in cache. Dense D uses two shared buffers of
 	// blocks of ⌊RowBytes/(8d)⌋ samples (at least 1, at most N; not
 	// clamped to Chunk, since larger blocks make the Gram updates cheaper).
 	// Default 16 MiB.
@@ -151,6 +152,9 @@ type Geometry struct {
 	d, n int
 	opt  Options
 	rowC int
+	// samples per chunk of the residual row passes (TraceDiffusion,
+	// ResidualsGrad): rowC, capped so a chunk's rows fit residRowBytes
+	resC int
 	// samples per row block of Diffusion
 	denseC int
 	sched  scheduler
@@ -197,6 +201,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	o := opts.resolve(n, d)
 	g := &Geometry{m: m, n: n, d: d, opt: o}
 	g.rowC = min(max(o.RowBytes/(8*d), 1), o.Chunk)
+	g.resC = min(max(residRowBytes/(8*d), 1), g.rowC)
 	g.denseC = min(max(o.RowBytes/(8*d), 1), n)
 	g.sched = newRunner(m, o.Workers, o.Chunk)
 	if o.Comm != nil && o.Comm.Size() > 1 {
@@ -211,7 +216,7 @@ func New(m models.Model, opts *Options) *Geometry {
 	for i := range g.invN {
 		g.invN[i] = 1 / float64(n)
 	}
-	g.scal = make([]float64, numChunks(g.n, g.rowC))
+	g.scal = make([]float64, numChunks(g.n, g.resC)) // resC ≤ rowC
 	g.tA = make([]float64, d)
 	g.tB = make([]float64, d)
 	g.tC = make([]float64, d)

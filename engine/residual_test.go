@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/grd-engine/grd/models"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -220,4 +221,64 @@ func TestMergeMeanM2Cancellation(t *testing.T) {
 		t.Errorf("M2 = %.17g, want %.17g: rel. error %.3g > %.3g (κ = %.3g)", st[1], want, e, 2*spreadTol(n, k), k)
 	}
 	t.Logf("κ = %.3g: rel. error %.3g", k, math.Abs(st[1]-want)/want)
+}
+
+// TestResidualsChunking checks the cache-sized chunks of the residual row
+// passes (residRowBytes) on a Fashion-shaped network (784 → 32 → 10, d =
+// 25450, where they are smaller than the row chunk): R0–R2 with those
+// chunks and with chunks of the full row chunk agree to the rounding of
+// their reductions, twice the bound each has against the exact two-pass
+// value (spreadTol; for R0, a sum of N non-negative terms regrouped,
+// 2N·u).
+func TestResidualsChunking(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 100))
+	m, err := models.NewTwoLayer(testData(rng, 100, 784, 10), 32, models.Tanh, models.Squared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, d := m.Len(), m.Dim()
+	w, u := randVec(rng, d, 0.05), randVec(rng, d, 0.05)
+	met := Metric{Epsilon: 0.1}
+	g := New(m, &Options{Workers: 2})
+	if g.resC >= g.rowC {
+		t.Fatalf("residual chunk %d not below the row chunk %d: the test does not exercise it", g.resC, g.rowC)
+	}
+	small, err := g.Residuals(ctx, w, u, met)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := append([]float64(nil), g.tA...)
+	resC := g.resC
+	g.resC = g.rowC
+	full, err := g.Residuals(ctx, w, u, met)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ev := m.NewEvaluator(1)
+	H, A := make([][]float64, n), make([][]float64, n)
+	for i := range n {
+		H[i], A[i] = make([]float64, d), make([]float64, d)
+		ha := make([]float64, d)
+		ev.HessVecs(H[i], w, u, i, i+1)
+		ev.ThirdVecs(A[i], w, u, i, i+1)
+		ev.HessVecs(ha, w, a, i, i+1)
+		floats.Add(A[i], ha)
+	}
+	_, k1 := twoPassM2(H)
+	_, k2 := twoPassM2(A)
+	for _, c := range []struct {
+		name        string
+		small, full float64
+		tol         float64
+	}{
+		{"R0", small.R0, full.R0, 2 * float64(n) * unitRoundoff},
+		{"R1", small.R1, full.R1, 2 * spreadTol(n, k1)},
+		{"R2", small.R2, full.R2, 2 * spreadTol(n, k2)},
+		{"NGDDefect", small.NGDDefect, full.NGDDefect, 4 * float64(n+d) * unitRoundoff},
+	} {
+		if e := math.Abs(c.small-c.full) / c.full; e > c.tol || c.full == 0 {
+			t.Errorf("%s = %.17g with %d-sample chunks, %.17g with %d: rel. diff %.3g > %.3g", c.name, c.small, resC, c.full, g.rowC, e, c.tol)
+		}
+	}
 }

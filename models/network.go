@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // This file holds the batched, exactly differentiated feed-forward network
@@ -645,12 +647,10 @@ func nnFillRows(z, b []float64) {
 	}
 }
 
-// nnScaleTo sets dst = t·x.
+// nnScaleTo sets dst = t·x: one rounded product per element, by gonum's
+// vectorised kernel (the per-sample rows are bound by these stores).
 func nnScaleTo(dst []float64, t float64, x []float64) {
-	dst = dst[:len(x)]
-	for k, xv := range x {
-		dst[k] = t * xv
-	}
+	floats.ScaleTo(dst[:len(x)], t, x)
 }
 
 // nnColSum adds the column sums of the rows×cols matrix a to dst.

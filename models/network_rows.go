@@ -1,5 +1,7 @@
 package models
 
+import "gonum.org/v1/gonum/floats"
+
 // This file holds the per-sample rows of the network (Grads, HessVecs,
 // ThirdVecs): the reverse sweep of network.go kept per sample instead of
 // summed, for the dense paths and the residuals. The notation is the one at
@@ -97,10 +99,8 @@ func (e *nnEval) rowsLayer(dst []float64, lo, hi, r, l int) {
 			adi := ad[i*nin : (i+1)*nin]
 			for j, t := range d1 {
 				rw := dW[j*nin : (j+1)*nin]
-				t0 := d0[j]
-				for k, av := range ai {
-					rw[k] = t*av + t0*adi[k]
-				}
+				nnScaleTo(rw, t, ai) // rw = t·a + δ·ȧ, rounded as written
+				floats.AddScaled(rw, d0[j], adi)
 			}
 		default:
 			d1 := D[m+i*nout : m+(i+1)*nout]
@@ -116,10 +116,9 @@ func (e *nnEval) rowsLayer(dst []float64, lo, hi, r, l int) {
 			addi := add[i*nin : (i+1)*nin]
 			for j, t := range d2 {
 				rw := dW[j*nin : (j+1)*nin]
-				t1, t0 := 2*d1[j], d0[j]
-				for k, av := range ai {
-					rw[k] = t*av + t1*adi[k] + t0*addi[k]
-				}
+				nnScaleTo(rw, t, ai) // rw = (t·a + 2δ̇·ȧ) + δ·ä, rounded as written
+				floats.AddScaled(rw, 2*d1[j], adi)
+				floats.AddScaled(rw, d0[j], addi)
 			}
 		}
 		copy(row[net.bOff[l]:net.bOff[l]+nout], top)
