@@ -354,6 +354,11 @@ func prepare(ctx context.Context, sc *scenarios.Scenario, flows []string, opts R
 			err = agreed
 		}
 	}
+	if err == nil && gcomm == nil && comm != nil {
+		// One ε for every rank, whatever its CPU: rank 0's λ_max and
+		// Ritz vector (the ranks' GEMM kernels may round differently).
+		lmax, err = shareRank0(comm, lmax, lmVec)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scenarios: %s: computing λ_max(D(w0)): %w", sc.Name, ctx.Err())
@@ -434,6 +439,23 @@ func Build(sc *scenarios.Scenario, opts scenarios.BuildOptions, comm engine.Comm
 		return nil, err
 	}
 	return b, nil
+}
+
+// shareRank0 gives every rank rank 0's λ_max and vec (overwritten in
+// place), so that rank-local computations of them (a run with an ensemble
+// flow) cannot leave the ranks with ε differing in the last bits, e.g. on
+// nodes whose CPUs select different GEMM kernels.
+func shareRank0(comm engine.Comm, lmax float64, vec []float64) (float64, error) {
+	buf := make([]float64, len(vec)+1)
+	buf[0] = lmax
+	copy(buf[1:], vec)
+	counts, displs := make([]int, comm.Size()), make([]int, comm.Size())
+	counts[0] = len(buf)
+	if err := comm.Allgatherv(buf, counts, displs); err != nil {
+		return lmax, fmt.Errorf("scenarios: sharing rank 0's λ_max(D(w0)): %w", err)
+	}
+	copy(vec, buf[1:])
+	return buf[0], nil
 }
 
 // withEnsemble reports whether flows (nil: sc's) include an ensemble: a
