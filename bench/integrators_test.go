@@ -59,14 +59,7 @@ func TestIntegratorReferences(t *testing.T) {
 		if d2 := maxDist(r2.YEnd, p.ref); p.name == "arenstorf" && d2 > agree[p.name] {
 			t.Errorf("arenstorf: tsit5 closes the orbit to %.3g only", d2)
 		}
-		fmt.Fprintf(&src, "\tref%s = [...]float64{", p.name)
-		for i, v := range r1.YEnd {
-			if i > 0 {
-				src.WriteString(", ")
-			}
-			fmt.Fprintf(&src, "%.17g", v)
-		}
-		src.WriteString("}\n")
+		writeRefSource(&src, fmt.Sprintf("\tref%s = [...]float64{", p.name), r1.YEnd)
 	}
 	if *printRefs {
 		t.Logf("reference source:\n%s", src.String())
@@ -273,4 +266,17 @@ func TestWritePlotForReview(t *testing.T) {
 	if err := PlotWorkPrecision(rows, path); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeRefSource appends a reference end state to src as Go source
+// (-printrefs): decl, then y's values to 17 digits, then "}".
+func writeRefSource(src *strings.Builder, decl string, y []float64) {
+	src.WriteString(decl)
+	for i, v := range y {
+		if i > 0 {
+			src.WriteString(", ")
+		}
+		fmt.Fprintf(src, "%.17g", v)
+	}
+	src.WriteString("}\n")
 }

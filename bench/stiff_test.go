@@ -64,14 +64,7 @@ func TestStiffReferences(t *testing.T) {
 				t.Errorf("hires: rodas4 at 1e-13 is %.3g from the Bari reference", d)
 			}
 		}
-		fmt.Fprintf(&src, "\t%s: []float64{", p.name)
-		for i, v := range r1.YEnd {
-			if i > 0 {
-				src.WriteString(", ")
-			}
-			fmt.Fprintf(&src, "%.17g", v)
-		}
-		src.WriteString("}\n")
+		writeRefSource(&src, fmt.Sprintf("\t%s: []float64{", p.name), r1.YEnd)
 	}
 	if *printRefs {
 		t.Logf("reference source:\n%s", src.String())
