@@ -238,7 +238,7 @@ func macro(asm bool, mc, nc, kc int, alpha float64, ap, bp []float64, beta float
 			ct := c[ir*ldc+jr:]
 			if !asm {
 				kernelGo(kc, apan, bpan, &tile)
-				updateGo(ct, ldc, &tile, rows, cols, alpha, beta)
+				update(ct, ldc, &tile, rows, cols, alpha, beta, false)
 				continue
 			}
 			if rows == mr && cols == nr {
@@ -249,19 +249,7 @@ func macro(asm bool, mc, nc, kc int, alpha float64, ap, bp []float64, beta float
 			// An edge tile: the same kernel into tile with α = 1 (exact),
 			// then the kernel's own update, α·acc rounded, then one FMA.
 			kernelFull(kc, apan, bpan, tile[:], nr, 1, 0)
-			for r := 0; r < rows; r++ {
-				cr := ct[r*ldc : r*ldc+cols]
-				tr := tile[r*nr : r*nr+cols]
-				if beta == 0 {
-					for j, t := range tr {
-						cr[j] = alpha * t
-					}
-					continue
-				}
-				for j, t := range tr {
-					cr[j] = math.FMA(beta, cr[j], alpha*t)
-				}
-			}
+			update(ct, ldc, &tile, rows, cols, alpha, beta, true)
 		}
 	}
 }
@@ -286,19 +274,27 @@ func kernelGo(kc int, a, b []float64, tile *[mr * nr]float64) {
 	*tile = acc
 }
 
-// updateGo sets the rows×cols corner of C to α·tile + β·C (β = 0: α·tile).
-func updateGo(c []float64, ldc int, tile *[mr * nr]float64, rows, cols int, alpha, beta float64) {
+// update sets the rows×cols corner of C to α·tile + β·C (β = 0: α·tile).
+// fused rounds β·C + α·tile as the assembly kernel does, α·tile rounded
+// then one FMA (edge tiles of the assembly path); otherwise as two
+// rounded products and a sum (the portable path).
+func update(c []float64, ldc int, tile *[mr * nr]float64, rows, cols int, alpha, beta float64, fused bool) {
 	for r := 0; r < rows; r++ {
 		cr := c[r*ldc : r*ldc+cols]
 		tr := tile[r*nr : r*nr+cols]
-		if beta == 0 {
+		switch {
+		case beta == 0:
 			for j, t := range tr {
 				cr[j] = alpha * t
 			}
-			continue
-		}
-		for j, t := range tr {
-			cr[j] = beta*cr[j] + alpha*t
+		case fused:
+			for j, t := range tr {
+				cr[j] = math.FMA(beta, cr[j], alpha*t)
+			}
+		default:
+			for j, t := range tr {
+				cr[j] = beta*cr[j] + alpha*t
+			}
 		}
 	}
 }
