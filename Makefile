@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO    ?=
 OUT         ?=
 
-.PHONY: all build build-mpi test-mpi build-openblas run data test test-race test-openblas test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
+.PHONY: all build build-mpi test-mpi build-openblas run data test test-race test-openblas test-peers test-slurm bench bench-kernels bench-memory bench-peers lint fmt clean fuzz
 
 all: build
 
@@ -42,8 +42,9 @@ data:
 # end-to-end runs are the slowest under it and test no concurrency of their
 # own, so they run once, without it (make test-race runs everything).
 # Installs what it needs (Debian packages, through scripts/debdeps.sh):
-# chromium for the report's browser test (scenarios/report TestReportInBrowser).
-test: data test-openblas test-mpi
+# chromium for the report's browser test (scenarios/report TestReportInBrowser);
+# the stiff peers' toolchains for test-peers.
+test: data test-openblas test-mpi test-peers
 	bash scripts/debdeps.sh chromium
 	$(GO) vet ./...
 	bash scripts/depgraph.sh --check
@@ -52,6 +53,12 @@ test: data test-openblas test-mpi
 
 test-race:
 	$(GO) test -race -count=1 ./...
+
+# The stiff peers of make bench-peers (SUNDIALS CVODE, Boost's rosenbrock4,
+# scipy) built from Debian's packages and run once on Robertson and HIRES,
+# their errors checked against grd's references (seconds; no timing).
+test-peers:
+	bash scripts/test-peers.sh
 
 # The packages with BLAS paths under the OpenBLAS build, and both builds
 # compared quantity by quantity (engine's TestBLASBackendsAgree: the pure-Go

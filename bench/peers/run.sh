@@ -78,13 +78,7 @@ mkdir -p "$OUT"
 log "building"
 g++ -O2 -std=c++17 -o "$BUILD/odeint_gsl" "$PEERS/odeint_gsl.cpp" -lgsl -lgslcblas -lm
 # cvode_stiff.c includes grd's GRD-system reference, generated from bench/stiff.go.
-$PY - bench/stiff.go >"$BUILD/cvode_refs.h" <<'PYEOF'
-import re, sys
-t = open(sys.argv[1]).read()
-m = re.search(r"refGRDQuad\s*=\s*\[\]float64\{([^}]*)\}", t)
-v = re.findall(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?", m.group(1))
-print("static const double ref_grdquad[] = {" + ", ".join(v) + "};")
-PYEOF
+$PY "$PEERS/cvode_refs.py" bench/stiff.go >"$BUILD/cvode_refs.h"
 cc -O2 -I"$BUILD" -o "$BUILD/cvode_stiff" "$PEERS/cvode_stiff.c" -lsundials_cvode -lsundials_nvecserial \
 	-lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_sunmatrixdense -lm
 GRDINT=()
